@@ -1,0 +1,39 @@
+"""SurveyHub: exit surveys on every channel a leaving customer answers."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config, errors
+from .extensions import db, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Create the app: settings, extensions, error envelope and blueprints — nothing else."""
+    app = Flask(__name__, instance_relative_config=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.load(app.instance_path, overrides))
+    app.json.sort_keys = False  # keep schema order: {"error": {"code", "message", "fields"}}
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    errors.register(app)
+
+    from .api import SurveyHubApi, responses, surveys
+
+    api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    api.register_blueprint(surveys.blp)
+    api.register_blueprint(responses.blp)
+
+    from .pages import bp as pages_bp
+
+    app.register_blueprint(pages_bp)
+    return app

@@ -1,0 +1,41 @@
+"""The REST API under /api/v1: Bearer API keys, JSON in, JSON (or CSV) out."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_smorest import Api
+from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
+
+from .. import errors
+from ..schemas.api import ErrorSchema
+from ..services.orgs import org_for_api_key
+
+PREFIX = "/api/v1"
+
+
+class SurveyHubApi(Api):
+    """flask-smorest's Api with the project's error envelope, in the spec and on the wire."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error):
+        return errors.handle_http_exception(error)
+
+
+def authenticate() -> None:
+    """Resolve `Authorization: Bearer sk_…` to the caller's org in `g.org`, or answer 401."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    org = org_for_api_key(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    if org is None:
+        raise Unauthorized(
+            "A valid API key is required: send 'Authorization: Bearer sk_…'.",
+            www_authenticate="Bearer",
+        )
+    g.org = org
+
+
+def require_json_body() -> None:
+    """Refuse a body that is not JSON with 415, rather than reading it as empty."""
+    has_body = request.content_length or request.headers.get("Transfer-Encoding")
+    if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")

@@ -1,0 +1,61 @@
+"""Responses: staff-entered interviews, listing, CSV export, and erasure of a respondent."""
+
+from __future__ import annotations
+
+from flask import Response as HttpResponse
+from flask import current_app, g, request, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
+from ..services import export, respondents, responses, surveys
+from . import PREFIX, authenticate, require_json_body
+
+blp = Blueprint("responses", __name__, url_prefix=PREFIX, description="Responses and respondents")
+blp.before_request(authenticate)
+blp.before_request(require_json_body)
+
+
+def wants_csv(query: dict) -> bool:
+    """CSV when asked by ?format=csv, or by an Accept header that prefers it to JSON."""
+    if "format" in query:
+        return query["format"] == "csv"
+    return request.accept_mimetypes.best_match(["application/json", "text/csv"]) == "text/csv"
+
+
+@blp.route("/surveys/<int:survey_id>/responses")
+class SurveyResponses(MethodView):
+    @blp.arguments(ResponseQuerySchema, location="query")
+    @blp.response(200, ResponsePageSchema)
+    @blp.alt_response(200, description="CSV of every matching response", content_type="text/csv")
+    def get(self, query, survey_id):
+        """List a survey's responses (paginated), or export them all as CSV."""
+        survey = surveys.get_survey(g.org.id, survey_id)
+        filters = {k: query.get(k) for k in ("channel", "status", "since")}
+        if wants_csv(query):
+            rows = export.csv_rows(survey, responses.iter_responses(survey, **filters))
+            return HttpResponse(
+                stream_with_context(export.csv_chunks(rows)), mimetype="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.csv"'},
+            )
+        page, next_cursor = responses.list_responses(
+            survey, cursor=query.get("cursor"),
+            limit=min(query["limit"], current_app.config["API_MAX_PAGE_SIZE"]), **filters,
+        )
+        return {"data": page, "next_cursor": next_cursor}
+
+    @blp.arguments(StaffResponseInSchema)
+    @blp.response(201, ResponseSchema)
+    def post(self, body, survey_id):
+        """Record a response entered by staff, such as a phone exit interview (channel "interview")."""
+        survey = surveys.get_survey(g.org.id, survey_id)
+        return responses.create_staff_response(
+            survey, body.get("external_id"), body["answers"], body["complete"], body["metadata"]
+        )
+
+
+@blp.route("/respondents/<external_id>", methods=["DELETE"])
+@blp.response(204)
+def erase_respondent(external_id):
+    """Erase a person's personal data, responses and answers."""
+    respondents.erase_respondent(g.org.id, external_id)

@@ -1,0 +1,73 @@
+"""Settings: defaults, then the environment (CONTRACT §1), read when the app is created."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SURVEYHUB_"
+
+DEFAULTS: dict[str, Any] = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SMTP_URL": None,
+    "MAIL_FROM": "surveys@localhost",
+    "TWILIO_ACCOUNT_SID": None,
+    "TWILIO_AUTH_TOKEN": None,
+    "TWILIO_FROM": None,
+    "TWILIO_MESSAGING_SERVICE_SID": None,
+    "TWILIO_API_URL": None,
+    # Request bodies above this are refused with 413 before they are parsed.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "API_PAGE_SIZE": 50,
+    "API_MAX_PAGE_SIZE": 500,
+    # flask-smorest: the spec and its docs page live under the API prefix.
+    "API_TITLE": "SurveyHub API",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_REDOC_PATH": "docs",
+    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return the secret key kept in the instance folder, generating it on first use."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the app's settings from the defaults, the environment and explicit overrides."""
+    overrides = overrides or {}
+    instance = Path(instance_path)
+    settings = dict(DEFAULTS)
+    for key in DEFAULTS:
+        if ENV_PREFIX + key in os.environ:
+            settings[key] = os.environ[ENV_PREFIX + key]
+    settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_CONTENT_LENGTH"])
+
+    database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'surveyhub.db'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = database_url
+    settings.update(overrides)
+
+    uri = settings["SQLALCHEMY_DATABASE_URI"]
+    if "EMBEDDED_WORKER" not in overrides:
+        embedded = os.environ.get(ENV_PREFIX + "EMBEDDED_WORKER")
+        settings["EMBEDDED_WORKER"] = _bool(embedded) if embedded is not None else uri.startswith("sqlite")
+    if "SECRET_KEY" not in settings:
+        settings["SECRET_KEY"] = os.environ.get(ENV_PREFIX + "SECRET_KEY") or _secret_key(instance)
+    settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
+    return settings

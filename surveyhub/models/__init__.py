@@ -1,0 +1,13 @@
+"""Persistence: the tables, their columns and their small invariants."""
+
+from .event import EVENT_TYPES, Event
+from .invitation import Invitation
+from .org import ApiKey, Org, User
+from .respondent import Respondent
+from .response import CHANNELS, Answer, Response
+from .survey import Survey, SurveyVersion
+
+__all__ = [
+    "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
+    "Response", "Survey", "SurveyVersion", "User",
+]

@@ -1,0 +1,239 @@
+"""Survey definitions (CONTRACT §3): structure, then the rules that span questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ..survey_logic import (
+    DEFAULT_OPEN_MAX_LENGTH,
+    OTHER,
+    QUESTION_TYPES,
+    AnswerError,
+    validate_answer,
+)
+from .fields import Locale, LocalizedString, StrictInteger
+
+ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1–64 letters, digits, '_' or '-'")
+SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="must be lowercase letters, digits and '-'")
+OPERATORS = ("equals", "in", "not_in", "gte", "lte")
+# Which fields each question type takes beyond id, type, text, help, required and show_if.
+TYPE_FIELDS = {
+    "multiple_choice": {"choices", "multiple", "allow_other", "other_label"},
+    "likert": {"scale", "labels"},
+    "nps": {"labels"},
+    "yes_no": {"labels"},
+    "open": {"max_length", "placeholder"},
+}
+
+
+class Condition(fields.Field):
+    """A show_if/when condition: {"question", OP: value} or {"all"|"any": [conditions]}.
+
+    Only its shape is checked here; the survey schema checks what it refers to.
+    """
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> dict:
+        _check_condition_shape(value)
+        return value
+
+
+def _check_condition_shape(value: Any, depth: int = 0) -> None:
+    if depth > 10:
+        raise ValidationError("nests too deep")
+    if not isinstance(value, dict):
+        raise ValidationError("must be an object")
+    keys = set(value)
+    if keys in ({"all"}, {"any"}):
+        parts = next(iter(value.values()))
+        if not isinstance(parts, list) or not parts:
+            raise ValidationError(f"\"{next(iter(keys))}\" must be a non-empty list of conditions")
+        for part in parts:
+            _check_condition_shape(part, depth + 1)
+        return
+    ops = keys & set(OPERATORS)
+    if "question" not in keys or len(ops) != 1 or keys - {"question"} - ops:
+        raise ValidationError(
+            "must be {\"question\": ID, and one of " + ", ".join(OPERATORS) + "} or {\"all\"|\"any\": [...]}"
+        )
+    if not isinstance(value["question"], str):
+        raise ValidationError("\"question\" must be a question id")
+    op = ops.pop()
+    if op in ("in", "not_in") and (not isinstance(value[op], list) or not value[op]):
+        raise ValidationError(f"\"{op}\" must be a non-empty list")
+    if op in ("gte", "lte") and (not isinstance(value[op], int) or isinstance(value[op], bool)):
+        raise ValidationError(f"\"{op}\" must be an integer")
+
+
+class ChoiceSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    label = LocalizedString(required=True)
+
+
+class ScaleLabelsSchema(Schema):
+    min = LocalizedString()
+    max = LocalizedString()
+
+
+class QuestionSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
+    text = LocalizedString(required=True)
+    help = LocalizedString()
+    required = fields.Boolean()
+    show_if = Condition()
+    choices = fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=1, max=100))
+    multiple = fields.Boolean()
+    allow_other = fields.Boolean()
+    other_label = LocalizedString()
+    scale = StrictInteger(validate=validate.OneOf([5, 7]))
+    labels = fields.Nested(ScaleLabelsSchema)
+    max_length = StrictInteger(validate=validate.Range(min=1, max=20000))
+    placeholder = LocalizedString()
+
+    @validates_schema
+    def check_type_fields(self, data: dict, **kwargs) -> None:
+        kind = data.get("type")
+        if kind not in TYPE_FIELDS:
+            return
+        common = {"id", "type", "text", "help", "required", "show_if"}
+        errors = {
+            name: [f"is not a field of a {kind} question"]
+            for name in data if name not in common | TYPE_FIELDS[kind]
+        }
+        if kind == "multiple_choice":
+            choices = data.get("choices")
+            if not choices:
+                errors["choices"] = ["is required for a multiple_choice question"]
+            else:
+                ids = [c["id"] for c in choices]
+                if OTHER in ids:
+                    errors["choices"] = ["\"other\" is reserved: set allow_other instead"]
+                elif len(set(ids)) != len(ids):
+                    errors["choices"] = ["choice ids must be unique"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def fill_defaults(self, data: dict, **kwargs) -> dict:
+        data.setdefault("required", data["type"] != "open")
+        if data["type"] == "multiple_choice":
+            data.setdefault("multiple", False)
+            data.setdefault("allow_other", False)
+        elif data["type"] == "likert":
+            data.setdefault("scale", 5)
+        elif data["type"] == "open":
+            data.setdefault("max_length", DEFAULT_OPEN_MAX_LENGTH)
+        return data
+
+
+class OfferSchema(Schema):
+    id = fields.String(required=True, validate=ID)
+    when = Condition(required=True)
+    title = LocalizedString(required=True)
+    body = LocalizedString()
+    accept_label = LocalizedString()
+    decline_label = LocalizedString()
+
+
+class SurveyDefinitionSchema(Schema):
+    """A whole survey definition, as POSTed, PUT and stored."""
+
+    slug = fields.String(required=True, validate=SLUG)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    default_locale = Locale(load_default="en")
+    intro = LocalizedString()
+    thanks = LocalizedString()
+    questions = fields.List(fields.Nested(QuestionSchema), required=True,
+                            validate=validate.Length(min=1, max=200))
+    offers = fields.List(fields.Nested(OfferSchema), load_default=list, validate=validate.Length(max=20))
+
+    @validates_schema
+    def check_references(self, data: dict, **kwargs) -> None:
+        """Check ids are unique, conditions point at earlier questions, and locales are covered."""
+        if "questions" not in data or "name" not in data:
+            return  # field errors already reported
+        if not data["name"].strip():
+            raise ValidationError({"name": ["must not be empty"]})
+        errors: dict[str, Any] = {}
+        seen: dict[str, dict] = {}
+        for i, question in enumerate(data["questions"]):
+            if question["id"] in seen:
+                _put(errors, ["questions", i, "id"], f"duplicate question id {question['id']!r}")
+            if "show_if" in question:
+                for message in _condition_problems(question["show_if"], seen):
+                    _put(errors, ["questions", i, "show_if"], message)
+            seen[question["id"]] = question
+        offer_ids: set[str] = set()
+        for i, offer in enumerate(data.get("offers", [])):
+            if offer["id"] in offer_ids:
+                _put(errors, ["offers", i, "id"], f"duplicate offer id {offer['id']!r}")
+            offer_ids.add(offer["id"])
+            for message in _condition_problems(offer["when"], seen):
+                _put(errors, ["offers", i, "when"], message)
+        locale = data.get("default_locale", "en")
+        for path, value in _localized_strings(data):
+            if isinstance(value, dict) and locale not in value:
+                _put(errors, path, f"has no text for the default locale {locale!r}")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _put(errors: dict, path: list, message: str) -> None:
+    node = errors
+    for key in path[:-1]:
+        node = node.setdefault(key, {})
+    node.setdefault(path[-1], []).append(message)
+
+
+def _condition_problems(condition: dict, earlier: dict[str, dict]) -> list[str]:
+    """Say what is wrong with a condition's references, given the questions before it."""
+    if "all" in condition or "any" in condition:
+        return [p for part in next(iter(condition.values())) for p in _condition_problems(part, earlier)]
+    qid = condition["question"]
+    if qid not in earlier:
+        return [f"refers to {qid!r}, which is not an earlier question"]
+    question = earlier[qid]
+    op = next(k for k in condition if k != "question")
+    operand = condition[op]
+    if op in ("gte", "lte"):
+        if question["type"] not in ("nps", "likert"):
+            return [f"\"{op}\" compares numbers, but {qid!r} is a {question['type']} question"]
+        return []
+    values = operand if op in ("in", "not_in") else [operand]
+    problems = []
+    for value in values:
+        try:
+            _check_operand(question, value)
+        except AnswerError as err:
+            problems.append(f"{value!r} is not an answer {qid!r} takes: {err.message}")
+    return problems
+
+
+def _check_operand(question: dict, value: Any) -> None:
+    """Check that `value` is one answer `question` could take (a single choice for lists)."""
+    if question["type"] == "multiple_choice":
+        single = dict(question, multiple=False)
+        validate_answer(single, value, "x" if value == OTHER else None)
+    else:
+        validate_answer(question, value)
+
+
+def _localized_strings(data: dict):
+    """Yield (path, value) for every user-facing string in a loaded definition."""
+    for key in ("intro", "thanks"):
+        if key in data:
+            yield [key], data[key]
+    for i, q in enumerate(data["questions"]):
+        for key in ("text", "help", "other_label", "placeholder"):
+            if key in q:
+                yield ["questions", i, key], q[key]
+        for j, choice in enumerate(q.get("choices", [])):
+            yield ["questions", i, "choices", j, "label"], choice["label"]
+        for end, text in (q.get("labels") or {}).items():
+            yield ["questions", i, "labels", end], text
+    for i, offer in enumerate(data.get("offers", [])):
+        for key in ("title", "body", "accept_label", "decline_label"):
+            if key in offer:
+                yield ["offers", i, key], offer[key]

@@ -1,0 +1,18 @@
+"""The event record every state change writes, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..models import EVENT_TYPES, Event
+
+
+def record_event(org_id: int, type: str, *, survey_id: int | None = None, channel: str | None = None,
+                 response_id: int | None = None, invitation_id: int | None = None,
+                 data: dict | None = None) -> Event:
+    """Add an event to the current transaction (the caller commits)."""
+    if type not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    event = Event(org_id=org_id, type=type, survey_id=survey_id, channel=channel,
+                  response_id=response_id, invitation_id=invitation_id, data=data or {})
+    db.session.add(event)
+    return event

@@ -1,0 +1,78 @@
+"""Orgs, API keys and managers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import ApiKey, Org, User
+from ..security import (
+    api_key_matches,
+    api_key_prefix,
+    decrypt_secret,
+    encrypt_secret,
+    hash_api_key,
+    new_api_key,
+    new_signing_secret,
+    new_widget_key,
+)
+
+
+@dataclass(frozen=True)
+class NewOrg:
+    """An org just created, with the secrets that are shown only this once."""
+
+    org: Org
+    api_key: str
+    signing_secret: str
+
+
+def create_org(name: str) -> NewOrg:
+    """Create an org with an API key, a widget key and a signing secret."""
+    secret_key = current_app.config["SECRET_KEY"]
+    signing_secret = new_signing_secret()
+    org = Org(name=name, widget_key=new_widget_key(),
+              signing_secret_encrypted=encrypt_secret(signing_secret, secret_key))
+    db.session.add(org)
+    api_key = _add_api_key(org)
+    db.session.commit()
+    return NewOrg(org=org, api_key=api_key, signing_secret=signing_secret)
+
+
+def _add_api_key(org: Org) -> str:
+    key = new_api_key()
+    org.api_keys.append(ApiKey(prefix=api_key_prefix(key), key_hash=hash_api_key(key)))
+    return key
+
+
+def org_for_api_key(key: str) -> Org | None:
+    """Return the org a live API key belongs to, or None for an unknown or revoked key."""
+    row = db.session.execute(
+        select(ApiKey).where(ApiKey.prefix == api_key_prefix(key), ApiKey.revoked_at.is_(None))
+    ).scalar_one_or_none()
+    if row is None or not api_key_matches(key, row.key_hash):
+        return None
+    return row.org
+
+
+def signing_secret(org: Org) -> str:
+    """Return the org's signing secret in clear, for computing widget HMACs."""
+    return decrypt_secret(org.signing_secret_encrypted, current_app.config["SECRET_KEY"])
+
+
+def create_user(email: str, org_id: int, password: str) -> User:
+    """Create a manager login for an org."""
+    if db.session.get(Org, org_id) is None:
+        raise NotFound(f"no org {org_id}", {"org": "no such org"})
+    email = email.strip().lower()
+    if db.session.execute(select(User.id).where(User.email == email)).first():
+        raise Conflict(f"a user {email} exists already", {"email": "is taken"})
+    user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password))
+    db.session.add(user)
+    db.session.commit()
+    return user

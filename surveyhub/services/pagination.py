@@ -1,0 +1,27 @@
+"""Opaque cursors for keyset pagination over ids."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from ..errors import Invalid
+
+
+def encode_cursor(last_id: int) -> str:
+    """Return the cursor that continues after the row with `last_id`."""
+    return base64.urlsafe_b64encode(f"after:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """Return the id a cursor continues after; a malformed cursor is a 422 naming `cursor`."""
+    if not cursor:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = text.partition(":")
+        if kind != "after" or not value.isdigit():
+            raise ValueError(text)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise Invalid("The cursor is not valid.", {"cursor": "is not a cursor this API gave"}) from None

@@ -1,0 +1,54 @@
+"""Respondents: finding or creating them, and erasing them on request."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ..errors import NotFound
+from ..extensions import db
+from ..models import Invitation, Respondent, Response
+from .events import record_event
+
+PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
+
+
+def find_or_create_respondent(org_id: int, external_id: str | None, **profile: Any) -> Respondent:
+    """Return the org's respondent with this external id, updated with `profile`; create it if new.
+
+    Without an external id a new anonymous respondent is made. The caller commits.
+    """
+    respondent = None
+    if external_id is not None:
+        respondent = db.session.execute(
+            select(Respondent).where(Respondent.org_id == org_id, Respondent.external_id == external_id)
+        ).scalar_one_or_none()
+    if respondent is None:
+        respondent = Respondent(org_id=org_id, external_id=external_id, attributes={})
+        db.session.add(respondent)
+    for field in PROFILE_FIELDS:
+        if profile.get(field) is not None:
+            setattr(respondent, field, profile[field])
+    if profile.get("attributes"):
+        respondent.attributes = {**(respondent.attributes or {}), **profile["attributes"]}
+    db.session.flush()
+    return respondent
+
+
+def erase_respondent(org_id: int, external_id: str) -> None:
+    """Erase a person's personal data, responses and answers; the event record keeps counts only."""
+    respondent = db.session.execute(
+        select(Respondent).where(Respondent.org_id == org_id, Respondent.external_id == external_id)
+    ).scalar_one_or_none()
+    if respondent is None:
+        raise NotFound(f"No respondent {external_id!r}.")
+    db.session.execute(delete(Response).where(Response.respondent_id == respondent.id))
+    # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
+    db.session.execute(
+        update(Invitation).where(Invitation.respondent_id == respondent.id)
+        .values(respondent_id=None, meta={}, last_error=None)
+    )
+    db.session.delete(respondent)
+    record_event(org_id, "erased")
+    db.session.commit()

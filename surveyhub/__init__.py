@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import config, errors
+from . import commands, config, errors
 from .extensions import db, migrate
 
 
@@ -24,6 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     errors.register(app)
+    commands.register(app)
 
     from .api import SurveyHubApi, responses, surveys
 

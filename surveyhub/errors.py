@@ -80,7 +80,8 @@ def handle_http_exception(exc: HTTPException):
     if "messages" in data:  # raised by webargs/flask-smorest when a schema refuses the input
         per_location = data["messages"]
         for location, messages in per_location.items():
-            fields.update(flatten_messages(messages, "" if location in ("json", "form") else location))
+            named_plainly = location in ("json", "form", "query", "view_args")
+            fields.update(flatten_messages(messages, "" if named_plainly else location))
         message = "The request is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
     elif data.get("message"):
         message = data["message"]

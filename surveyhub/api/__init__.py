@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 from flask_smorest import Api
+from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from .. import errors
@@ -29,7 +30,7 @@ def authenticate() -> None:
     if org is None:
         raise Unauthorized(
             "A valid API key is required: send 'Authorization: Bearer sk_…'.",
-            www_authenticate="Bearer",
+            www_authenticate=WWWAuthenticate("bearer"),
         )
     g.org = org
 

@@ -6,6 +6,7 @@ from flask import Response as HttpResponse
 from flask import current_app, g, request, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
 from ..services import export, respondents, responses, surveys
@@ -25,7 +26,7 @@ def wants_csv(query: dict) -> bool:
 
 @blp.route("/surveys/<int:survey_id>/responses")
 class SurveyResponses(MethodView):
-    @blp.arguments(ResponseQuerySchema, location="query")
+    @blp.arguments(ResponseQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, ResponsePageSchema)
     @blp.alt_response(200, description="CSV of every matching response", content_type="text/csv")
     def get(self, query, survey_id):

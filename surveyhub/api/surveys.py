@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE
 
 from ..schemas.api import PublishedSchema, SurveyListQuerySchema, SurveyPageSchema, SurveySchema
 from ..schemas.survey import SurveyDefinitionSchema
@@ -18,7 +19,7 @@ blp.before_request(require_json_body)
 
 @blp.route("/surveys")
 class Surveys(MethodView):
-    @blp.arguments(SurveyListQuerySchema, location="query")
+    @blp.arguments(SurveyListQuerySchema, location="query", unknown=RAISE)
     @blp.response(200, SurveyPageSchema)
     def get(self, query):
         """List the org's surveys."""

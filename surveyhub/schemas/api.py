@@ -7,6 +7,7 @@ from datetime import UTC
 from marshmallow import Schema, fields, validate
 
 from ..models import CHANNELS
+from .fields import StrictBoolean
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 
@@ -65,7 +66,7 @@ class AnswerInSchema(Schema):
 class StaffResponseInSchema(Schema):
     external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
     answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(max=500))
-    complete = fields.Boolean(load_default=False)
+    complete = StrictBoolean(load_default=False)
     metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
 
 

@@ -13,7 +13,7 @@ from ..survey_logic import (
     AnswerError,
     validate_answer,
 )
-from .fields import Locale, LocalizedString, StrictInteger
+from .fields import Locale, LocalizedString, StrictBoolean, StrictInteger
 
 ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1–64 letters, digits, '_' or '-'")
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="must be lowercase letters, digits and '-'")
@@ -81,11 +81,11 @@ class QuestionSchema(Schema):
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     text = LocalizedString(required=True)
     help = LocalizedString()
-    required = fields.Boolean()
+    required = StrictBoolean()
     show_if = Condition()
     choices = fields.List(fields.Nested(ChoiceSchema), validate=validate.Length(min=1, max=100))
-    multiple = fields.Boolean()
-    allow_other = fields.Boolean()
+    multiple = StrictBoolean()
+    allow_other = StrictBoolean()
     other_label = LocalizedString()
     scale = StrictInteger(validate=validate.OneOf([5, 7]))
     labels = fields.Nested(ScaleLabelsSchema)

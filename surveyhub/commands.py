@@ -1,0 +1,85 @@
+"""The project's own commands (CONTRACT §2), added to the app's CLI by the factory."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, with_appcontext
+
+from .errors import DomainError
+from .services import demo, orgs
+
+
+def register(app: Flask) -> None:
+    """Add the project's commands to the app's CLI (the `surveyhub` group runs them)."""
+    app.cli.add_command(org)
+    app.cli.add_command(user)
+    app.cli.add_command(demo_command)
+
+
+def _fail(err: DomainError) -> None:
+    raise click.ClickException(err.message)
+
+
+@click.group(cls=AppGroup)
+def org() -> None:
+    """Manage orgs (tenants)."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def org_create(name: str, as_json: bool) -> None:
+    """Create an org and print its keys (the secrets are shown only this once)."""
+    if not name.strip():
+        raise click.BadParameter("must not be empty", param_hint="NAME")
+    new = orgs.create_org(name.strip())
+    payload = {"org_id": new.org.id, "api_key": new.api_key, "widget_key": new.org.widget_key,
+               "signing_secret": new.signing_secret}
+    if as_json:
+        click.echo(json.dumps(payload))
+    else:
+        for key, value in payload.items():
+            click.echo(f"{key}: {value}")
+        click.echo("Keep api_key and signing_secret now: they are not shown again.")
+
+
+@click.group(cls=AppGroup)
+def user() -> None:
+    """Manage manager logins."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--org", "org_id", type=int, required=True, help="The org the manager belongs to.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def user_create(email: str, org_id: int, password_stdin: bool) -> None:
+    """Create a manager login for an org."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="password")
+    if "@" not in email:
+        raise click.BadParameter("is not an email address", param_hint="EMAIL")
+    try:
+        created = orgs.create_user(email, org_id, password)
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"Created manager {created.email} (id {created.id}) in org {org_id}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Seed a demo org, manager and published multilingual survey; print where to look."""
+    try:
+        credentials = demo.seed_demo()
+    except DomainError as err:
+        _fail(err)
+    for line in demo.describe(credentials):
+        click.echo(line)

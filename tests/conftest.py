@@ -1,0 +1,171 @@
+"""Fixtures: the app from the factory on a freshly migrated database (SQLite or PostgreSQL).
+
+The database comes from SURVEYHUB_TEST_DATABASE_URL: unset (or sqlite) means a SQLite file per test,
+copied from one migrated at the start of the session; a postgresql URL names a server on which the
+session creates its own database, migrates it, and empties its tables after every test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from surveyhub import create_app
+from surveyhub.extensions import db
+from surveyhub.services import orgs
+from tests.factories import survey_definition
+
+TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+
+
+def _make_app(database_url: str, instance: Path, **overrides) -> Flask:
+    instance.mkdir(parents=True, exist_ok=True)
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+                "BASE_URL": "http://surveys.test"}
+    settings.update(overrides)
+    app = create_app(settings)
+    app.instance_path = str(instance)
+    return app
+
+
+def _migrate(app: Flask) -> None:
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    """Migrate a database for the session; yield its URL (for SQLite, the template file)."""
+    root = tmp_path_factory.mktemp("db")
+    if not ON_POSTGRES:
+        url = f"sqlite:///{root / 'template.db'}"
+        _migrate(_make_app(url, root / "instance"))
+        yield url
+        return
+    name = f"surveyhub_test_{uuid.uuid4().hex[:10]}"
+    server = sa.make_url(TEST_DATABASE_URL)
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        _migrate(_make_app(url, root / "instance"))
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def test_database(database_url: str, tmp_path: Path) -> str:
+    """A database for one test: a copy of the SQLite template, or the session's PostgreSQL one."""
+    if not ON_POSTGRES:
+        path = tmp_path / "surveyhub.db"
+        shutil.copyfile(sa.make_url(database_url).database, path)
+        return f"sqlite:///{path}"
+    return database_url
+
+
+@pytest.fixture
+def app(test_database: str, tmp_path: Path) -> Iterator[Flask]:
+    app = _make_app(test_database, tmp_path / "instance")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if ON_POSTGRES:
+            tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@dataclass
+class ApiClient:
+    """A test client that sends one org's API key and JSON bodies."""
+
+    client: FlaskClient
+    key: str
+    org_id: int
+
+    def _headers(self, headers: dict | None) -> dict:
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.client.delete(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def put(self, path: str, json=None, **kwargs):
+        return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+
+def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
+    with app.app_context():
+        new = orgs.create_org(name)
+        return ApiClient(client, new.api_key, new.org.id)
+
+
+@pytest.fixture
+def api(app: Flask, client: FlaskClient) -> ApiClient:
+    """An API client for a fresh org."""
+    return _new_api(app, client, "Acme")
+
+
+@pytest.fixture
+def other_api(app: Flask, client: FlaskClient) -> ApiClient:
+    """An API client for a second, unrelated org."""
+    return _new_api(app, client, "Globex")
+
+
+@pytest.fixture
+def make_survey(api: ApiClient):
+    """Create (and by default publish) a survey through the API; return its JSON."""
+
+    def make(publish: bool = True, api_client: ApiClient | None = None, **overrides) -> dict:
+        client = api_client or api
+        created = client.post("/api/v1/surveys", json=survey_definition(**overrides))
+        assert created.status_code == 201, created.get_json()
+        if publish:
+            assert client.post(f"/api/v1/surveys/{created.get_json()['id']}/publish").status_code == 200
+        return created.get_json()
+
+    return make
+
+
+@pytest.fixture
+def row_counts(app: Flask):
+    """Return a function that counts the rows of every table, to prove a refusal wrote nothing."""
+
+    def counts() -> dict[str, int]:
+        with app.app_context():
+            return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
+                    for t in db.metadata.sorted_tables}
+
+    return counts

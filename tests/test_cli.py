@@ -1,0 +1,77 @@
+"""The `surveyhub` command line (CONTRACT §2)."""
+
+import json
+
+from werkzeug.security import check_password_hash
+
+from surveyhub.extensions import db
+from surveyhub.models import ApiKey, Org, Survey, User
+from surveyhub.security import decrypt_secret
+
+
+def test_org_create_json(app, runner, client):
+    result = runner.invoke(args=["org", "create", "Acme Sdn Bhd", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert set(payload) == {"org_id", "api_key", "widget_key", "signing_secret"}
+    assert payload["api_key"].startswith("sk_") and payload["widget_key"].startswith("pk_")
+    with app.app_context():
+        org = db.session.get(Org, payload["org_id"])
+        key = db.session.execute(db.select(ApiKey)).scalar_one()
+        # Secrets at rest: the API key only as a hash, the signing secret encrypted.
+        assert payload["api_key"] not in (key.key_hash, key.prefix)
+        assert payload["signing_secret"] not in org.signing_secret_encrypted
+        assert decrypt_secret(org.signing_secret_encrypted, app.config["SECRET_KEY"]) == payload["signing_secret"]
+    r = client.get("/api/v1/surveys", headers={"Authorization": f"Bearer {payload['api_key']}"})
+    assert r.status_code == 200
+
+
+def test_org_create_refuses_empty_name(runner):
+    result = runner.invoke(args=["org", "create", "  "])
+    assert result.exit_code != 0 and "NAME" in result.output
+
+
+def test_user_create_with_password_stdin(app, runner):
+    org_id = json.loads(runner.invoke(args=["org", "create", "Acme", "--json"]).output)["org_id"]
+    result = runner.invoke(args=["user", "create", "Boss@Acme.test", "--org", str(org_id), "--password-stdin"],
+                           input="correct horse battery\n")
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert user.email == "boss@acme.test" and user.org_id == org_id
+        assert "correct horse" not in user.password_hash
+        assert check_password_hash(user.password_hash, "correct horse battery")
+    again = runner.invoke(args=["user", "create", "boss@acme.test", "--org", str(org_id), "--password-stdin"],
+                          input="another password\n")
+    assert again.exit_code != 0 and "exists" in again.output
+
+
+def test_user_create_refusals(runner):
+    org_id = json.loads(runner.invoke(args=["org", "create", "Acme", "--json"]).output)["org_id"]
+    short = runner.invoke(args=["user", "create", "a@b.c", "--org", str(org_id), "--password-stdin"], input="short\n")
+    assert short.exit_code != 0 and "8 characters" in short.output
+    missing = runner.invoke(args=["user", "create", "a@b.c", "--org", "9999", "--password-stdin"],
+                            input="long enough password\n")
+    assert missing.exit_code != 0 and "org" in missing.output
+    prompt = runner.invoke(args=["user", "create", "p@b.c", "--org", str(org_id)],
+                           input="long enough password\nlong enough password\n")
+    assert prompt.exit_code == 0, prompt.output
+
+
+def test_demo_seeds_once_and_prints_where_to_look(app, runner, client):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    assert "/api/v1/docs" in result.output and "API key:" in result.output
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and again.output == result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count()).select_from(Org)).scalar_one() == 1
+        survey = db.session.execute(db.select(Survey)).scalar_one()
+        assert survey.status == "published"
+        intro = survey.definition["intro"]
+        assert {"en", "ms"} <= set(intro)
+        assert db.session.execute(db.select(User)).scalar_one().email
+    key = next(line.split()[-1] for line in result.output.splitlines() if "API key:" in line)
+    responses = client.get(f"/api/v1/surveys/{survey.id}/responses",
+                           headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
+    assert responses and all(r["status"] == "completed" for r in responses)

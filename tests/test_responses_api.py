@@ -1,0 +1,216 @@
+"""Staff-entered responses, the answer rules over HTTP, listing, CSV export and erasure."""
+
+import csv
+import io
+
+import pytest
+
+from tests.test_surveys_api import error_fields
+
+
+@pytest.fixture
+def survey(make_survey):
+    return make_survey()
+
+
+@pytest.fixture
+def post_response(api, survey):
+    def post(body):
+        return api.post(f"/api/v1/surveys/{survey['id']}/responses", json=body)
+    return post
+
+
+FULL = [{"question": "reason", "value": "other", "other_text": "Company closed"},
+        {"question": "satisfaction", "value": 2}, {"question": "nps", "value": 3},
+        {"question": "come_back", "value": False}, {"question": "why_not", "value": "Harga terlalu tinggi"}]
+
+
+def test_staff_response_completed(post_response, survey):
+    r = post_response({"external_id": "cust-1", "answers": FULL, "complete": True, "metadata": {"agent": "amy"}})
+    assert r.status_code == 201, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "completed" and body["channel"] == "interview" and body["version"] == 1
+    assert body["external_id"] == "cust-1" and body["survey_id"] == survey["id"]
+    assert body["answers"][0] == {"question": "reason", "value": "other", "other_text": "Company closed"}
+    assert body["metadata"] == {"agent": "amy"} and body["completed_at"]
+
+
+def test_staff_response_partial_by_default(post_response):
+    body = post_response({"answers": [{"question": "nps", "value": 10}]}).get_json()
+    assert body["status"] == "partial" and body["completed_at"] is None and body["external_id"] is None
+
+
+def test_completion_needs_required_answers(post_response, row_counts):
+    before = row_counts()
+    r = post_response({"answers": [{"question": "nps", "value": 10}], "complete": True})
+    assert r.status_code == 422
+    assert {"answers.reason", "answers.satisfaction", "answers.come_back"} <= set(error_fields(r))
+    assert row_counts() == before
+
+
+def test_show_if_order_independent(post_response):
+    answers = [FULL[4], *FULL[:4]]
+    assert post_response({"answers": answers, "complete": True}).status_code == 201
+
+
+BAD_ANSWERS = [
+    ({"question": "nps", "value": 11}, "answers.0.value"),
+    ({"question": "nps", "value": -1}, "answers.0.value"),
+    ({"question": "nps", "value": "9"}, "answers.0.value"),
+    ({"question": "nps", "value": 9.5}, "answers.0.value"),
+    ({"question": "nps", "value": True}, "answers.0.value"),
+    ({"question": "satisfaction", "value": 0}, "answers.0.value"),
+    ({"question": "satisfaction", "value": 8}, "answers.0.value"),
+    ({"question": "reason", "value": "cheaper-elsewhere"}, "answers.0.value"),
+    ({"question": "reason", "value": "other"}, "answers.0.other_text"),
+    ({"question": "reason", "value": "other", "other_text": ""}, "answers.0.other_text"),
+    ({"question": "reason", "value": "price", "other_text": "x"}, "answers.0.other_text"),
+    ({"question": "come_back", "value": "yes"}, "answers.0.value"),
+    ({"question": "why_not", "value": "hidden unless come_back is false"}, "answers.0.question"),
+    ({"question": "ghost", "value": 1}, "answers.0.question"),
+    ({"question": "nps"}, "answers.0.value"),
+    ({"question": "nps", "value": None}, "answers.0.value"),
+    ({"value": 3}, "answers.0.question"),
+    ({"question": 7, "value": 3}, "answers.0.question"),
+    ({"question": "nps", "value": 3, "extra": 1}, "answers.0.extra"),
+]
+
+
+@pytest.mark.parametrize(("answer", "field"), BAD_ANSWERS, ids=[repr(a)[:50] for a, _ in BAD_ANSWERS])
+def test_bad_answers_are_refused_naming_the_field(post_response, row_counts, answer, field):
+    before = row_counts()
+    r = post_response({"answers": [answer]})
+    assert r.status_code == 422, r.get_json()
+    assert field in error_fields(r), r.get_json()
+    assert row_counts() == before
+
+
+def test_other_without_allow_other(api, make_survey, row_counts):
+    from tests.factories import survey_definition
+    definition = survey_definition(slug="no-other")
+    definition["questions"][0]["allow_other"] = False
+    created = api.post("/api/v1/surveys", json=definition).get_json()
+    api.post(f"/api/v1/surveys/{created['id']}/publish")
+    before = row_counts()
+    r = api.post(f"/api/v1/surveys/{created['id']}/responses",
+                 json={"answers": [{"question": "reason", "value": "other", "other_text": "x"}]})
+    assert r.status_code == 422 and "answers.0.value" in error_fields(r)
+    assert row_counts() == before
+
+
+def test_empty_and_very_long_open_text(api, post_response):
+    base = [{"question": "come_back", "value": False}]
+    for text in ("", " \n "):
+        r = post_response({"answers": [*base, {"question": "why_not", "value": text}]})
+        assert r.status_code == 422 and "answers.1.value" in error_fields(r)
+    r = post_response({"answers": [*base, {"question": "why_not", "value": "x" * 2001}]})
+    assert r.status_code == 422 and "answers.1.value" in error_fields(r)
+    assert post_response({"answers": [*base, {"question": "why_not", "value": "x" * 2000}]}).status_code == 201
+
+
+def test_repeated_question_is_refused(post_response, row_counts):
+    before = row_counts()
+    r = post_response({"answers": [{"question": "nps", "value": 1}, {"question": "nps", "value": 2}]})
+    assert r.status_code == 422 and "answers.1.question" in error_fields(r)
+    assert row_counts() == before
+
+
+def test_unpublished_survey_takes_no_responses(api, make_survey):
+    draft = make_survey(publish=False)
+    r = api.post(f"/api/v1/surveys/{draft['id']}/responses", json={"answers": []})
+    assert r.status_code == 409 and "survey" in error_fields(r)
+
+
+@pytest.mark.parametrize("text", [
+    "Harga terlalu tinggi untuk pasukan kami.",
+    "太贵了，而且缺少中文界面。",
+    "Robert'); DROP TABLE answers;--",
+    "<img src=x onerror=alert(1)> & <b>bold</b>",
+    "emoji 🙂 and combining é",
+])
+def test_text_round_trips_verbatim(api, post_response, survey, text):
+    r = post_response({"answers": [{"question": "come_back", "value": False},
+                                   {"question": "why_not", "value": text},
+                                   {"question": "reason", "value": "other", "other_text": text}]})
+    assert r.status_code == 201
+    listed = api.get(f"/api/v1/surveys/{survey['id']}/responses").get_json()["data"][0]
+    answers = {a["question"]: a for a in listed["answers"]}
+    assert answers["why_not"]["value"] == text
+    assert answers["reason"]["other_text"] == text
+
+
+def test_listing_filters_and_paginates(api, post_response, survey):
+    for i in range(7):
+        body = {"answers": FULL, "complete": True} if i % 2 else {"answers": [{"question": "nps", "value": i}]}
+        assert post_response(body).status_code == 201
+    url = f"/api/v1/surveys/{survey['id']}/responses"
+    ids, cursor = [], None
+    while True:
+        page = api.get(url + "?limit=3" + (f"&cursor={cursor}" if cursor else "")).get_json()
+        ids += [r["id"] for r in page["data"]]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert len(ids) == 7 and ids == sorted(ids)
+    assert len(api.get(url + "?status=completed").get_json()["data"]) == 3
+    assert len(api.get(url + "?status=partial&channel=interview").get_json()["data"]) == 4
+    assert api.get(url + "?channel=sms").get_json()["data"] == []
+    assert len(api.get(url + "?since=2000-01-01T00:00:00Z").get_json()["data"]) == 7
+    assert api.get(url + "?since=2999-01-01T00:00:00").get_json()["data"] == []
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("channel=fax", "channel"), ("status=done", "status"), ("since=yesterday", "since"),
+    ("limit=0", "limit"), ("limit=100000", "limit"), ("cursor=bm90LWEtY3Vyc29y", "cursor"), ("bogus=1", "bogus"),
+])
+def test_bad_listing_queries(api, survey, query, field):
+    r = api.get(f"/api/v1/surveys/{survey['id']}/responses?{query}")
+    assert r.status_code == 422, r.get_json()
+    assert field in error_fields(r)
+
+
+def test_csv_export(api, post_response, survey):
+    post_response({"external_id": "c1", "answers": FULL, "complete": True})
+    post_response({"answers": [{"question": "reason", "value": "price"}, {"question": "nps", "value": 9},
+                               {"question": "come_back", "value": True}]})
+    post_response({"answers": [{"question": "reason", "value": "other", "other_text": "=HYPERLINK(\"x\")"}]})
+    url = f"/api/v1/surveys/{survey['id']}/responses"
+    for query, headers in (("?format=csv", {}), ("", {"Accept": "text/csv"})):
+        r = api.get(url + query, headers=headers)
+        assert r.status_code == 200 and r.mimetype == "text/csv"
+        rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
+        assert len(rows) == 3
+        assert rows[0]["external_id"] == "c1" and rows[0]["reason"] == "other"
+        assert rows[0]["reason_other"] == "Company closed" and rows[0]["why_not"] == "Harga terlalu tinggi"
+        assert rows[0]["come_back"] == "no" and rows[0]["status"] == "completed"
+        assert rows[1]["reason"] == "Too expensive" and rows[1]["nps"] == "9" and rows[1]["come_back"] == "yes"
+        # Formula-looking text is kept as text for spreadsheets.
+        assert rows[2]["reason_other"] == "'=HYPERLINK(\"x\")"
+
+
+def test_csv_export_streams_many_rows(app, api, survey):
+    from surveyhub.extensions import db
+    from surveyhub.services import responses, surveys
+    with app.app_context():
+        s = surveys.get_survey(api.org_id, survey["id"])
+        for i in range(1203):
+            response = responses.start_response(s, "web")
+            responses._apply_answers(response, [("nps", i % 11, None)])
+        db.session.commit()
+    r = api.get(f"/api/v1/surveys/{survey['id']}/responses?format=csv")
+    assert r.is_streamed
+    rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
+    assert len(rows) == 1204
+    assert [row[0] for row in rows[1:]] == [str(i) for i in range(1, 1204)]
+
+
+def test_erase_respondent(api, other_api, post_response, survey, row_counts):
+    post_response({"external_id": "gone", "answers": FULL, "complete": True})
+    post_response({"external_id": "stays", "answers": FULL, "complete": True})
+    assert other_api.delete("/api/v1/respondents/gone").status_code == 404
+    assert api.delete("/api/v1/respondents/gone").status_code == 204
+    listed = api.get(f"/api/v1/surveys/{survey['id']}/responses").get_json()["data"]
+    assert [r["external_id"] for r in listed] == ["stays"]
+    counts = row_counts()
+    assert counts["respondents"] == 1 and counts["answers"] == len(FULL)
+    assert api.delete("/api/v1/respondents/gone").status_code == 404

@@ -31,6 +31,16 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_REDOC_PATH": "docs",
     "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Stats: respondent attributes that get counters (comma-separated; docs/stats.md), and the most
+    # respondents a filter on any other attribute may scan before it is refused.
+    "STATS_ATTRIBUTES": "plan",
+    "STATS_SCAN_LIMIT": 50000,
+    # Dashboard sessions: the cookie is HttpOnly and SameSite; Secure when BASE_URL is https.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # CSRF is checked by the dashboard for all its forms, not app-wide: the API uses Bearer keys.
+    "WTF_CSRF_CHECK_DEFAULT": False,
 }
 
 
@@ -70,4 +80,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = os.environ.get(ENV_PREFIX + "SECRET_KEY") or _secret_key(instance)
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
+    settings.setdefault("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
+    if isinstance(settings["STATS_ATTRIBUTES"], str):
+        settings["STATS_ATTRIBUTES"] = tuple(k.strip() for k in settings["STATS_ATTRIBUTES"].split(",") if k.strip())
+    settings["STATS_SCAN_LIMIT"] = int(settings["STATS_SCAN_LIMIT"])
     return settings

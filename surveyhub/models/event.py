@@ -20,7 +20,12 @@ EVENT_TYPES = (
 
 class Event(db.Model):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_survey_type_time", "survey_id", "type", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_events_survey_type_time", "survey_id", "type", "occurred_at"),
+        # A person's events, found through their responses and invitations (erasure, attribute stats).
+        Index("ix_events_response_id", "response_id"),
+        Index("ix_events_invitation_id", "invitation_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -13,7 +13,12 @@ from .types import JSONType, UTCDateTime, utcnow
 
 class Respondent(db.Model):
     __tablename__ = "respondents"
-    __table_args__ = (UniqueConstraint("org_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("org_id", "external_id"),
+        # Stats filters on attributes that have no counters find people by attribute (GIN, jsonb @>).
+        Index("ix_respondents_attributes", "attributes", postgresql_using="gin",
+              postgresql_ops={"attributes": "jsonb_path_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)

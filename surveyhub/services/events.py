@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..models import EVENT_TYPES, Event
+from ..models.types import utcnow
+from .counters import count_event
 
 
 def record_event(org_id: int, type: str, *, survey_id: int | None = None, channel: str | None = None,
                  response_id: int | None = None, invitation_id: int | None = None,
                  data: dict | None = None) -> Event:
-    """Add an event to the current transaction (the caller commits)."""
+    """Add an event to the current transaction, and count it in the stats (the caller commits)."""
     if type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
     event = Event(org_id=org_id, type=type, survey_id=survey_id, channel=channel,
-                  response_id=response_id, invitation_id=invitation_id, data=data or {})
+                  response_id=response_id, invitation_id=invitation_id, data=data or {}, occurred_at=utcnow())
     db.session.add(event)
+    count_event(event)
     return event

@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from ..errors import NotFound
 from ..extensions import db
 from ..models import Invitation, Respondent, Response
+from .counters import counted_segments, move_person
 from .events import record_event
 
 PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
@@ -31,7 +32,10 @@ def find_or_create_respondent(org_id: int, external_id: str | None, **profile: A
         if profile.get(field) is not None:
             setattr(respondent, field, profile[field])
     if profile.get("attributes"):
+        segments = counted_segments(respondent.attributes)
         respondent.attributes = {**(respondent.attributes or {}), **profile["attributes"]}
+        if respondent.id is not None:  # stats filter on the current attributes: move what they counted
+            move_person(respondent.id, segments, counted_segments(respondent.attributes))
     db.session.flush()
     return respondent
 
@@ -43,6 +47,7 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     ).scalar_one_or_none()
     if respondent is None:
         raise NotFound(f"No respondent {external_id!r}.")
+    move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
     db.session.execute(delete(Response).where(Response.respondent_id == respondent.id))
     # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
     db.session.execute(

@@ -16,6 +16,7 @@ from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Answer, Invitation, Respondent, Response, Survey
 from ..models.types import utcnow
+from .counters import count_answer_changes
 from .events import record_event
 from .pagination import decode_cursor, encode_cursor
 from .respondents import find_or_create_respondent
@@ -85,6 +86,8 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     _clean_batch(live_version(survey).definition, {}, items, "answers.")  # before writing anything
     respondent = find_or_create_respondent(survey.org_id, external_id) if external_id is not None else None
     response = start_response(survey, "interview", respondent=respondent, metadata=metadata)
+    # An interview reaches its person by being held: "opened" is the interview channel's reached.
+    record_event(survey.org_id, "opened", survey_id=survey.id, channel="interview", response_id=response.id)
     if answers:
         _apply_answers(response, items, "answers.")
     if complete:
@@ -109,10 +112,12 @@ def _clean_batch(definition: dict, so_far: dict[str, Any], items: list[tuple[Any
 
 
 def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], field_prefix: str = "") -> None:
+    _lock(response)
     if response.status == "completed":
         raise Conflict("The response is completed and takes no more answers.", {"response": "is completed"})
     definition = response.version.definition
     so_far = response.answer_values()
+    before = dict(so_far)
     cleaned = _clean_batch(definition, so_far, items, field_prefix)
     so_far.update({clean.question: clean.value for clean in cleaned})
     now = utcnow()
@@ -122,6 +127,7 @@ def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], field_
     if hidden:
         db.session.execute(delete(Answer).where(Answer.response_id == response.id,
                                                 Answer.question_id.in_(hidden)))
+    count_answer_changes(response, before, {k: v for k, v in so_far.items() if k not in hidden}, now)
     # Conditional updates, so two concurrent first answers record one "responded" event.
     first = db.session.execute(
         update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
@@ -133,6 +139,15 @@ def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], field_
     else:
         db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now))
     db.session.expire(response)
+
+
+def _lock(response: Response) -> None:
+    """Lock the response and reload it, so this change sees the answers it replaces (for the counters).
+
+    On PostgreSQL this is a row lock; SQLite's BEGIN IMMEDIATE already runs one writer at a time.
+    """
+    db.session.execute(select(Response.id).where(Response.id == response.id).with_for_update())
+    db.session.refresh(response)
 
 
 def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime) -> None:

@@ -26,13 +26,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, responses, surveys
+    from .api import SurveyHubApi, responses, stats, surveys
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     api.register_blueprint(surveys.blp)
     api.register_blueprint(responses.blp)
+    api.register_blueprint(stats.blp)
 
     from .pages import bp as pages_bp
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..models import CHANNELS
 from .fields import StrictBoolean
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
+ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
 class ErrorDetailSchema(Schema):
@@ -101,3 +103,53 @@ class ResponseQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(["partial", "completed"]))
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "updated at or after"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+
+
+class StatsQuerySchema(Schema):
+    """Filters of GET /surveys/{id}/stats; `attr.KEY=VALUE` parameters become `attributes`."""
+
+    date_from = fields.Date(data_key="from", metadata={"description": "first UTC day, YYYY-MM-DD"})
+    date_to = fields.Date(data_key="to", metadata={"description": "last UTC day, YYYY-MM-DD (included)"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    interval = fields.String(validate=validate.OneOf(["day", "week"]),
+                             metadata={"description": "add a time series per channel by day or week"})
+    attributes = fields.Dict(keys=fields.String(), values=fields.String(),
+                             metadata={"description": "sent as attr.KEY=VALUE, one per key"})
+
+    @pre_load
+    def gather_attributes(self, data, **kwargs) -> dict:
+        out, attributes, errors = {}, {}, {}
+        for name in data:
+            if not name.startswith("attr."):
+                out[name] = data[name]
+                continue
+            key = name[len("attr."):]
+            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
+            if not ATTRIBUTE_KEY.match(key):
+                errors[name] = "the attribute name must be 1–64 letters, digits, '_', '.' or '-'"
+            elif len(values) != 1:
+                errors[name] = "give one value per attribute"
+            elif not 1 <= len(values[0]) <= 200:
+                errors[name] = "must be 1–200 characters"
+            else:
+                attributes[key] = values[0]
+        if errors:
+            raise ValidationError(errors)
+        if attributes:
+            out["attributes"] = attributes
+        return out
+
+    @validates_schema
+    def check_range(self, data: dict, **kwargs) -> None:
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            raise ValidationError({"to": ["must not be before from"]})
+
+
+class StatsSchema(Schema):
+    """CONTRACT §5's stats, and `series` when an interval was asked for."""
+
+    channels = fields.Dict()
+    totals = fields.Dict()
+    questions = fields.Dict()
+    offers = fields.Dict()
+    series = fields.Dict()

@@ -18,7 +18,7 @@ FIXED_COLUMNS = ["response_id", "external_id", "channel", "status", "version", "
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _questions(survey: Survey) -> list[dict]:
+def all_questions(survey: Survey) -> list[dict]:
     """Every question the survey has had: the working definition's, then ones later removed."""
     seen: dict[str, dict] = {}
     versions = db.session.execute(
@@ -53,7 +53,7 @@ def _cell(value: Any) -> str:
 
 def csv_rows(survey: Survey, responses: Iterable[Response]) -> Iterator[list[str]]:
     """Yield the header and then one row per response."""
-    questions = _questions(survey)
+    questions = all_questions(survey)
     header = list(FIXED_COLUMNS)
     for question in questions:
         header.append(question["id"])

@@ -1,0 +1,29 @@
+"""Stats of a survey: the funnel per channel, per-question summaries, offers (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+from marshmallow import RAISE
+
+from ..schemas.api import StatsQuerySchema, StatsSchema
+from ..services import stats, surveys
+from . import PREFIX, authenticate
+
+blp = Blueprint("stats", __name__, url_prefix=PREFIX, description="Survey stats")
+blp.before_request(authenticate)
+
+
+def stats_filter(query: dict) -> stats.StatsFilter:
+    """Turn validated query parameters into the filters the stats service takes."""
+    return stats.StatsFilter(date_from=query.get("date_from"), date_to=query.get("date_to"),
+                             channel=query.get("channel"), attributes=query.get("attributes", {}))
+
+
+@blp.route("/surveys/<int:survey_id>/stats")
+@blp.arguments(StatsQuerySchema, location="query", unknown=RAISE)
+@blp.response(200, StatsSchema)
+def survey_stats(query, survey_id):
+    """Count a survey's funnel per channel and summarize its answers, filtered by date, channel and attribute."""
+    survey = surveys.get_survey(g.org.id, survey_id)
+    return stats.survey_stats(survey, stats_filter(query), query.get("interval"))

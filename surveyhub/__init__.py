@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import commands, config, errors
-from .extensions import db, migrate
+from .extensions import csrf, db, login, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -23,6 +23,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    login.init_app(app)
+    csrf.init_app(app)
     errors.register(app)
     commands.register(app)
 
@@ -38,4 +40,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
+
+    from .dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
     return app

@@ -13,6 +13,7 @@ INDEX = """<!doctype html>
 <h1>SurveyHub</h1>
 <p>Exit surveys on every channel a leaving customer answers.</p>
 <ul>
+  <li><a href="/dashboard/">Dashboard</a> (managers)</li>
   <li><a href="/api/v1/docs">API documentation</a> (<a href="/api/v1/openapi.json">OpenAPI spec</a>)</li>
   <li><a href="/healthz">Health check</a></li>
 </ul>

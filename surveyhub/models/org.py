@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -42,8 +43,8 @@ class ApiKey(db.Model):
     org: Mapped[Org] = relationship(back_populates="api_keys")
 
 
-class User(db.Model):
-    """A manager who signs in to the dashboard."""
+class User(UserMixin, db.Model):
+    """A manager who signs in to the dashboard (UserMixin: what Flask-Login asks of a user)."""
 
     __tablename__ = "users"
 

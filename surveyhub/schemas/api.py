@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..models import CHANNELS
 from .fields import StrictBoolean
@@ -113,36 +113,40 @@ class StatsQuerySchema(Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     interval = fields.String(validate=validate.OneOf(["day", "week"]),
                              metadata={"description": "add a time series per channel by day or week"})
-    attributes = fields.Dict(keys=fields.String(), values=fields.String(),
-                             metadata={"description": "sent as attr.KEY=VALUE, one per key"})
+    attributes = fields.Raw(metadata={"description": "sent as attr.KEY=VALUE, one per key"})
 
     @pre_load
     def gather_attributes(self, data, **kwargs) -> dict:
-        out, attributes, errors = {}, {}, {}
+        """Collect the attr.KEY parameters (checked with the others in check_filters)."""
+        out, attributes = {}, {}
         for name in data:
-            if not name.startswith("attr."):
-                out[name] = data[name]
-                continue
-            key = name[len("attr."):]
-            values = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
-            if not ATTRIBUTE_KEY.match(key):
-                errors[name] = "the attribute name must be 1–64 letters, digits, '_', '.' or '-'"
-            elif len(values) != 1:
-                errors[name] = "give one value per attribute"
-            elif not 1 <= len(values[0]) <= 200:
-                errors[name] = "must be 1–200 characters"
+            if name.startswith("attr."):
+                attributes[name[len("attr."):]] = data.getlist(name) if hasattr(data, "getlist") else [data[name]]
             else:
-                attributes[key] = values[0]
-        if errors:
-            raise ValidationError(errors)
+                out[name] = data[name]
         if attributes:
             out["attributes"] = attributes
         return out
 
-    @validates_schema
-    def check_range(self, data: dict, **kwargs) -> None:
+    @validates_schema(skip_on_field_errors=False)
+    def check_filters(self, data: dict, **kwargs) -> None:
+        errors = {}
         if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
-            raise ValidationError({"to": ["must not be before from"]})
+            errors["to"] = ["must not be before from"]
+        for key, values in (data.get("attributes") or {}).items():
+            if not ATTRIBUTE_KEY.match(key):
+                errors[f"attr.{key}"] = ["the attribute name must be 1–64 letters, digits, '_', '.' or '-'"]
+            elif len(values) != 1:
+                errors[f"attr.{key}"] = ["give one value per attribute"]
+            elif not 1 <= len(values[0]) <= 200:
+                errors[f"attr.{key}"] = ["must be 1–200 characters"]
+        if errors:
+            raise ValidationError(errors)
+
+    @post_load
+    def one_value_each(self, data: dict, **kwargs) -> dict:
+        data["attributes"] = {key: values[0] for key, values in data.get("attributes", {}).items()}
+        return data
 
 
 class StatsSchema(Schema):

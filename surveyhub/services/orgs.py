@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
@@ -76,3 +76,15 @@ def create_user(email: str, org_id: int, password: str) -> User:
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def authenticate_user(email: str, password: str) -> User | None:
+    """Return the manager with this email and password, or None; as slow for an unknown email."""
+    user = db.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)  # same work as a real check: no timing hint
+        return None
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+_DUMMY_HASH = generate_password_hash("not a password")

@@ -88,7 +88,8 @@ def counted_segment(filters: StatsFilter) -> str | None:
     return None
 
 
-def _day_bounds(filters: StatsFilter) -> tuple[datetime | None, datetime | None]:
+def day_bounds(filters: StatsFilter) -> tuple[datetime | None, datetime | None]:
+    """Return the filters' days as [start, end) UTC times; None for an open end."""
     start = datetime.combine(filters.date_from, time.min, UTC) if filters.date_from else None
     end = datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC) if filters.date_to else None
     return start, end
@@ -144,7 +145,8 @@ def attribute_matches(key: str, text: str):
     return or_(*terms)
 
 
-def _people(survey: Survey, attributes: dict[str, str]):
+def people_matching(survey: Survey, attributes: dict[str, str]):
+    """Select the ids of the org's respondents whose current attributes match all of `attributes`."""
     return select(Respondent.id).where(
         Respondent.org_id == survey.org_id, *(attribute_matches(k, v) for k, v in attributes.items())
     )
@@ -152,7 +154,7 @@ def _people(survey: Survey, attributes: dict[str, str]):
 
 def _tally_from_rows(survey: Survey, filters: StatsFilter, series: bool) -> Tally:
     """Tally the raw rows of the people the attribute filters select, refusing past STATS_SCAN_LIMIT."""
-    people = _people(survey, filters.attributes)
+    people = people_matching(survey, filters.attributes)
     limit = current_app.config["STATS_SCAN_LIMIT"]
     found = db.session.execute(select(func.count()).select_from(people.limit(limit + 1).subquery())).scalar_one()
     if found > limit:
@@ -163,7 +165,7 @@ def _tally_from_rows(survey: Survey, filters: StatsFilter, series: bool) -> Tall
             {f"attr.{k}": "matches too many people to scan" for k in filters.attributes},
         )
     tally = Tally()
-    start, end = _day_bounds(filters)
+    start, end = day_bounds(filters)
     responses = select(Response.id).where(Response.survey_id == survey.id, Response.respondent_id.in_(people))
     invitations = select(Invitation.id).where(Invitation.survey_id == survey.id,
                                               Invitation.respondent_id.in_(people))

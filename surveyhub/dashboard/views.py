@@ -1,0 +1,317 @@
+"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .. import survey_logic as logic
+from ..errors import DomainError, flatten_messages
+from ..extensions import csrf, db, login
+from ..models import CHANNELS, Survey, User
+from ..schemas.api import ResponseSchema, StatsQuerySchema
+from ..schemas.survey import SurveyDefinitionSchema
+from ..services import export, followups, open_answers, orgs, responses, stats, surveys
+from .forms import ActionForm, DefinitionForm, LoginForm
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+login.login_view = "dashboard.login"
+login.login_message = "Sign in to see the dashboard."
+login.session_protection = "strong"
+
+# Scripts and styles only from the app itself (the chart library is vendored), no framing.
+CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+MAX_SURVEYS_LISTED = 200
+
+
+@login.user_loader
+def load_user(user_id: str) -> User | None:
+    """Return the signed-in manager named by the session."""
+    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+@bp.before_request
+def check_csrf() -> None:
+    """Refuse any state-changing request without a valid CSRF token (400)."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+@bp.context_processor
+def action_form() -> dict:
+    """Give templates a CSRF-carrying form for their buttons (sign out, publish, mark done)."""
+    return {"action": ActionForm()}
+
+
+@bp.after_request
+def security_headers(response):
+    """Add the dashboard's security headers."""
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    """Show errors in the dashboard as pages, not as the API's JSON."""
+    db.session.rollback()
+    return render_template("dashboard/error.html", status=exc.code, message=exc.description), exc.code
+
+
+@bp.errorhandler(DomainError)
+def domain_error(exc: DomainError):
+    """Show a refused request (another org's survey, a conflict) as a page."""
+    db.session.rollback()
+    return render_template("dashboard/error.html", status=exc.status, message=exc.message), exc.status
+
+
+def _own_survey(survey_id: int) -> Survey:
+    return surveys.get_survey(current_user.org_id, survey_id)
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return `next` only when it is a path inside the dashboard (no open redirect)."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign a manager in."""
+    form = LoginForm()
+    status = 422 if form.is_submitted() else 200
+    if form.validate_on_submit():
+        user = orgs.authenticate_user(form.email.data, form.password.data)
+        if user is not None:
+            session.clear()  # a fresh session: nothing from before the login carries over
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")) or url_for(".survey_list"))
+        form.password.errors.append("Wrong email or password.")
+        status = 401
+    return render_template("dashboard/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign the manager out."""
+    logout_user()
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.get("/")
+@login_required
+def survey_list():
+    """List the org's surveys with each channel's response rate."""
+    page, _ = surveys.list_surveys(current_user.org_id, include_archived=False, cursor=None,
+                                   limit=MAX_SURVEYS_LISTED)
+    rows = [(survey, stats.survey_stats(survey, stats.StatsFilter())) for survey in page]
+    return render_template("dashboard/surveys.html", rows=rows, channels=CHANNELS)
+
+
+def _filters(args) -> tuple[stats.StatsFilter, str, dict[str, str]]:
+    """Read the survey page's filter form through the stats API's schema; errors are shown, not raised."""
+    raw = {k: args[k] for k in ("from", "to", "channel", "interval") if args.get(k)}
+    if args.get("attr_key"):
+        raw[f"attr.{args['attr_key']}"] = args.get("attr_value", "")
+    try:
+        query = StatsQuerySchema().load(raw)
+    except ValidationError as err:
+        return stats.StatsFilter(), "day", flatten_messages(err.messages)
+    return (stats.StatsFilter(date_from=query.get("date_from"), date_to=query.get("date_to"),
+                              channel=query.get("channel"), attributes=query.get("attributes", {})),
+            query.get("interval", "day"), {})
+
+
+def _question_meta(survey: Survey) -> list[dict]:
+    """Questions with their texts and choice labels in the default locale, for headings and charts."""
+    locale = survey.definition["default_locale"]
+    out = []
+    for q in export.all_questions(survey):
+        meta = {"id": q["id"], "type": q["type"], "text": logic.localize(q["text"], None, locale)}
+        if q["type"] == "multiple_choice":
+            meta["labels"] = {c["id"]: logic.localize(c["label"], None, locale) for c in q["choices"]}
+            meta["labels"][logic.OTHER] = "Other"
+            meta["order"] = [c["id"] for c in q["choices"]] + ([logic.OTHER] if q.get("allow_other") else [])
+        out.append(meta)
+    return out
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/surveys/<int:survey_id>")
+@login_required
+def survey_page(survey_id: int):
+    """Show a survey's funnel, charts, offers and open answers, with filters."""
+    survey = _own_survey(survey_id)
+    filters, interval, errors = _filters(request.args)
+    try:
+        data = stats.survey_stats(survey, filters, interval)
+    except DomainError as err:
+        errors = {**errors, **(err.fields or {"filters": err.message})}
+        filters, interval = stats.StatsFilter(), "day"
+        data = stats.survey_stats(survey, filters, interval)
+    search = request.args.get("q", "").strip()[:200] or None
+    answers, next_before = open_answers.list_open_answers(survey, filters, search=search,
+                                                          before=_int_arg("before"))
+    older_url = None
+    if next_before is not None:
+        older_url = url_for(".survey_page", survey_id=survey.id, **{**request.args.to_dict(), "before": next_before})
+    return render_template(
+        "dashboard/survey.html", survey=survey, data=data, questions=_question_meta(survey), filters=filters,
+        interval=interval, errors=errors, args=request.args, answers=answers, older_url=older_url,
+        search=search or "", channels=CHANNELS,
+    )
+
+
+@bp.get("/surveys/<int:survey_id>/follow-ups")
+@login_required
+def follow_ups(survey_id: int):
+    """List detractors and people who said yes, to contact."""
+    survey = _own_survey(survey_id)
+    include_done = request.args.get("done") == "1"
+    rows, next_before = followups.list_follow_ups(survey, include_done=include_done, before=_int_arg("before"))
+    return render_template("dashboard/follow_ups.html", survey=survey, rows=rows, next_before=next_before,
+                           include_done=include_done)
+
+
+@bp.post("/surveys/<int:survey_id>/follow-ups/<int:response_id>/done")
+@login_required
+def follow_up_done(survey_id: int, response_id: int):
+    """Mark a follow-up as handled."""
+    followups.mark_done(_own_survey(survey_id), response_id, current_user)
+    flash(f"Response {response_id} marked as done.")
+    return redirect(url_for(".follow_ups", survey_id=survey_id))
+
+
+def _save_definition(text: str, survey: Survey | None) -> tuple[Survey | None, dict[str, str]]:
+    """Parse, validate and save a definition; return the survey, or the errors by field path."""
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as err:
+        return None, {"body": f"is not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"}
+    try:
+        definition = SurveyDefinitionSchema().load(parsed)
+    except ValidationError as err:
+        return None, flatten_messages(err.messages)
+    try:
+        if survey is None:
+            return surveys.create_survey(current_user.org_id, definition), {}
+        return surveys.update_survey(survey, definition), {}
+    except DomainError as err:
+        return None, err.fields or {"body": err.message}
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@login_required
+def new_survey():
+    """Create a survey by writing its JSON definition."""
+    form = DefinitionForm()
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        form.definition.data = json.dumps(_STARTER, indent=2, ensure_ascii=False)
+    elif form.validate_on_submit():
+        survey, errors = _save_definition(form.definition.data, None)
+        if survey is not None:
+            flash("Survey created as a draft.")
+            return redirect(url_for(".edit_survey", survey_id=survey.id))
+    return render_template("dashboard/edit.html", form=form, survey=None, errors=errors), \
+        422 if errors else 200
+
+
+@bp.route("/surveys/<int:survey_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_survey(survey_id: int):
+    """Edit a survey's JSON definition; errors are listed by field next to it."""
+    survey = _own_survey(survey_id)
+    form = DefinitionForm()
+    errors: dict[str, str] = {}
+    if request.method == "GET":
+        form.definition.data = json.dumps(survey.definition, indent=2, ensure_ascii=False)
+    elif form.validate_on_submit():
+        saved, errors = _save_definition(form.definition.data, survey)
+        if saved is not None:
+            flash("Saved." + (" Publish to make it live." if saved.has_unpublished_changes else ""))
+            return redirect(url_for(".edit_survey", survey_id=survey.id))
+    return render_template("dashboard/edit.html", form=form, survey=survey, errors=errors), 422 if errors else 200
+
+
+@bp.post("/surveys/<int:survey_id>/publish")
+@login_required
+def publish(survey_id: int):
+    """Publish the working definition as the next version."""
+    survey = _own_survey(survey_id)
+    try:
+        version = surveys.publish_survey(survey)
+    except DomainError as err:
+        db.session.rollback()
+        flash(f"Not published: {err.message}", "error")
+    else:
+        flash(f"Published version {version.number}.")
+    return redirect(url_for(".survey_page", survey_id=survey_id))
+
+
+@bp.get("/surveys/<int:survey_id>/export.csv")
+@login_required
+def export_csv(survey_id: int):
+    """Download every response as CSV."""
+    survey = _own_survey(survey_id)
+    rows = export.csv_rows(survey, responses.iter_responses(survey, channel=None, status=None, since=None))
+    return Response(stream_with_context(export.csv_chunks(rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.csv"'})
+
+
+@bp.get("/surveys/<int:survey_id>/export.json")
+@login_required
+def export_json(survey_id: int):
+    """Download every response as a JSON array, in the API's response shape."""
+    survey = _own_survey(survey_id)
+    return Response(stream_with_context(_json_array(survey)), mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.json"'})
+
+
+def _json_array(survey: Survey) -> Iterator[str]:
+    schema = ResponseSchema()
+    yield "["
+    for i, response in enumerate(responses.iter_responses(survey, channel=None, status=None, since=None)):
+        yield ("," if i else "") + json.dumps(schema.dump(response), ensure_ascii=False)
+    yield "]"
+
+
+_STARTER = {
+    "slug": "exit-survey", "name": "Exit survey", "default_locale": "en",
+    "questions": [
+        {"id": "reason", "type": "multiple_choice", "text": "Main reason for cancelling?", "allow_other": True,
+         "choices": [{"id": "price", "label": "Too expensive"}, {"id": "features", "label": "Missing features"}]},
+        {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"},
+        {"id": "come_back", "type": "yes_no", "text": "Would you use us again?"},
+    ],
+}

@@ -1,0 +1,64 @@
+"""Open answers (and "other" texts) of a survey, searchable and paginated, for the dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, literal_column, or_, select
+
+from ..extensions import db
+from ..models import Answer, Respondent, Response, Survey
+from .export import all_questions
+from .stats import StatsFilter, day_bounds, people_matching
+
+
+@dataclass(frozen=True)
+class OpenAnswer:
+    answer_id: int
+    response_id: int
+    question_id: str
+    text: str
+    channel: str
+    answered_at: datetime
+    external_id: str | None
+
+
+def _answer_text(dialect: str):
+    """The stored JSON value as text: open answers are JSON strings."""
+    if dialect == "postgresql":
+        return Answer.value.op("#>>")(literal_column("'{}'"))
+    return func.json_extract(Answer.value, "$")
+
+
+def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | None, before: int | None,
+                      limit: int = 20) -> tuple[list[OpenAnswer], int | None]:
+    """Return a page of open answers and "other" texts, newest first, matching `search` if given."""
+    open_ids = [q["id"] for q in all_questions(survey) if q["type"] == "open"]
+    text = _answer_text(db.session.get_bind().dialect.name)
+    shown = func.coalesce(Answer.other_text, text)
+    query = (
+        select(Answer.id, Answer.response_id, Answer.question_id, shown, Response.channel, Answer.answered_at,
+               Respondent.external_id)
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(Respondent, Respondent.id == Response.respondent_id)
+        .where(Response.survey_id == survey.id,
+               or_(Answer.question_id.in_(open_ids or [""]), Answer.other_text.is_not(None)))
+        .order_by(Answer.id.desc()).limit(limit + 1)
+    )
+    start, end = day_bounds(filters)
+    if start:
+        query = query.where(Response.responded_at >= start)
+    if end:
+        query = query.where(Response.responded_at < end)
+    if filters.channel:
+        query = query.where(Response.channel == filters.channel)
+    if filters.attributes:
+        query = query.where(Response.respondent_id.in_(people_matching(survey, filters.attributes)))
+    if search:
+        query = query.where(shown.icontains(search, autoescape=True))
+    if before is not None:
+        query = query.where(Answer.id < before)
+    rows = [OpenAnswer(*row) for row in db.session.execute(query)]
+    page = rows[:limit]
+    return page, page[-1].answer_id if len(rows) > limit else None

@@ -1,0 +1,80 @@
+// Draws the survey page's charts with the vendored Chart.js from the JSON the page embeds.
+// Every label comes from that JSON and is drawn on a canvas: no survey string becomes HTML.
+(function () {
+  "use strict";
+  var source = document.getElementById("stats-data");
+  if (!source || typeof Chart === "undefined") { return; }
+  var page = JSON.parse(source.textContent);
+  var stats = page.stats;
+  var COLORS = {email: "#2563eb", sms: "#16a34a", widget: "#9333ea", web: "#ea580c", interview: "#0891b2"};
+  Chart.defaults.animation = false;
+  Chart.defaults.maintainAspectRatio = false;
+
+  function draw(canvas, config) {
+    new Chart(canvas, config);
+    canvas.dataset.drawn = "1";
+  }
+
+  function bar(canvas, labels, values, colors) {
+    draw(canvas, {
+      type: "bar",
+      data: {labels: labels, datasets: [{data: values, backgroundColor: colors || "#2563eb"}]},
+      options: {plugins: {legend: {display: false}}, scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}
+    });
+  }
+
+  var rate = document.getElementById("chart-rate");
+  if (rate && stats.series) {
+    var points = stats.series.points;
+    var channels = Object.keys(stats.channels);
+    draw(rate, {
+      type: "line",
+      data: {
+        labels: points.map(function (p) { return p.start; }),
+        datasets: channels.map(function (channel) {
+          return {
+            label: channel, borderColor: COLORS[channel], backgroundColor: COLORS[channel], spanGaps: true,
+            data: points.map(function (p) {
+              var r = p.channels[channel].response_rate;
+              return r === null ? null : Math.round(r * 1000) / 10;
+            })
+          };
+        })
+      },
+      options: {scales: {y: {beginAtZero: true, suggestedMax: 100, title: {display: true, text: "% responded of reached"}}}}
+    });
+  }
+
+  page.questions.forEach(function (q) {
+    var canvas = document.querySelector('canvas[data-chart="' + CSS.escape(q.id) + '"]');
+    var summary = stats.questions[q.id];
+    if (!canvas || !summary) { return; }
+    if (q.type === "nps") {
+      var scores = Object.keys(summary.distribution);
+      bar(canvas, scores, scores.map(function (k) { return summary.distribution[k]; }),
+          scores.map(function (k) { return k <= 6 ? "#dc2626" : (k <= 8 ? "#9ca3af" : "#16a34a"); }));
+    } else if (q.type === "likert") {
+      var points = Object.keys(summary.distribution);
+      bar(canvas, points, points.map(function (k) { return summary.distribution[k]; }), "#0891b2");
+    } else if (q.type === "multiple_choice") {
+      // In the survey's order (the embedded JSON's keys are sorted), then choices only older versions had.
+      var ids = q.order.concat(Object.keys(summary.distribution).filter(function (id) {
+        return q.order.indexOf(id) < 0;
+      }));
+      draw(canvas, {
+        type: "bar",
+        data: {labels: ids.map(function (id) { return (q.labels && q.labels[id]) || id; }),
+               datasets: [{data: ids.map(function (id) { return summary.distribution[id]; }),
+                           backgroundColor: "#9333ea"}]},
+        options: {indexAxis: "y", plugins: {legend: {display: false}},
+                  scales: {x: {beginAtZero: true, ticks: {precision: 0}}}}
+      });
+    } else if (q.type === "yes_no") {
+      draw(canvas, {
+        type: "doughnut",
+        data: {labels: ["Yes", "No"], datasets: [{data: [summary.yes, summary.no],
+                                                  backgroundColor: ["#16a34a", "#dc2626"]}]}
+      });
+    }
+  });
+})();

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import commands, config, errors
-from .extensions import db, migrate
+from .extensions import csrf, db, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -23,18 +23,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
     errors.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, responses, surveys
+    from .api import SurveyHubApi, invitations, responses, surveys
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    api.register_blueprint(surveys.blp)
-    api.register_blueprint(responses.blp)
+    for blueprint in (surveys.blp, responses.blp, invitations.blp):
+        csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
+        api.register_blueprint(blueprint)
 
     from .pages import bp as pages_bp
+    from .pages import hosted
 
     app.register_blueprint(pages_bp)
+    app.register_blueprint(hosted.bp)
+
+    from .services import delivery, email_invitations
+
+    delivery.register_kind(app, email_invitations.EMAIL_KIND)
     return app

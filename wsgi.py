@@ -3,6 +3,9 @@
 from dotenv import load_dotenv
 
 from surveyhub import create_app
+from surveyhub.services.delivery import start_embedded_worker
 
 load_dotenv()
 app = create_app()
+if app.config["EMBEDDED_WORKER"]:  # the SQLite default: one worker thread in each server process
+    start_embedded_worker(app)

@@ -28,20 +28,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, responses, stats, surveys
+    from .api import SurveyHubApi, invitations, responses, stats, surveys
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    api.register_blueprint(surveys.blp)
-    api.register_blueprint(responses.blp)
-    api.register_blueprint(stats.blp)
+    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp):
+        csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
+        api.register_blueprint(blueprint)
 
     from .pages import bp as pages_bp
+    from .pages import hosted
 
     app.register_blueprint(pages_bp)
+    app.register_blueprint(hosted.bp)
 
     from .dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
+
+    from .services import delivery, email_invitations
+
+    delivery.register_kind(app, email_invitations.EMAIL_KIND)
     return app

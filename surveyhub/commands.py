@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
+from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from .errors import DomainError
-from .services import demo, orgs
+from .extensions import db
+from .models import Survey
+from .services import delivery, demo, orgs
+from .services.invitations import INVITATION_CHANNELS
+from .services.invite_import import import_csv, refused_path_for
 
 
 def register(app: Flask) -> None:
     """Add the project's commands to the app's CLI (the `surveyhub` group runs them)."""
-    app.cli.add_command(org)
-    app.cli.add_command(user)
-    app.cli.add_command(demo_command)
+    for command in (org, user, demo_command, worker_command, invite_command):
+        app.cli.add_command(command)
 
 
 def _fail(err: DomainError) -> None:
@@ -83,3 +88,38 @@ def demo_command() -> None:
         _fail(err)
     for line in demo.describe(credentials):
         click.echo(line)
+
+
+@click.command("worker")
+@click.option("--poll", default=1.0, show_default=True, help="Seconds to wait when there is nothing to send.")
+@with_appcontext
+def worker_command(poll: float) -> None:
+    """Run the delivery worker: queued invitations, webhooks, scheduled follow-ups. Stops on SIGTERM."""
+    worker = delivery.Worker(current_app._get_current_object(), poll_interval=poll)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: worker.stop())
+    worker.run()
+
+
+@click.command("invite")
+@click.argument("survey_id", type=int)
+@click.option("--channel", type=click.Choice(INVITATION_CHANNELS), required=True)
+@click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Columns external_id, email, phone, locale, timezone; any other column is an attribute.")
+@click.option("--send-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"]),
+              help="When to send, with a UTC offset (default: now).")
+@with_appcontext
+def invite_command(survey_id: int, channel: str, csv_path: Path, send_at) -> None:
+    """Queue invitations for every row of a CSV; refused rows go to NAME.refused.csv beside it."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None:
+        raise click.BadParameter(f"no survey {survey_id}", param_hint="SURVEY_ID")
+    with click.progressbar(length=csv_path.stat().st_size, label="Inviting", file=sys.stderr) as bar:
+        try:
+            result = import_csv(survey, channel, csv_path, send_at=send_at, on_progress=bar.update)
+        except DomainError as err:
+            _fail(err)
+    click.echo(f"Queued {result.queued} invitations; refused {result.refused}.")
+    if result.refused:
+        reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(result.reasons.items()))
+        click.echo(f"Refused rows ({reasons}) are in {refused_path_for(csv_path)}.")

@@ -21,6 +21,14 @@ DEFAULTS: dict[str, Any] = {
     # Request bodies above this are refused with 413 before they are parsed.
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "API_PAGE_SIZE": 50,
+    # Delivery retries: exponential from the base, capped, with jitter.
+    "DELIVERY_RETRY_BASE_SECONDS": 30.0,
+    "DELIVERY_RETRY_MAX_SECONDS": 3600.0,
+    "SMTP_TIMEOUT_SECONDS": 30.0,
+    # Browser pages: a CSRF token lasts as long as the session (people leave a survey open for hours).
+    "WTF_CSRF_TIME_LIMIT": None,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
     "API_MAX_PAGE_SIZE": 500,
     # flask-smorest: the spec and its docs page live under the API prefix.
     "API_TITLE": "SurveyHub API",
@@ -35,12 +43,8 @@ DEFAULTS: dict[str, Any] = {
     # respondents a filter on any other attribute may scan before it is refused.
     "STATS_ATTRIBUTES": "plan",
     "STATS_SCAN_LIMIT": 50000,
-    # Dashboard sessions: the cookie is HttpOnly and SameSite; Secure when BASE_URL is https.
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Dashboard sessions end after a working day.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    # CSRF is checked by the dashboard for all its forms, not app-wide: the API uses Bearer keys.
-    "WTF_CSRF_CHECK_DEFAULT": False,
 }
 
 
@@ -64,10 +68,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     overrides = overrides or {}
     instance = Path(instance_path)
     settings = dict(DEFAULTS)
-    for key in DEFAULTS:
+    for key, default in DEFAULTS.items():
         if ENV_PREFIX + key in os.environ:
-            settings[key] = os.environ[ENV_PREFIX + key]
-    settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_CONTENT_LENGTH"])
+            value = os.environ[ENV_PREFIX + key]
+            settings[key] = type(default)(value) if isinstance(default, int | float) else value
 
     database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'surveyhub.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = database_url

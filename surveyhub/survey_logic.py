@@ -6,6 +6,7 @@ Nothing here touches the database or Flask; definitions are the validated dicts 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ QUESTION_TYPES = ("multiple_choice", "likert", "nps", "yes_no", "open")
 OTHER = "other"
 DEFAULT_OPEN_MAX_LENGTH = 2000
 OTHER_TEXT_MAX_LENGTH = 2000
+# A survey's delivery settings when its definition does not set them.
+DEFAULT_SETTINGS = {"cooldown_days": 90, "link_ttl_days": 30}
 
 
 class AnswerError(ValueError):
@@ -42,6 +45,33 @@ def localize(text: str | dict[str, str] | None, locale: str | None, default_loca
         if language in text:
             return text[language]
     return text[default_locale]
+
+
+def setting(definition: dict, name: str) -> int:
+    """Return one of the survey's delivery settings, or its default."""
+    return definition.get("settings", {}).get(name, DEFAULT_SETTINGS[name])
+
+
+def survey_locales(definition: dict) -> list[str]:
+    """Return the locales a survey's question texts are written in, the default first."""
+    locales = [definition["default_locale"]]
+    for question in definition["questions"]:
+        if isinstance(question["text"], dict):
+            locales += [loc for loc in question["text"] if loc not in locales]
+    return locales
+
+
+def pick_locale(definition: dict, *candidates: str | None) -> str:
+    """Return the first candidate locale (or its language) the survey is written in, else its default."""
+    offered = survey_locales(definition)
+    for candidate in candidates:
+        if not candidate:
+            continue
+        if candidate in offered:
+            return candidate
+        if candidate.split("-")[0] in offered:
+            return candidate.split("-")[0]
+    return definition["default_locale"]
 
 
 def questions_by_id(definition: dict) -> dict[str, dict]:
@@ -184,10 +214,11 @@ def hidden_answered(definition: dict, answers: dict[str, Any]) -> list[str]:
     return [qid for qid in answers if qid not in visible_ids]
 
 
-def next_question(definition: dict, answers: dict[str, Any]) -> dict | None:
-    """Return the first visible question not answered yet, or None when there is none left."""
+def next_question(definition: dict, answers: dict[str, Any], skipped: Iterable[str] = ()) -> dict | None:
+    """Return the first visible question neither answered nor skipped, or None when none is left."""
+    done = set(answers) | set(skipped)
     for question in visible_questions(definition, answers):
-        if question["id"] not in answers:
+        if question["id"] not in done:
             return question
     return None
 

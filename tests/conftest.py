@@ -171,56 +171,89 @@ def row_counts(app: Flask):
     return counts
 
 
-# ---------------------------------------------------------------- a real server and a real browser
+@pytest.fixture
+def smtp(app: Flask):
+    """A real SMTP server (aiosmtpd) the app sends to; fast retries so tests need not wait."""
+    from tests.smtp import SmtpSink
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    sink = SmtpSink()
+    sink.start()
+    app.config.update(SMTP_URL=sink.url, DELIVERY_RETRY_BASE_SECONDS=0.001, DELIVERY_RETRY_MAX_SECONDS=0.01,
+                      SMTP_TIMEOUT_SECONDS=5)
+    yield sink
+    sink.stop()
 
 
 @pytest.fixture
-def live_server(app: Flask) -> Iterator[str]:
-    """Serve the app from a real HTTP server thread on 127.0.0.1 and a free port; yield its base URL."""
-    import threading
+def run_worker(app: Flask):
+    """Run the delivery worker in this process until nothing is due (bounded); return rows claimed."""
+    import time
 
-    from werkzeug.serving import make_server
+    from surveyhub.services.delivery import Worker
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    def run(max_rounds: int = 50) -> int:
+        worker = Worker(app)
+        total = 0
+        with app.app_context():
+            for _ in range(max_rounds):
+                claimed = worker.run_once()
+                db.session.remove()
+                total += claimed
+                if not claimed:
+                    break
+                time.sleep(0.02)  # let backoffs of a few milliseconds come due
+        return total
+
+    return run
+
+
+@pytest.fixture
+def invite(api: ApiClient):
+    """Invite recipients by email through the API; return the 202 body."""
+
+    def send(survey_id: int, *recipients: dict, **extra) -> dict:
+        r = api.post(f"/api/v1/surveys/{survey_id}/invitations",
+                     json={"channel": "email", "recipients": list(recipients), **extra})
+        assert r.status_code == 202, r.get_json()
+        return r.get_json()
+
+    return send
+
+
+@pytest.fixture
+def live_server(app: Flask):
+    """The app on a real port; BASE_URL points at it so links in mail lead there."""
+    from tests.live import LiveServer
+
+    server = LiveServer(app).start()
+    app.config["BASE_URL"] = server.url
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Debian Chromium driven by Playwright (never a downloaded browser); missing is a failure."""
+    """Debian's headless Chromium through Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
 
+    from tests.live import CHROMIUM, CHROMIUM_ARGS
+
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests never skip)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
         chromium.close()
 
 
 @pytest.fixture
-def console() -> list[str]:
-    """Console errors and uncaught exceptions of the `page`; a test asserts it stayed empty."""
-    return []
-
-
-@pytest.fixture
-def page(browser, console: list[str]):
+def page(browser):
+    """A fresh browser context (no cookies) and page; fails the test on any console error."""
     context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on("console", lambda msg: console.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: console.append(str(exc)))
-    page.on("dialog", lambda dialog: (console.append(f"dialog: {dialog.message}"), dialog.dismiss()))
-    yield page
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield tab
     context.close()
+    assert errors == [], errors

@@ -50,6 +50,30 @@ def survey(api, make_survey):
 
 # ---------------------------------------------------------------- in Chromium
 
+@pytest.fixture
+def site(live_server) -> str:
+    """The base URL of the app on a real server thread."""
+    return live_server.url
+
+
+@pytest.fixture
+def console() -> list[str]:
+    """Console errors and uncaught exceptions of `page`; each test asserts on them itself."""
+    return []
+
+
+@pytest.fixture
+def page(browser, console: list[str]):
+    """A fresh context and page that record console errors and any dialog (an escaped string opens none)."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    tab.on("console", lambda message: console.append(message.text) if message.type == "error" else None)
+    tab.on("pageerror", lambda exc: console.append(str(exc)))
+    tab.on("dialog", lambda dialog: (console.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    yield tab
+    context.close()
+
 def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.goto(f"{base}/dashboard/login")
     page.fill("#email", email)
@@ -57,15 +81,15 @@ def sign_in(page, base: str, email: str, password: str = PASSWORD) -> None:
     page.click("button[type=submit]")
 
 
-def test_logged_out_manager_is_sent_to_login(live_server, page, survey):
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}")
+def test_logged_out_manager_is_sent_to_login(site, page, survey):
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}")
     assert re.search(r"/dashboard/login\?next=", page.url)
     assert page.locator("h1").inner_text() == "Sign in"
 
 
-def test_survey_pages_show_the_apis_numbers_and_draw_charts(live_server, page, api, manager, survey, console):
-    sign_in(page, live_server, manager)
-    assert page.url == f"{live_server}/dashboard/"
+def test_survey_pages_show_the_apis_numbers_and_draw_charts(site, page, api, manager, survey, console):
+    sign_in(page, site, manager)
+    assert page.url == f"{site}/dashboard/"
     api_stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()
 
     row = page.locator(f"tr[data-survey-id='{survey['id']}']")
@@ -108,9 +132,9 @@ def test_survey_pages_show_the_apis_numbers_and_draw_charts(live_server, page, a
     assert console == []
 
 
-def test_filters_and_open_answer_search(live_server, page, api, manager, survey, console):
-    sign_in(page, live_server, manager)
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}?channel=interview&interval=week")
+def test_filters_and_open_answer_search(site, page, api, manager, survey, console):
+    sign_in(page, site, manager)
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}?channel=interview&interval=week")
     assert page.locator("#funnel th.num").all_inner_texts() == ["interview"]
     page.fill("input[name=q]", "company")
     page.click("#open-answers button")
@@ -118,25 +142,25 @@ def test_filters_and_open_answer_search(live_server, page, api, manager, survey,
     assert page.locator("#open-answers li").count() == 1
     assert "channel=interview" in page.url
 
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}?from=2026-13-40&attr_key=bad key&attr_value=x")
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}?from=2026-13-40&attr_key=bad key&attr_value=x")
     errors = page.locator("#filter-errors").inner_text()
     assert "from" in errors and "attr.bad key" in errors
     assert console == []
 
 
-def test_one_orgs_manager_cannot_see_anothers_survey(live_server, page, app, other_api, survey, console):
+def test_one_orgs_manager_cannot_see_anothers_survey(site, page, app, other_api, survey, console):
     outsider = _manager(app, other_api.org_id, "spy@globex.test")
-    sign_in(page, live_server, outsider)
+    sign_in(page, site, outsider)
     assert page.locator(f"tr[data-survey-id='{survey['id']}']").count() == 0
     for path in ("", "/edit", "/follow-ups", "/export.csv", "/export.json"):
-        response = page.goto(f"{live_server}/dashboard/surveys/{survey['id']}{path}")
+        response = page.goto(f"{site}/dashboard/surveys/{survey['id']}{path}")
         assert response.status == 404, path
         assert "Cancellation exit survey" not in page.content()
     console.clear()  # the 404s above are logged by Chromium as failed loads, which is the point
 
 
-def test_csrf_token_required(live_server, page, app, manager, survey):
-    sign_in(page, live_server, manager)
+def test_csrf_token_required(site, page, app, manager, survey):
+    sign_in(page, site, manager)
     status = page.evaluate(f"""async () => (await fetch('/dashboard/surveys/{survey['id']}/publish',
                                                        {{method: 'POST'}})).status""")
     assert status == 400
@@ -148,9 +172,9 @@ def test_csrf_token_required(live_server, page, app, manager, survey):
         assert db.session.get(Survey, survey["id"]).definition == survey["definition"]
 
 
-def test_edit_publish_and_create_in_the_json_editor(live_server, page, app, api, manager, survey, console):
-    sign_in(page, live_server, manager)
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}/edit")
+def test_edit_publish_and_create_in_the_json_editor(site, page, app, api, manager, survey, console):
+    sign_in(page, site, manager)
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}/edit")
     definition = json.loads(page.input_value("#definition"))
     definition["questions"][0]["type"] = "dropdown"
     definition["questions"][2]["text"] = " "
@@ -180,7 +204,7 @@ def test_edit_publish_and_create_in_the_json_editor(live_server, page, app, api,
     assert "Published version 2" in page.locator(".flash").inner_text()
     assert page.locator("#survey-name").inner_text() == "Exit survey <v2>"
 
-    page.goto(f"{live_server}/dashboard/surveys/new")
+    page.goto(f"{site}/dashboard/surveys/new")
     page.fill("#definition", json.dumps(survey_definition(slug="cancel-flow")))
     page.click("#save")
     assert "slug" in page.locator("#definition-errors").inner_text()  # taken by the first survey
@@ -191,9 +215,9 @@ def test_edit_publish_and_create_in_the_json_editor(live_server, page, app, api,
     assert [m for m in console if "status of 422" not in m] == []
 
 
-def test_follow_ups_are_listed_and_marked_done(live_server, page, app, manager, survey, console):
-    sign_in(page, live_server, manager)
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}/follow-ups")
+def test_follow_ups_are_listed_and_marked_done(site, page, app, manager, survey, console):
+    sign_in(page, site, manager)
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}/follow-ups")
     rows = page.locator("#follow-ups tbody tr")
     assert rows.count() == 2  # the detractor (NPS 3) and the one who'd come back; not the NPS 8
     texts = rows.all_inner_texts()
@@ -209,9 +233,9 @@ def test_follow_ups_are_listed_and_marked_done(live_server, page, app, manager, 
     assert console == []
 
 
-def test_exports_from_the_page(live_server, page, manager, survey):
-    sign_in(page, live_server, manager)
-    page.goto(f"{live_server}/dashboard/surveys/{survey['id']}")
+def test_exports_from_the_page(site, page, manager, survey):
+    sign_in(page, site, manager)
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}")
     with page.expect_download() as download:
         page.click("#export-csv")
     rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
@@ -223,11 +247,11 @@ def test_exports_from_the_page(live_server, page, manager, survey):
     assert data[0]["answers"][4]["value"] == "Too slow for <b>us</b> & our team"
 
 
-def test_sign_out(live_server, page, manager, survey):
-    sign_in(page, live_server, manager)
+def test_sign_out(site, page, manager, survey):
+    sign_in(page, site, manager)
     page.get_by_role("button", name="Sign out").click()
-    assert page.url.startswith(f"{live_server}/dashboard/login")
-    page.goto(f"{live_server}/dashboard/")
+    assert page.url.startswith(f"{site}/dashboard/login")
+    page.goto(f"{site}/dashboard/")
     assert "/dashboard/login" in page.url
 
 

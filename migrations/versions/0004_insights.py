@@ -1,7 +1,7 @@
 """insights: stats counters, follow-up marks, indexes for attribute filters and erasure
 
 Revision ID: 0004_insights
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 08:56:13.033445
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_insights'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

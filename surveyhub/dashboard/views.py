@@ -1,4 +1,7 @@
-"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports."""
+"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports.
+
+Every POST here needs a CSRF token: CSRFProtect checks the whole app except the API's blueprints.
+"""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import survey_logic as logic
 from ..errors import DomainError, flatten_messages
-from ..extensions import csrf, db, login
+from ..extensions import db, login
 from ..models import CHANNELS, Survey, User
 from ..schemas.api import ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
@@ -46,13 +49,6 @@ MAX_SURVEYS_LISTED = 200
 def load_user(user_id: str) -> User | None:
     """Return the signed-in manager named by the session."""
     return db.session.get(User, int(user_id)) if user_id.isdigit() else None
-
-
-@bp.before_request
-def check_csrf() -> None:
-    """Refuse any state-changing request without a valid CSRF token (400)."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        csrf.protect()
 
 
 @bp.context_processor

@@ -6,10 +6,11 @@ from .org import ApiKey, Org, User
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
 from .stats import AnswerCounter, FollowUpDone, FunnelCounter
+from .suppression import Suppression
 from .survey import Survey, SurveyVersion
 
 __all__ = [
     "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
-    "Response", "Survey", "SurveyVersion", "User",
+    "Response", "Suppression", "Survey", "SurveyVersion", "User",
     "AnswerCounter", "FollowUpDone", "FunnelCounter",
 ]

@@ -1,4 +1,4 @@
-"""Invitations: one survey sent to one respondent on one channel, and the queue that sends it."""
+"""Invitations: one survey sent to one respondent on one channel. The table is also the send queue."""
 
 from __future__ import annotations
 
@@ -8,33 +8,36 @@ from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
+from .queue import QueueMixin
 from .respondent import Respondent
+from .survey import Survey
 from .types import JSONType, UTCDateTime, utcnow
 
 # The delivery lifecycle, in order. A status only ever moves forward (late, out-of-order provider
-# callbacks must not undo a later state); "failed" and "cancelled" end it.
+# callbacks must not undo a later state); "failed" and "cancelled" end it. "queued" → "sending" is the
+# worker's claim, and a released or retried claim goes back to "queued".
 STATUS_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 4, "cancelled": 4}
 
 
-class Invitation(db.Model):
+class Invitation(QueueMixin, db.Model):
     __tablename__ = "invitations"
     __table_args__ = (
-        # The worker's claim: due, unclaimed (or lease expired) rows in send order.
-        Index("ix_invitations_due", "status", "send_at"),
-        Index("ix_invitations_survey_respondent", "survey_id", "respondent_id"),
+        Index("ix_invitations_queue", "status", "due_at"),
+        Index("ix_invitations_survey_address", "survey_id", "address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     # Set to None when the person is erased: the invitation stays for the funnel, anonymous.
-    respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondents.id", ondelete="SET NULL"))
+    respondent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("respondents.id", ondelete="SET NULL"), index=True
+    )
     channel: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    # Where it goes (normalised email or E.164 phone), kept as sent; erased with the person.
+    address: Mapped[str | None] = mapped_column(String(320))
+    # The time the sender asked for (reported as-is); due_at moves with retries.
     send_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    attempts: Mapped[int] = mapped_column(default=0)
-    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_error: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(200))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -43,6 +46,7 @@ class Invitation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     respondent: Mapped[Respondent | None] = relationship()
+    survey: Mapped[Survey] = relationship()
 
     def can_move_to(self, status: str) -> bool:
         """Tell whether the lifecycle allows going from the current status to `status`."""

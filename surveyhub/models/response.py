@@ -21,6 +21,8 @@ class Response(db.Model):
     __table_args__ = (
         Index("ix_responses_survey_id_id", "survey_id", "id"),
         Index("ix_responses_survey_updated", "survey_id", "updated_at"),
+        # One response per invitation: the hosted page resumes it rather than starting another.
+        UniqueConstraint("invitation_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,9 +32,7 @@ class Response(db.Model):
     respondent_id: Mapped[int | None] = mapped_column(
         ForeignKey("respondents.id", ondelete="CASCADE"), index=True
     )
-    invitation_id: Mapped[int | None] = mapped_column(
-        ForeignKey("invitations.id", ondelete="SET NULL"), index=True
-    )
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="partial")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

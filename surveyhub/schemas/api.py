@@ -8,6 +8,7 @@ from datetime import UTC
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..models import CHANNELS
+from ..services.hosted import public_url
 from .fields import StrictBoolean
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
@@ -43,6 +44,8 @@ class SurveySchema(Schema):
     version = fields.Integer(attribute="latest_version", allow_none=True,
                              metadata={"description": "the live published version, null until published"})
     has_unpublished_changes = fields.Boolean()
+    public_url = fields.Function(lambda s: public_url(s) if s.latest_version else None,
+                                 metadata={"description": "anonymous link (channel web), once published"})
     definition = fields.Dict()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()

@@ -137,6 +137,13 @@ class OfferSchema(Schema):
     decline_label = LocalizedString()
 
 
+class SettingsSchema(Schema):
+    """Delivery settings; omitted ones take survey_logic.DEFAULT_SETTINGS."""
+
+    cooldown_days = StrictInteger(validate=validate.Range(min=0, max=3650))
+    link_ttl_days = StrictInteger(validate=validate.Range(min=1, max=365))
+
+
 class SurveyDefinitionSchema(Schema):
     """A whole survey definition, as POSTed, PUT and stored."""
 
@@ -148,6 +155,7 @@ class SurveyDefinitionSchema(Schema):
     questions = fields.List(fields.Nested(QuestionSchema), required=True,
                             validate=validate.Length(min=1, max=200))
     offers = fields.List(fields.Nested(OfferSchema), load_default=list, validate=validate.Length(max=20))
+    settings = fields.Nested(SettingsSchema)
 
     @validates_schema
     def check_references(self, data: dict, **kwargs) -> None:

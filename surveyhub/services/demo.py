@@ -15,6 +15,7 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Org
+from ..schemas.survey import SurveyDefinitionSchema
 from .orgs import create_org, create_user
 from .responses import create_staff_response
 from .surveys import create_survey, publish_survey
@@ -96,7 +97,7 @@ def seed_demo(sample_responses: int = 24) -> dict:
     new = create_org(DEMO_ORG)
     password = secrets.token_urlsafe(9)
     create_user(DEMO_EMAIL, new.org.id, password)
-    survey = create_survey(new.org.id, DEMO_SURVEY)
+    survey = create_survey(new.org.id, SurveyDefinitionSchema().load(DEMO_SURVEY))
     publish_survey(survey)
     rng = random.Random(7)
     for i in range(sample_responses):

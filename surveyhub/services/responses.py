@@ -51,8 +51,26 @@ def progress(response: Response) -> Progress:
     """Tell the next visible unanswered question and whether the response may complete."""
     definition = response.version.definition
     answers = response.answer_values()
-    return Progress(response, logic.next_question(definition, answers),
+    skipped = response.meta.get("skipped", [])
+    return Progress(response, logic.next_question(definition, answers, skipped),
                     not logic.missing_required(definition, answers))
+
+
+def skip_question(response: Response, question_id: str) -> Progress:
+    """Pass over a visible optional question without answering it. Commits."""
+    if response.status == "completed":
+        raise Conflict("The response is completed.", {"response": "is completed"})
+    definition = response.version.definition
+    visible = {q["id"]: q for q in logic.visible_questions(definition, response.answer_values())}
+    if question_id not in visible:
+        raise Invalid(f"{question_id!r} is not a question shown now.", {"question": "is not shown"})
+    if logic.is_required(visible[question_id]):
+        raise Invalid(f"{question_id!r} must be answered.", {"question": "is required"})
+    skipped = response.meta.get("skipped", [])
+    if question_id not in skipped:
+        response.meta = {**response.meta, "skipped": [*skipped, question_id]}
+    db.session.commit()
+    return progress(response)
 
 
 def answer_question(response: Response, question_id: Any, value: Any, other_text: Any = None) -> Progress:

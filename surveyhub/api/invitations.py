@@ -1,0 +1,28 @@
+"""Invitations: queue a survey to be sent to recipients on a channel."""
+
+from __future__ import annotations
+
+from flask import g
+from flask_smorest import Blueprint
+
+from ..schemas.invitations import InvitationRequestSchema, InvitationResultSchema
+from ..services import invitations, surveys
+from . import PREFIX, authenticate, require_json_body
+
+blp = Blueprint("invitations", __name__, url_prefix=PREFIX, description="Invitations")
+blp.before_request(authenticate)
+blp.before_request(require_json_body)
+
+
+@blp.route("/surveys/<int:survey_id>/invitations", methods=["POST"])
+@blp.arguments(InvitationRequestSchema)
+@blp.response(202, InvitationResultSchema)
+def invite(body, survey_id):
+    """Queue invitations; each recipient is queued or refused with a reason."""
+    survey = surveys.get_survey(g.org.id, survey_id)
+    batch = invitations.create_invitations(survey, body["channel"], body["recipients"], body.get("send_at"))
+    return {
+        "queued": [{"id": i.id, "channel": i.channel, "recipient": recipient, "send_at": i.send_at,
+                    "status": i.status} for i, recipient in batch.queued],
+        "refused": [{"recipient": r.recipient, "reason": r.reason} for r in batch.refused],
+    }

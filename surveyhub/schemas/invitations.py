@@ -1,0 +1,54 @@
+"""Bodies of POST /surveys/{id}/invitations (CONTRACT §5)."""
+
+from __future__ import annotations
+
+from datetime import UTC
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ..services.invitations import INVITATION_CHANNELS
+from .api import EXTERNAL_ID
+
+MAX_RECIPIENTS = 1000
+
+
+def _scalar_attributes(value: dict) -> None:
+    for key, item in value.items():
+        if item is not None and not isinstance(item, str | int | float | bool):
+            raise ValidationError(f"attribute {key!r} must be a string, number, boolean or null")
+
+
+class RecipientSchema(Schema):
+    external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
+    email = fields.String(validate=validate.Length(max=320), allow_none=True)
+    phone = fields.String(validate=validate.Length(max=40), allow_none=True)
+    locale = fields.String(validate=validate.Length(max=35), allow_none=True)
+    timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
+    attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
+                             validate=[validate.Length(max=50), _scalar_attributes])
+
+
+class InvitationRequestSchema(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(INVITATION_CHANNELS))
+    recipients = fields.List(fields.Nested(RecipientSchema), required=True,
+                             validate=validate.Length(min=1, max=MAX_RECIPIENTS))
+    send_at = fields.AwareDateTime(default_timezone=UTC)
+
+
+class QueuedInvitationSchema(Schema):
+    id = fields.Integer()
+    channel = fields.String()
+    recipient = fields.Dict()
+    send_at = fields.AwareDateTime()
+    status = fields.String()
+
+
+class RefusedRecipientSchema(Schema):
+    recipient = fields.Dict()
+    reason = fields.String(metadata={"enum": ["invalid_email", "missing_email", "invalid_locale", "invalid_timezone",
+                                              "duplicate", "unsubscribed", "recently_invited"]})
+
+
+class InvitationResultSchema(Schema):
+    queued = fields.List(fields.Nested(QueuedInvitationSchema))
+    refused = fields.List(fields.Nested(RefusedRecipientSchema))

@@ -1,0 +1,178 @@
+"""The email channel on the delivery engine, against a real SMTP server (aiosmtpd)."""
+
+import re
+
+from sqlalchemy import select
+
+from surveyhub.extensions import db
+from surveyhub.models import Event, Invitation
+
+
+def invitations(app):
+    with app.app_context():
+        return {i.address: i for i in db.session.execute(select(Invitation)).scalars()}
+
+
+def nps_first(**overrides):
+    from tests.factories import survey_definition
+    definition = survey_definition(**overrides)
+    definition["questions"].insert(0, definition["questions"].pop(2))
+    return definition
+
+
+def test_sends_a_localized_mail_with_unsubscribe_headers(app, api, make_survey, invite, smtp, run_worker):
+    questions = nps_first()["questions"]
+    questions[0]["text"] = {"en": "How likely are you to recommend us?",
+                            "ms": "Sejauh mana anda akan mengesyorkan kami?"}
+    survey = make_survey(intro={"en": "Sorry to see you go.", "ms": "Kami sedih anda pergi."}, questions=questions)
+    invite(survey["id"], {"email": "amy@example.com", "locale": "ms"}, {"email": "bob@example.com"})
+    assert run_worker() == 2
+    by_to = {m["To"]: m for m in smtp.messages}
+    assert set(by_to) == {"amy@example.com", "bob@example.com"}
+    amy = by_to["amy@example.com"]
+    assert "Acme" in amy["From"] and "Acme" in amy["Subject"]
+    assert str(amy["List-Unsubscribe"]).strip().startswith("<http://surveys.test/u/")
+    assert amy["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = amy.get_body(("plain",)).get_content()
+    html = amy.get_body(("html",)).get_content()
+    assert "Kami sedih anda pergi." in text and "Kami sedih anda pergi." in html
+    assert "Sejauh mana anda akan mengesyorkan kami?" in text and "Jawab tinjauan" in text
+    assert "Sorry to see you go." in by_to["bob@example.com"].get_body(("plain",)).get_content()
+    # NPS first: eleven one-click links, 0..10, plus the plain survey link.
+    values = re.findall(r"http://surveys\.test/s/[\w.-]+\?v=(\d+)", text)
+    assert values == [str(n) for n in range(11)]
+    sent = invitations(app)["amy@example.com"]
+    assert sent.status == "sent" and sent.sent_at and sent.provider_message_id == amy["Message-ID"]
+    with app.app_context():
+        types = [e.type for e in db.session.execute(select(Event).where(Event.invitation_id == sent.id)).scalars()]
+    assert types == ["invited", "sent"]
+
+
+def test_no_value_links_when_the_first_question_is_a_choice(api, make_survey, invite, smtp, run_worker):
+    survey = make_survey()
+    invite(survey["id"], {"email": "amy@example.com"})
+    run_worker()
+    text = smtp.messages[0].get_body(("plain",)).get_content()
+    assert "?v=" not in text and "/s/" in text
+
+
+def test_org_name_and_survey_text_are_escaped(app, api, make_survey, invite, smtp, run_worker):
+    survey = make_survey(intro="<script>alert(1)</script> & more")
+    invite(survey["id"], {"email": "amy@example.com"})
+    run_worker()
+    html = smtp.messages[0].get_body(("html",)).get_content()
+    assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+
+
+def test_one_connection_per_batch(make_survey, invite, smtp, run_worker):
+    connections = []
+    original = smtp.handler.__class__
+
+    class Counting(original):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+            connections.append(hostname)
+            session.host_name = hostname
+            return responses
+
+    smtp.stop()
+    messages = smtp.handler.messages
+    smtp.handler = Counting()
+    smtp.handler.messages = messages
+    smtp.start()
+    survey = make_survey()
+    invite(survey["id"], *[{"email": f"u{i}@example.com"} for i in range(30)])
+    run_worker()
+    assert len(smtp.messages) == 30
+    assert len(connections) == 1
+
+
+def test_server_down_then_back(app, make_survey, invite, smtp, run_worker):
+    survey = make_survey()
+    invite(survey["id"], *[{"email": f"u{i}@example.com"} for i in range(5)])
+    smtp.stop()
+    run_worker(max_rounds=3)
+    waiting = invitations(app)
+    assert all(i.status == "queued" and i.attempts >= 1 and i.last_error for i in waiting.values())
+    smtp.start()
+    run_worker()
+    assert sorted(m["To"] for m in smtp.messages) == sorted(waiting)
+    assert all(i.status == "sent" for i in invitations(app).values())
+
+
+def test_permanent_refusal_fails_with_reason(app, make_survey, invite, smtp, run_worker):
+    survey = make_survey()
+    invite(survey["id"], {"email": "nobody@example.com"})
+    smtp.handler.reply_to_rcpt = "550 5.1.1 No such user here"
+    run_worker()
+    failed = invitations(app)["nobody@example.com"]
+    assert failed.status == "failed" and failed.attempts == 1
+    assert failed.last_error.startswith("550") and "No such user" in failed.last_error
+    with app.app_context():
+        assert db.session.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
+
+
+def test_transient_refusal_retries_then_gives_up(app, make_survey, invite, smtp, run_worker):
+    survey = make_survey()
+    invite(survey["id"], {"email": "busy@example.com"})
+    smtp.handler.reply_to_rcpt = "451 4.3.0 Try again later"
+    run_worker(max_rounds=100)
+    busy = invitations(app)["busy@example.com"]
+    assert busy.status == "failed" and busy.attempts == 8 and "451" in busy.last_error
+    assert smtp.messages == []
+
+
+def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_worker):
+    survey = make_survey()
+    invite(survey["id"], {"email": "busy@example.com"})
+    smtp.handler.reply_to_rcpt = "451 4.3.0 Try again later"
+    run_worker(max_rounds=2)
+    assert invitations(app)["busy@example.com"].status == "queued"
+    smtp.handler.reply_to_rcpt = None
+    run_worker()
+    assert invitations(app)["busy@example.com"].status == "sent" and len(smtp.messages) == 1
+
+
+def test_unsubscribed_or_erased_before_sending_is_cancelled(app, api, make_survey, invite, smtp, run_worker):
+    from surveyhub.services.suppressions import suppress
+    survey = make_survey()
+    invite(survey["id"], {"email": "left@example.com"}, {"email": "erased@example.com", "external_id": "e1"},
+           {"email": "stays@example.com"})
+    with app.app_context():
+        suppress(api.org_id, "email", "left@example.com", "unsubscribed")
+    assert api.delete("/api/v1/respondents/e1").status_code == 204
+    run_worker()
+    assert [m["To"] for m in smtp.messages] == ["stays@example.com"]
+    states = {i.address: (i.status, i.last_error) for i in invitations(app).values()}
+    assert states["left@example.com"] == ("cancelled", "unsubscribed")
+    assert states["erased@example.com"] == ("cancelled", "respondent erased")
+
+
+def test_archived_survey_is_not_sent(api, make_survey, invite, smtp, run_worker, app):
+    survey = make_survey()
+    invite(survey["id"], {"email": "a@example.com"})
+    api.delete(f"/api/v1/surveys/{survey['id']}")
+    run_worker()
+    assert smtp.messages == [] and invitations(app)["a@example.com"].status == "cancelled"
+
+
+def test_without_smtp_mail_goes_to_the_log(app, make_survey, invite, run_worker, caplog):
+    survey = make_survey()
+    invite(survey["id"], {"email": "console@example.com"})
+    app.config["SMTP_URL"] = None
+    with caplog.at_level("INFO", logger="channels.email"):
+        run_worker()
+    assert "console@example.com" in caplog.text and "/s/" in caplog.text
+    assert invitations(app)["console@example.com"].status == "sent"
+
+
+def test_smtp_url_forms():
+    from channels.email import SmtpSettings
+    plain = SmtpSettings.from_url("smtp://mail.local")
+    assert (plain.host, plain.port, plain.starttls, plain.tls) == ("mail.local", 25, False, False)
+    tls = SmtpSettings.from_url("smtp+starttls://us%40er:p%3Ass@mail.local")
+    assert (tls.port, tls.starttls, tls.username, tls.password) == (587, True, "us@er", "p:ss")
+    ssl = SmtpSettings.from_url("smtps://u:p@mail.local:2465")
+    assert (ssl.port, ssl.tls) == (2465, True)
+    import pytest
+    with pytest.raises(ValueError):
+        SmtpSettings.from_url("http://mail.local")

@@ -1,0 +1,82 @@
+"""The hosted survey page in real headless Chromium, reached from a mail a real SMTP server received."""
+
+import re
+
+from sqlalchemy import select
+
+from surveyhub.extensions import db
+from surveyhub.models import Response
+
+
+def mailed_link(make_survey, invite, smtp, run_worker, live_server, **recipient):
+    survey = make_survey()
+    invite(survey["id"], {"email": "amy@example.com", **recipient})
+    run_worker()
+    text = smtp.messages[-1].get_body(("plain",)).get_content()
+    return re.search(re.escape(live_server.url) + r"/s/[\w.-]+", text).group(0)
+
+
+def stored(app):
+    with app.app_context():
+        response = db.session.execute(select(Response)).scalar_one()
+        return response.status, response.channel, response.answer_values()
+
+
+def test_answer_by_mouse(app, page, make_survey, invite, smtp, run_worker, live_server):
+    link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
+    page.goto(link)
+    page.get_by_label("Too expensive").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("How satisfied were you?").wait_for()
+    page.locator("label.scale-option", has_text="6").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("How likely are you to recommend us?").wait_for()
+    page.locator("label.scale-option", has_text="10").click()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("Would you use us again?").wait_for()
+    page.get_by_label("No").check()
+    page.get_by_role("button", name="Next").click()
+    page.get_by_text("If not, why not?").wait_for()
+    page.get_by_label("If not, why not?").fill("Too slow for our team")
+    page.get_by_role("button", name="Finish").click()
+    page.get_by_text("Thank you for telling us.").wait_for()
+    assert stored(app) == ("completed", "email", {"reason": "price", "satisfaction": 6, "nps": 10,
+                                                  "come_back": False, "why_not": "Too slow for our team"})
+
+
+def test_answer_by_keyboard_only(app, page, make_survey, invite, smtp, run_worker, live_server):
+    link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
+    page.goto(link)
+    # The first option has focus on arrival; arrows move within the group, Enter submits the form.
+    page.keyboard.press("ArrowDown")  # "Missing features"
+    page.keyboard.press("Enter")
+    page.get_by_text("How satisfied were you?").wait_for()
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # 1 → 4
+    page.keyboard.press("Enter")
+    page.get_by_text("How likely are you to recommend us?").wait_for()
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")  # 0 → 9
+    page.keyboard.press("Enter")
+    page.get_by_text("Would you use us again?").wait_for()
+    page.keyboard.press("Space")  # choose "Yes", which has focus
+    page.keyboard.press("Enter")
+    page.get_by_text("Thank you for telling us.").wait_for()
+    assert stored(app) == ("completed", "email", {"reason": "features", "satisfaction": 4, "nps": 9,
+                                                  "come_back": True})
+
+
+def test_readable_on_a_phone(app, browser, make_survey, invite, smtp, run_worker, live_server):
+    link = mailed_link(make_survey, invite, smtp, run_worker, live_server, locale="ms")
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    phone.goto(link)
+    page_width = phone.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 360
+    next_button = phone.get_by_role("button", name="Next").bounding_box()
+    assert next_button["height"] >= 44  # a comfortable touch target
+    phone.get_by_label("Too expensive").tap()
+    phone.get_by_role("button", name="Next").tap()
+    phone.get_by_text("Question 2 of 4").wait_for()
+    context.close()
+    assert stored(app)[0] == "partial"

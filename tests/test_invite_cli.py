@@ -1,0 +1,52 @@
+"""`surveyhub invite SURVEY --channel email --csv FILE`."""
+
+import csv
+
+from sqlalchemy import func, select
+
+from surveyhub.extensions import db
+from surveyhub.models import Invitation, Respondent
+
+
+def write_csv(path, rows, header=("external_id", "email", "locale", "timezone", "plan", "seats")):
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def test_invites_from_csv_and_writes_refused_rows(app, runner, make_survey, tmp_path):
+    survey = make_survey()
+    rows = [(f"c{i}", f"user{i}@example.com", "ms" if i % 2 else "", "Asia/Kuala_Lumpur", "pro", str(i))
+            for i in range(1203)]
+    rows += [("bad1", "not-an-email", "", "", "", ""), ("dup", "user5@example.com", "", "", "", ""),
+             ("tz", "tz@example.com", "", "Nowhere/Land", "", "")]
+    path = tmp_path / "leavers.csv"
+    write_csv(path, rows)
+    result = runner.invoke(args=["invite", str(survey["id"]), "--channel", "email", "--csv", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Queued 1203 invitations; refused 3." in result.output
+    refused = list(csv.DictReader((tmp_path / "leavers.refused.csv").open(encoding="utf-8")))
+    assert [(r["external_id"], r["reason"]) for r in refused] == [
+        ("bad1", "invalid_email"), ("dup", "recently_invited"), ("tz", "invalid_timezone")]
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Invitation)).scalar_one() == 1203
+        person = db.session.execute(select(Respondent).where(Respondent.external_id == "c7")).scalar_one()
+        assert person.locale == "ms" and person.timezone == "Asia/Kuala_Lumpur"
+        assert person.attributes == {"plan": "pro", "seats": "7"}
+
+
+def test_unknown_survey_and_missing_file(runner, tmp_path):
+    path = tmp_path / "x.csv"
+    write_csv(path, [])
+    assert "no survey" in runner.invoke(args=["invite", "999", "--channel", "email", "--csv", str(path)]).output
+    missing = runner.invoke(args=["invite", "1", "--channel", "email", "--csv", str(tmp_path / "nope.csv")])
+    assert missing.exit_code != 0
+
+
+def test_draft_survey_is_refused(runner, make_survey, tmp_path):
+    draft = make_survey(publish=False)
+    path = tmp_path / "x.csv"
+    write_csv(path, [("c1", "a@example.com", "", "", "", "")])
+    result = runner.invoke(args=["invite", str(draft["id"]), "--channel", "email", "--csv", str(path)])
+    assert result.exit_code != 0 and "not published" in result.output

@@ -29,11 +29,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     commands.register(app)
 
     from .api import SurveyHubApi, invitations, responses, stats, surveys
+    from .api import webhooks as webhooks_api
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp):
+    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp):
         csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
         api.register_blueprint(blueprint)
 
@@ -47,7 +48,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(dashboard_bp)
 
-    from .services import delivery, email_invitations
+    from .services import delivery, email_invitations, webhooks
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
+    delivery.register_kind(app, webhooks.WEBHOOK_KIND)
     return app

@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # respondents a filter on any other attribute may scan before it is refused.
     "STATS_ATTRIBUTES": "plan",
     "STATS_SCAN_LIMIT": 50000,
+    # Outgoing webhooks: how long to wait for an answer, and after how many deliveries in a row that
+    # failed for good (every retry spent) an endpoint is disabled.
+    "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    "WEBHOOK_DISABLE_AFTER": 5,
     # Dashboard sessions end after a working day.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
 }
@@ -87,5 +91,4 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings.setdefault("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
     if isinstance(settings["STATS_ATTRIBUTES"], str):
         settings["STATS_ATTRIBUTES"] = tuple(k.strip() for k in settings["STATS_ATTRIBUTES"].split(",") if k.strip())
-    settings["STATS_SCAN_LIMIT"] = int(settings["STATS_SCAN_LIMIT"])
     return settings

@@ -13,7 +13,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from surveyhub.extensions import db
-from surveyhub.models import FollowUpDone, Survey, User
+from surveyhub.models import FollowUpDone, Survey, User, WebhookEndpoint
+from surveyhub.models.types import utcnow
 from tests.factories import survey_definition
 
 PASSWORD = "correct horse battery"
@@ -314,3 +315,39 @@ def test_vendored_chart_library_is_served(client):
     r = client.get(f"/static/vendor/{filename}")
     assert r.status_code == 200 and f"Chart.js v{version}".encode() in r.data[:200]
     assert hashlib.sha256(r.data).hexdigest() == sha256
+
+
+def test_webhook_delivery_log(site, page, app, api, other_api, manager, survey, run_worker, console):
+    from tests.test_webhooks import Receiver
+
+    hook = Receiver([500])
+    try:
+        endpoint = api.post("/api/v1/webhooks", json={"url": hook.url, "events": ["response.completed"]}).get_json()
+        app.config.update(DELIVERY_RETRY_BASE_SECONDS=0.001, DELIVERY_RETRY_MAX_SECONDS=0.01)
+        api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": FULL[:4], "complete": True})
+        run_worker()
+    finally:
+        hook.stop()
+    with app.app_context():
+        db.session.get(WebhookEndpoint, endpoint["id"]).disabled_at = utcnow()
+        db.session.commit()
+    sign_in(page, site, manager)
+    page.get_by_role("link", name="Webhooks").click()
+    row = page.locator("#deliveries tbody tr").first
+    assert row.get_attribute("data-status") == "delivered"
+    assert "response.completed" in row.inner_text() and hook.url in row.inner_text()
+    assert row.locator("td").nth(3).inner_text() == "2"  # attempts: the 500, then the success
+    page.locator(f"tr[data-endpoint-id='{endpoint['id']}']").get_by_role("button", name="Enable").click()
+    assert "Endpoint enabled" in page.locator(".flash").inner_text()
+    assert api.get("/api/v1/webhooks").get_json()["data"][0]["status"] == "active"
+    assert console == []
+
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, site, _manager(app, other_api.org_id, "spy@globex.test"))
+    page.goto(f"{site}/dashboard/webhooks")
+    assert page.locator("#deliveries tbody tr[data-delivery-id]").count() == 0
+    assert hook.url not in page.content()
+    status = page.evaluate(f"""async () => (await fetch('/dashboard/webhooks/{endpoint['id']}/enable', {{
+        method: 'POST', headers: {{'Content-Type': 'application/x-www-form-urlencoded'}},
+        body: 'csrf_token=' + encodeURIComponent(document.querySelector('input[name=csrf_token]').value)}})).status""")
+    assert status == 404  # a valid token, but another org's endpoint

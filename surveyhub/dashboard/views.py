@@ -30,7 +30,7 @@ from ..extensions import db, login
 from ..models import CHANNELS, Survey, User
 from ..schemas.api import ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
-from ..services import export, followups, open_answers, orgs, responses, stats, surveys
+from ..services import export, followups, open_answers, orgs, responses, stats, surveys, webhooks
 from .forms import ActionForm, DefinitionForm, LoginForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -300,6 +300,26 @@ def _json_array(survey: Survey) -> Iterator[str]:
     for i, response in enumerate(responses.iter_responses(survey, channel=None, status=None, since=None)):
         yield ("," if i else "") + json.dumps(schema.dump(response), ensure_ascii=False)
     yield "]"
+
+
+@bp.get("/webhooks")
+@login_required
+def webhook_log():
+    """Show the org's webhook endpoints and the log of their deliveries."""
+    endpoints = webhooks.list_endpoints(current_user.org_id)
+    deliveries, next_before = webhooks.recent_deliveries(current_user.org_id, before=_int_arg("before"))
+    urls = {e.id: e.url for e in endpoints}
+    return render_template("dashboard/webhooks.html", endpoints=endpoints, deliveries=deliveries, urls=urls,
+                           next_before=next_before)
+
+
+@bp.post("/webhooks/<int:endpoint_id>/enable")
+@login_required
+def enable_webhook(endpoint_id: int):
+    """Turn a disabled endpoint back on."""
+    webhooks.enable_endpoint(webhooks.get_endpoint(current_user.org_id, endpoint_id))
+    flash("Endpoint enabled.")
+    return redirect(url_for(".webhook_log"))
 
 
 _STARTER = {

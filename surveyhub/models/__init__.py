@@ -8,9 +8,10 @@ from .response import CHANNELS, Answer, Response
 from .stats import AnswerCounter, FollowUpDone, FunnelCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
+from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
     "Response", "Suppression", "Survey", "SurveyVersion", "User",
-    "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

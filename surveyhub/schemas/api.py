@@ -7,7 +7,7 @@ from datetime import UTC
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
-from ..models import CHANNELS
+from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..services.hosted import public_url
 from .fields import StrictBoolean
 
@@ -160,3 +160,33 @@ class StatsSchema(Schema):
     questions = fields.Dict()
     offers = fields.Dict()
     series = fields.Dict()
+
+
+class WebhookInSchema(Schema):
+    url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
+                     validate=validate.Length(max=2000))
+    events = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True,
+                         validate=validate.Length(min=1, max=len(WEBHOOK_EVENTS)))
+
+    @validates_schema
+    def check_events(self, data: dict, **kwargs) -> None:
+        if len(set(data.get("events", []))) != len(data.get("events", [])):
+            raise ValidationError({"events": ["lists an event twice"]})
+
+
+class WebhookSchema(Schema):
+    id = fields.Integer()
+    url = fields.String()
+    events = fields.List(fields.String())
+    status = fields.String(metadata={"enum": ["active", "disabled"]})
+    disabled_reason = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class WebhookCreatedSchema(WebhookSchema):
+    secret = fields.String(metadata={"description": "whsec_…, shown only in this answer"})
+
+
+class WebhookPageSchema(Schema):
+    data = fields.List(fields.Nested(WebhookSchema))
+    next_cursor = fields.String(allow_none=True)

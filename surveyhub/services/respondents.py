@@ -11,6 +11,7 @@ from ..extensions import db
 from ..models import Invitation, Respondent, Response
 from .counters import counted_segments, move_person
 from .events import record_event
+from .webhooks import forget_person
 
 PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
 
@@ -48,6 +49,8 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     if respondent is None:
         raise NotFound(f"No respondent {external_id!r}.")
     move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
+    response_ids = db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id)).scalars()
+    forget_person(org_id, list(response_ids), [a for a in (respondent.email, respondent.phone) if a])
     db.session.execute(delete(Response).where(Response.respondent_id == respondent.id))
     # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
     db.session.execute(

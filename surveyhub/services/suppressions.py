@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Suppression
 from .events import record_event
+from .webhooks import enqueue_opt_out
 
 
 def suppressed(org_id: int, channel: str, addresses: Iterable[str]) -> set[str]:
@@ -33,5 +34,6 @@ def suppress(org_id: int, channel: str, address: str, reason: str, survey_id: in
         return False
     record_event(org_id, "unsubscribed" if channel == "email" else "opted_out", survey_id=survey_id,
                  channel=channel)
+    enqueue_opt_out(org_id, channel, address, survey_id)
     db.session.commit()
     return True

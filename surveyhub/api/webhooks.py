@@ -1,0 +1,39 @@
+"""Outgoing webhooks: register, list and remove endpoints (CONTRACT §8)."""
+
+from __future__ import annotations
+
+from flask import g
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ..schemas.api import WebhookCreatedSchema, WebhookInSchema, WebhookPageSchema
+from ..services import webhooks
+from . import PREFIX, authenticate, require_json_body
+
+blp = Blueprint("webhooks", __name__, url_prefix=PREFIX, description="Outgoing webhooks")
+blp.before_request(authenticate)
+blp.before_request(require_json_body)
+
+
+@blp.route("/webhooks")
+class Webhooks(MethodView):
+    @blp.arguments(WebhookInSchema)
+    @blp.response(201, WebhookCreatedSchema)
+    def post(self, body):
+        """Register an endpoint; the answer carries its signing secret, shown only this once."""
+        new = webhooks.create_endpoint(g.org.id, body["url"], body["events"])
+        endpoint = new.endpoint
+        return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.events, "status": endpoint.status,
+                "disabled_reason": endpoint.disabled_reason, "created_at": endpoint.created_at, "secret": new.secret}
+
+    @blp.response(200, WebhookPageSchema)
+    def get(self):
+        """List the org's endpoints (without their secrets)."""
+        return {"data": webhooks.list_endpoints(g.org.id), "next_cursor": None}
+
+
+@blp.route("/webhooks/<int:endpoint_id>", methods=["DELETE"])
+@blp.response(204)
+def delete_webhook(endpoint_id):
+    """Remove an endpoint and its deliveries."""
+    webhooks.delete_endpoint(webhooks.get_endpoint(g.org.id, endpoint_id))

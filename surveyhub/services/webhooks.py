@@ -1,0 +1,268 @@
+"""Outgoing webhooks (CONTRACT §8): endpoints, events queued with the change, delivery by the engine.
+
+An event is queued for each subscribed endpoint in the transaction of the change it reports, so a
+rolled-back change sends nothing. The delivery engine (services/delivery.py) claims queued deliveries
+like invitations; each is POSTed signed per Standard Webhooks, and a non-2xx answer or a network
+error is retried with the engine's backoff (the first retry within a minute). An endpoint whose
+deliveries fail for good WEBHOOK_DISABLE_AFTER times in a row is disabled.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from standardwebhooks.webhooks import Webhook
+
+from ..errors import Conflict, NotFound
+from ..extensions import db
+from ..models import Response, WebhookDelivery, WebhookEndpoint
+from ..models.types import utcnow
+from ..security import decrypt_secret, encrypt_secret
+from . import delivery
+
+log = logging.getLogger(__name__)
+
+MAX_ENDPOINTS_PER_ORG = 20
+USER_AGENT = "SurveyHub-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class NewEndpoint:
+    """An endpoint just created, with its secret, shown only this once."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def new_secret() -> str:
+    """Return a fresh Standard Webhooks secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def create_endpoint(org_id: int, url: str, events: list[str]) -> NewEndpoint:
+    """Register an endpoint for some event types. Commits."""
+    count = db.session.execute(
+        select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
+    ).scalar_one()
+    if count >= MAX_ENDPOINTS_PER_ORG:
+        raise Conflict(f"An org has at most {MAX_ENDPOINTS_PER_ORG} webhook endpoints.",
+                       {"url": "too many endpoints"})
+    secret = new_secret()
+    endpoint = WebhookEndpoint(org_id=org_id, url=url, events=list(events),
+                               secret_encrypted=encrypt_secret(secret, current_app.config["SECRET_KEY"]))
+    db.session.add(endpoint)
+    db.session.commit()
+    return NewEndpoint(endpoint, secret)
+
+
+def list_endpoints(org_id: int) -> list[WebhookEndpoint]:
+    """Return the org's endpoints, oldest first."""
+    return list(db.session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id).order_by(WebhookEndpoint.id)
+    ).scalars())
+
+
+def get_endpoint(org_id: int, endpoint_id: int) -> WebhookEndpoint:
+    """Return one of the org's endpoints; another org's is NotFound."""
+    endpoint = db.session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id, WebhookEndpoint.org_id == org_id)
+    ).scalar_one_or_none()
+    if endpoint is None:
+        raise NotFound(f"No webhook endpoint {endpoint_id}.")
+    return endpoint
+
+
+def delete_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Remove an endpoint, its queued deliveries and its delivery log. Commits."""
+    db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    db.session.delete(endpoint)
+    db.session.commit()
+
+
+def enable_endpoint(endpoint: WebhookEndpoint) -> None:
+    """Turn a disabled endpoint back on; deliveries cancelled while it was off stay cancelled. Commits."""
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = None
+    endpoint.failures_in_a_row = 0
+    db.session.commit()
+
+
+def enqueue(org_id: int, event_type: str, data: dict, *, response_id: int | None = None) -> int:
+    """Queue an event for every active endpoint of the org that wants it (the caller commits)."""
+    endpoints = [e for e in db.session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.disabled_at.is_(None))
+    ).scalars() if event_type in e.events]
+    now = utcnow()
+    payload = {"type": event_type, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}
+    for endpoint in endpoints:
+        db.session.add(WebhookDelivery(endpoint_id=endpoint.id, org_id=org_id, event_type=event_type,
+                                       message_id=f"msg_{uuid.uuid4().hex}", payload=payload,
+                                       response_id=response_id, due_at=now, created_at=now))
+    return len(endpoints)
+
+
+def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel: str | None,
+                      response_id: int | None, data: dict) -> None:
+    """Queue the webhook event a recorded event stands for, if any (record_event calls this)."""
+    if type == "completed" and response_id is not None:
+        response = db.session.get(Response, response_id)
+        if response is not None:
+            # The webhook carries the API's response shape; imported here because schemas.api imports
+            # services (hosted), which import this module through events.
+            from ..schemas.api import ResponseSchema
+
+            db.session.refresh(response)
+            enqueue(org_id, "response.completed", {"response": ResponseSchema().dump(response)},
+                    response_id=response_id)
+    elif type == "offer_accepted":
+        response = db.session.get(Response, response_id) if response_id is not None else None
+        external_id = response.respondent.external_id if response is not None and response.respondent else None
+        enqueue(org_id, "offer.accepted", {"offer": data.get("offer"), "survey_id": survey_id, "channel": channel,
+                                           "response_id": response_id, "external_id": external_id},
+                response_id=response_id)
+
+
+def enqueue_opt_out(org_id: int, channel: str, address: str, survey_id: int | None) -> None:
+    """Queue respondent.opted_out for an address that asked for no more surveys (the caller commits)."""
+    enqueue(org_id, "respondent.opted_out", {"channel": channel, "address": address, "survey_id": survey_id})
+
+
+def forget_person(org_id: int, response_ids: Sequence[int], addresses: Sequence[str]) -> None:
+    """Delete the deliveries (queued or logged) about an erased person: their responses, their opt-outs."""
+    if response_ids:
+        db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.response_id.in_(response_ids)))
+    if addresses:
+        opt_outs = db.session.execute(
+            select(WebhookDelivery.id, WebhookDelivery.payload)
+            .where(WebhookDelivery.org_id == org_id, WebhookDelivery.event_type == "respondent.opted_out")
+        ).all()
+        ids = [i for i, payload in opt_outs if payload.get("data", {}).get("address") in addresses]
+        if ids:
+            db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+
+
+def recent_deliveries(org_id: int, *, before: int | None, limit: int = 50) -> tuple[list[WebhookDelivery], int | None]:
+    """Return a page of the org's delivery log, newest first, and the id the next page starts before."""
+    query = (select(WebhookDelivery).where(WebhookDelivery.org_id == org_id)
+             .order_by(WebhookDelivery.id.desc()).limit(limit + 1))
+    if before is not None:
+        query = query.where(WebhookDelivery.id < before)
+    rows = list(db.session.execute(query).scalars())
+    page = rows[:limit]
+    return page, page[-1].id if len(rows) > limit else None
+
+
+# ---------------------------------------------------------------- delivery (a job kind of the engine)
+
+@dataclass(frozen=True)
+class _Outgoing:
+    id: int
+    endpoint_id: int
+    url: str
+    secret: str | None
+    active: bool
+    message_id: str
+    body: str
+    attempts: int
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None  # a redirect is an answer like any other non-2xx: retried, not followed
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
+    """Return the Standard Webhooks headers for one attempt."""
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(timestamp.timestamp())),
+        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
+    }
+
+
+def post(url: str, headers: dict[str, str], body: str, timeout: float) -> int:
+    """POST a JSON body; return the HTTP status, or raise OSError for a network failure."""
+    # Endpoint URLs are http(s) only: WebhookInSchema checks the scheme when they are registered.
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310
+        "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
+    try:
+        with _opener.open(request, timeout=timeout) as answer:
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
+    """Deliver a claimed batch, each with a fresh signature; retry or fail each per its answer."""
+    secret_key = current_app.config["SECRET_KEY"]
+    rows = db.session.execute(
+        select(WebhookDelivery, WebhookEndpoint)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
+    ).all()
+    batch = [_Outgoing(d.id, e.id, e.url, decrypt_secret(e.secret_encrypted, secret_key), e.disabled_at is None,
+                       d.message_id, json.dumps(d.payload, separators=(",", ":")), d.attempts) for d, e in rows]
+    db.session.commit()
+    for index, item in enumerate(batch):
+        if worker.should_stop():
+            delivery.release(WEBHOOK_KIND, [i.id for i in batch[index:]], worker.worker_id)
+            return
+        if not item.active:
+            delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "cancelled", last_error="endpoint disabled")
+            db.session.commit()
+            continue
+        _deliver(item, worker)
+
+
+def _deliver(item: _Outgoing, worker: delivery.Worker) -> None:
+    headers = sign(item.secret, item.message_id, utcnow(), item.body)
+    try:
+        status = post(item.url, headers, item.body, current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
+        problem = None if 200 <= status < 300 else f"HTTP {status}"
+    except (OSError, ValueError) as err:
+        status, problem = None, f"{type(err).__name__}: {err}"
+    if problem is None:
+        if delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "delivered", delivered_at=utcnow(),
+                           response_status=status, last_error=None):
+            db.session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == item.endpoint_id)
+                               .values(failures_in_a_row=0))
+        db.session.commit()
+        return
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.id).values(response_status=status))
+    outcome = delivery.retry_later(WEBHOOK_KIND, item.id, worker.worker_id, item.attempts, problem)
+    log.warning("webhook delivery %s to %s: %s (%s)", item.id, item.url, problem, outcome)
+    if outcome == "failed":
+        _count_failure(item.endpoint_id)
+    db.session.commit()
+
+
+def _count_failure(endpoint_id: int) -> None:
+    """Count a delivery that failed for good; disable the endpoint after too many in a row."""
+    endpoint = db.session.get(WebhookEndpoint, endpoint_id, with_for_update=True)
+    if endpoint is None or endpoint.disabled_at is not None:
+        return
+    endpoint.failures_in_a_row += 1
+    limit = current_app.config["WEBHOOK_DISABLE_AFTER"]
+    if endpoint.failures_in_a_row >= limit:
+        endpoint.disabled_at = utcnow()
+        endpoint.disabled_reason = f"{limit} deliveries in a row failed after every retry"
+        log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
+
+
+# 20 deliveries of at most WEBHOOK_TIMEOUT_SECONDS (10 s) each fit well inside the lease.
+WEBHOOK_KIND = delivery.JobKind(name="webhooks", model=WebhookDelivery, process=send_webhooks, batch_size=20,
+                                lease=timedelta(minutes=5), max_attempts=8)

@@ -14,14 +14,14 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import DomainError
 from .extensions import db
 from .models import Survey
-from .services import delivery, demo, orgs
+from .services import delivery, demo, orgs, stats
 from .services.invitations import INVITATION_CHANNELS
 from .services.invite_import import import_csv, refused_path_for
 
 
 def register(app: Flask) -> None:
     """Add the project's commands to the app's CLI (the `surveyhub` group runs them)."""
-    for command in (org, user, demo_command, worker_command, invite_command):
+    for command in (org, user, demo_command, worker_command, invite_command, stats_group):
         app.cli.add_command(command)
 
 
@@ -123,3 +123,23 @@ def invite_command(survey_id: int, channel: str, csv_path: Path, send_at) -> Non
     if result.refused:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(result.reasons.items()))
         click.echo(f"Refused rows ({reasons}) are in {refused_path_for(csv_path)}.")
+
+
+@click.group("stats", cls=AppGroup)
+def stats_group() -> None:
+    """Maintain the stats counters."""
+
+
+@stats_group.command("rebuild")
+@click.option("--survey", "survey_id", type=int, help="Only this survey (default: every survey).")
+def stats_rebuild(survey_id: int | None) -> None:
+    """Recount the stats counters from the raw rows (after changing SURVEYHUB_STATS_ATTRIBUTES)."""
+    query = db.select(Survey).order_by(Survey.id)
+    if survey_id is not None:
+        query = query.where(Survey.id == survey_id)
+    survey_ids = list(db.session.execute(query.with_only_columns(Survey.id)).scalars())
+    if survey_id is not None and not survey_ids:
+        raise click.BadParameter(f"no survey {survey_id}", param_hint="--survey")
+    for sid in survey_ids:
+        stats.rebuild_counters(db.session.get(Survey, sid))
+        click.echo(f"Recounted survey {sid}.")

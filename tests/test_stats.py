@@ -11,10 +11,10 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from surveyhub.extensions import db
-from surveyhub.models import CHANNELS, Answer, Event, Invitation, Respondent, Response, SurveyVersion
+from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation, Respondent, Response, SurveyVersion
 from surveyhub.services import respondents, responses, stats, surveys
 from surveyhub.services.events import record_event
 from tests.factories import survey_definition
@@ -403,3 +403,16 @@ def test_attribute_changes_and_erasure_move_the_counts(app, api, history):
     assert everyone["questions"]["nps"]["answered"] == 1  # the erased person's answer is gone
     assert everyone["channels"]["email"]["sent"] == 1  # what was sent stays in the funnel
     assert api.get(f"/api/v1/surveys/{survey_id}/stats?attr.plan=pro").get_json()["channels"]["email"]["sent"] == 0
+
+
+def test_rebuild_command(app, api, history, runner):
+    survey_id = history([("respond", 0, "widget", [("nps", 9)], False)])
+    before = api.get(f"/api/v1/surveys/{survey_id}/stats").get_json()
+    with app.app_context():
+        db.session.execute(delete(AnswerCounter))
+        db.session.commit()
+    assert api.get(f"/api/v1/surveys/{survey_id}/stats").get_json()["questions"]["nps"]["answered"] == 0
+    result = runner.invoke(args=["stats", "rebuild", "--survey", str(survey_id)])
+    assert result.exit_code == 0 and f"Recounted survey {survey_id}" in result.output
+    assert api.get(f"/api/v1/surveys/{survey_id}/stats").get_json() == before
+    assert runner.invoke(args=["stats", "rebuild", "--survey", "999"]).exit_code != 0

@@ -332,6 +332,8 @@ def test_series_by_day_and_week(app, api, history):
     ("attr.plan=pro&attr.plan=free", "attr.plan"),
     ("attr.plan=", "attr.plan"),
     ("plan=pro", "plan"),
+    ("attributes=x", "attributes"),
+    ("attr.*=x", "attr.*"),
     ("from=1900-01-01&to=2026-01-01&interval=day", "interval"),
 ])
 def test_bad_filters_are_refused_naming_the_field(api, make_survey, row_counts, query, field):

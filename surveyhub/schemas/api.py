@@ -116,7 +116,8 @@ class StatsQuerySchema(Schema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     interval = fields.String(validate=validate.OneOf(["day", "week"]),
                              metadata={"description": "add a time series per channel by day or week"})
-    attributes = fields.Raw(metadata={"description": "sent as attr.KEY=VALUE, one per key"})
+    attributes = fields.Raw(data_key="attr.*", metadata={
+        "description": "respondent attribute filters, sent as attr.KEY=VALUE (e.g. attr.plan=pro), one per key"})
 
     @pre_load
     def gather_attributes(self, data, **kwargs) -> dict:
@@ -128,7 +129,7 @@ class StatsQuerySchema(Schema):
             else:
                 out[name] = data[name]
         if attributes:
-            out["attributes"] = attributes
+            out["attr.*"] = attributes
         return out
 
     @validates_schema(skip_on_field_errors=False)

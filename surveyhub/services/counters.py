@@ -116,17 +116,11 @@ def subject_attributes(response_id: int | None, invitation_id: int | None) -> di
     """Return the attributes of the person an event is about: its response's, else its invitation's."""
     if not current_app.config["STATS_ATTRIBUTES"]:
         return None
-    if response_id is not None:
+    for model, row_id in ((Response, response_id), (Invitation, invitation_id)):
+        if row_id is None:
+            continue
         row = db.session.execute(
-            select(Respondent.attributes).join(Response, Response.respondent_id == Respondent.id)
-            .where(Response.id == response_id)
-        ).first()
-        if row is not None:
-            return row[0]
-    if invitation_id is not None:
-        row = db.session.execute(
-            select(Respondent.attributes).join(Invitation, Invitation.respondent_id == Respondent.id)
-            .where(Invitation.id == invitation_id)
+            select(Respondent.attributes).join(model, model.respondent_id == Respondent.id).where(model.id == row_id)
         ).first()
         if row is not None:
             return row[0]

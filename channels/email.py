@@ -100,13 +100,25 @@ class SmtpMailer:
             raise _classify(exc) from exc
         self._smtp = smtp
 
+    @property
+    def takes_8bit(self) -> bool:
+        """Tell whether the server accepts 8-bit bodies (8BITMIME), so raw mails can be sent as they are."""
+        return self._smtp is not None and self._smtp.has_extn("8bitmime")
+
     def send(self, message: EmailMessage) -> None:
         """Send one message over the open connection, or raise DeliveryError."""
+        self._send(lambda smtp: smtp.send_message(message))
+
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        """Send an already serialized mail with an 8-bit body (see takes_8bit), or raise DeliveryError."""
+        self._send(lambda smtp: smtp.sendmail(sender, [recipient], data, mail_options=["BODY=8BITMIME"]))
+
+    def _send(self, transmit) -> None:
         for attempt in (1, 2):
             if self._smtp is None:
                 self._connect()
             try:
-                self._smtp.send_message(message)
+                transmit(self._smtp)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
@@ -129,6 +141,8 @@ class SmtpMailer:
 
 class LogMailer:
     """Stands in for SMTP when none is configured: writes each message to the log."""
+
+    takes_8bit = False
 
     def __enter__(self) -> LogMailer:
         return self

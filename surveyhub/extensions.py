@@ -25,7 +25,10 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after commit: a view serializes what a service just wrote without reloading
+# it in a second transaction. Services that change rows behind the ORM's back (Core UPDATEs) expire
+# or refresh what they changed.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()

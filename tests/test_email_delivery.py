@@ -176,3 +176,32 @@ def test_smtp_url_forms():
     import pytest
     with pytest.raises(ValueError):
         SmtpSettings.from_url("http://mail.local")
+
+
+def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):
+    """The mail-merge fast path sends exactly what building each mail whole would."""
+    from email import message_from_bytes, policy
+
+    from surveyhub.services.email_invitations import MailMerge, Outgoing
+    from surveyhub.services.surveys import live_version
+    questions = nps_first()["questions"]
+    questions[0]["text"] = {"en": "Recommend us?", "zh": "您会推荐我们吗？"}
+    survey = make_survey(questions=questions, intro={"en": "Sorry.", "zh": "很遗憾您要离开。"})
+    invite(survey["id"], {"email": "li@example.com", "locale": "zh"}, {"email": "amy@example.com"})
+    with app.test_request_context():
+        rows = db.session.execute(select(Invitation).order_by(Invitation.id)).scalars().all()
+        definition = live_version(rows[0].survey).definition
+        merge = MailMerge({rows[0].survey_id: definition})
+        for row in rows:
+            outgoing = Outgoing.of(row)
+            raw, message_id = merge.raw(outgoing)
+            merged = message_from_bytes(raw, policy=policy.default)
+            whole = merge.message(outgoing)
+            assert merged["Message-ID"] == message_id and merged["To"] == row.address
+            for header in ("Subject", "From", "To", "List-Unsubscribe", "List-Unsubscribe-Post"):
+                assert str(merged[header]).strip() == str(whole[header]).strip()
+            for kind in ("plain", "html"):  # equal but for line endings: CRLF on the wire either way
+                assert (merged.get_body((kind,)).get_content().replace("\r\n", "\n")
+                        == whole.get_body((kind,)).get_content().replace("\r\n", "\n"))
+        assert "您会推荐我们吗？" in message_from_bytes(merge.raw(Outgoing.of(rows[0]))[0],
+                                                        policy=policy.default).get_body(("plain",)).get_content()

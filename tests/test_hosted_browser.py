@@ -44,21 +44,28 @@ def test_answer_by_mouse(app, page, make_survey, invite, smtp, run_worker, live_
                                                   "come_back": False, "why_not": "Too slow for our team"})
 
 
+def arrive(page, question: str) -> None:
+    """Wait for a question's page and for its first option to take focus (autofocus)."""
+    page.get_by_text(question).wait_for()
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'value'")
+
+
 def test_answer_by_keyboard_only(app, page, make_survey, invite, smtp, run_worker, live_server):
     link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
     page.goto(link)
     # The first option has focus on arrival; arrows move within the group, Enter submits the form.
+    arrive(page, "Main reason for cancelling?")
     page.keyboard.press("ArrowDown")  # "Missing features"
     page.keyboard.press("Enter")
-    page.get_by_text("How satisfied were you?").wait_for()
+    arrive(page, "How satisfied were you?")
     for _ in range(3):
         page.keyboard.press("ArrowRight")  # 1 → 4
     page.keyboard.press("Enter")
-    page.get_by_text("How likely are you to recommend us?").wait_for()
+    arrive(page, "How likely are you to recommend us?")
     for _ in range(9):
         page.keyboard.press("ArrowRight")  # 0 → 9
     page.keyboard.press("Enter")
-    page.get_by_text("Would you use us again?").wait_for()
+    arrive(page, "Would you use us again?")
     page.keyboard.press("Space")  # choose "Yes", which has focus
     page.keyboard.press("Enter")
     page.get_by_text("Thank you for telling us.").wait_for()

@@ -122,3 +122,21 @@ def test_two_workers_share_one_queue(app, make_survey, invite, smtp, start_worke
         by_worker = dict(db.session.execute(
             select(Invitation.claimed_by, func.count()).group_by(Invitation.claimed_by)).all())
     assert len(by_worker) == 2, by_worker  # both took part
+
+
+def test_surveyhub_run_sends_with_its_embedded_worker(app, make_survey, invite, smtp, test_database, tmp_path):
+    """The embedded default: `surveyhub run` on SQLite delivers queued invitations by itself."""
+    from tests.smtp import free_port
+    survey = make_survey()
+    invite(survey["id"], {"email": "embedded@example.com"})
+    env = {**os.environ, "SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
+           "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_EMBEDDED_WORKER": "1"}
+    with (tmp_path / "run.log").open("w") as log:
+        server = subprocess.Popen([SURVEYHUB, "run", "--port", str(free_port())], env=env, cwd=tmp_path,
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: statuses(app) == {"sent": 1}, timeout=60)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert [m["To"] for m in smtp.messages] == ["embedded@example.com"]

@@ -22,7 +22,6 @@ def invite(body, survey_id):
     survey = surveys.get_survey(g.org.id, survey_id)
     batch = invitations.create_invitations(survey, body["channel"], body["recipients"], body.get("send_at"))
     return {
-        "queued": [{"id": i.id, "channel": i.channel, "recipient": recipient, "send_at": i.send_at,
-                    "status": i.status} for i, recipient in batch.queued],
+        "queued": batch.queued,
         "refused": [{"recipient": r.recipient, "reason": r.reason} for r in batch.refused],
     }

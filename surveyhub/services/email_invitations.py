@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import make_msgid
 
 from flask import current_app, render_template
@@ -42,15 +43,14 @@ def one_click_values(question: dict, locale: str) -> list[tuple[str, str]]:
     return []
 
 
-def survey_url(invitation_id: int, value: str | None = None) -> str:
-    """Return the signed link to an invitation's hosted survey, optionally with a value chosen."""
-    token = links.make_token(links.SURVEY, {"i": invitation_id})
-    return links.url(f"/s/{token}" + (f"?v={value}" if value is not None else ""))
+def survey_token(invitation_id: int) -> str:
+    """Return the signed token naming an invitation on the hosted page."""
+    return links.make_token(links.SURVEY, {"i": invitation_id})
 
 
-def unsubscribe_url(invitation_id: int) -> str:
-    """Return the signed unsubscribe link of an invitation."""
-    return links.url(f"/u/{links.make_token(links.UNSUBSCRIBE, {'i': invitation_id})}")
+def unsubscribe_token(invitation_id: int) -> str:
+    """Return the signed token of an invitation's unsubscribe link."""
+    return links.make_token(links.UNSUBSCRIBE, {"i": invitation_id})
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,14 @@ class Outgoing:
                    respondent.locale if respondent else None, respondent is None)
 
 
-def render_invitation(invitation: Outgoing, definition: dict) -> EmailMessage:
-    """Build the invitation email (HTML with a plain-text alternative) in the respondent's locale."""
+def render_invitation(invitation: Outgoing, definition: dict, *, tokens: tuple[str, str] | None = None,
+                      message_id: str | None = None, to: str | None = None, cte: str | None = None) -> EmailMessage:
+    """Build the invitation email (HTML with a plain-text alternative) in the respondent's locale.
+
+    `tokens` (survey, unsubscribe), `message_id` and `to` default to the invitation's own; the mail
+    template cache passes placeholders instead.
+    """
+    survey, unsubscribe = tokens or (survey_token(invitation.id), unsubscribe_token(invitation.id))
     org_name = invitation.org_name  # already free of line breaks, which headers can't hold
     content_locale = logic.pick_locale(definition, invitation.locale)
     locale = ui_locale(content_locale)
@@ -84,22 +90,67 @@ def render_invitation(invitation: Outgoing, definition: dict) -> EmailMessage:
         return logic.localize(value, content_locale, definition["default_locale"])
 
     first = definition["questions"][0]
+    survey_link = links.url(f"/s/{survey}")
     context = {
         "locale": locale, "org": org_name, "t": t, "intro": text(definition.get("intro")),
         "first_question": text(first["text"]),
-        "values": [(label, survey_url(invitation.id, value)) for value, label in one_click_values(first, locale)],
-        "survey_url": survey_url(invitation.id), "unsubscribe_url": unsubscribe_url(invitation.id),
+        "values": [(label, f"{survey_link}?v={value}") for value, label in one_click_values(first, locale)],
+        "survey_url": survey_link, "unsubscribe_url": links.url(f"/u/{unsubscribe}"),
     }
     message = EmailMessage()
     message["Subject"] = t("email_subject", locale, org=org_name)
     message["From"] = Address(display_name=org_name, addr_spec=current_app.config["MAIL_FROM"])
-    message["To"] = invitation.address
-    message["Message-ID"] = make_msgid(domain=current_app.config["MAIL_FROM"].rpartition("@")[2] or None)
+    message["To"] = to or invitation.address
+    message["Message-ID"] = message_id or new_message_id()
     message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(render_template("email/invitation.txt", **context))
-    message.add_alternative(render_template("email/invitation.html", **context), subtype="html")
+    message.set_content(render_template("email/invitation.txt", **context), cte=cte)
+    message.add_alternative(render_template("email/invitation.html", **context), subtype="html", cte=cte)
     return message
+
+
+def new_message_id() -> str:
+    """Return a fresh Message-ID in the sender's domain."""
+    return make_msgid(domain=current_app.config["MAIL_FROM"].rpartition("@")[2] or None)
+
+
+class MailMerge:
+    """Invitation mails rendered once per survey, locale and org, then filled in per recipient.
+
+    Every recipient of one survey version in one locale gets the same mail but for four ASCII strings:
+    To, Message-ID and the two signed tokens. The template is built by the email package with 8-bit
+    bodies (so the placeholders survive serialization) and each mail is the template with those
+    strings replaced: rendering and MIME building happen once per batch instead of once per mail.
+    Needs a server that takes 8BITMIME and an ASCII address; otherwise `message` builds it whole.
+    """
+
+    SURVEY = "SURVEYHUBSURVEYTOKENPLACEHOLDER"
+    UNSUBSCRIBE = "SURVEYHUBUNSUBSCRIBETOKENPLACEHOLDER"
+    TO = "recipient@placeholder.surveyhub.invalid"
+    MESSAGE_ID = "<message-id@placeholder.surveyhub.invalid>"
+
+    def __init__(self, definitions: dict[int, dict]):
+        self.definitions = definitions
+        self._templates: dict[tuple, bytes] = {}
+
+    def raw(self, invitation: Outgoing) -> tuple[bytes, str]:
+        """Return the mail as bytes, ready for SMTP with BODY=8BITMIME, and its Message-ID."""
+        definition = self.definitions[invitation.survey_id]
+        key = (invitation.survey_id, logic.pick_locale(definition, invitation.locale), invitation.org_name)
+        if key not in self._templates:
+            template = render_invitation(invitation, definition, tokens=(self.SURVEY, self.UNSUBSCRIBE),
+                                         message_id=self.MESSAGE_ID, to=self.TO, cte="8bit")
+            self._templates[key] = template.as_bytes(policy=SMTP)
+        message_id = new_message_id()
+        data = (self._templates[key].replace(self.TO.encode(), invitation.address.encode())
+                .replace(self.MESSAGE_ID.encode(), message_id.encode())
+                .replace(self.SURVEY.encode(), survey_token(invitation.id).encode())
+                .replace(self.UNSUBSCRIBE.encode(), unsubscribe_token(invitation.id).encode()))
+        return data, message_id
+
+    def message(self, invitation: Outgoing) -> EmailMessage:
+        """Build one mail whole (for servers without 8BITMIME, or non-ASCII addresses)."""
+        return render_invitation(invitation, self.definitions[invitation.survey_id])
 
 
 def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
@@ -109,6 +160,7 @@ def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
         .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
     ).scalars()]
     definitions = _live_definitions({i.survey_id for i in invitations})
+    merge = MailMerge(definitions)
     blocked = {(org_id, address) for org_id in {i.org_id for i in invitations}
                for address in suppressed(org_id, "email", [i.address for i in invitations if i.org_id == org_id])}
     config = current_app.config
@@ -125,8 +177,13 @@ def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
             if not _still_wanted(invitation, definitions, blocked, worker):
                 continue
             try:
-                message = render_invitation(invitation, definitions[invitation.survey_id])
-                mailer.send(message)
+                if mailer.takes_8bit and invitation.address.isascii():
+                    data, message_id = merge.raw(invitation)
+                    mailer.send_raw(config["MAIL_FROM"], invitation.address, data)
+                else:
+                    message = merge.message(invitation)
+                    message_id = message["Message-ID"]
+                    mailer.send(message)
             except DeliveryError as err:
                 _record_failure(invitation, worker, err)
                 if err.connection:
@@ -134,7 +191,7 @@ def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
                     return
                 continue
             if delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "sent", sent_at=utcnow(),
-                               provider_message_id=message["Message-ID"], last_error=None):
+                               provider_message_id=message_id, last_error=None):
                 record_event(invitation.org_id, "sent", survey_id=invitation.survey_id, channel="email",
                              invitation_id=invitation.id)
             db.session.commit()

@@ -53,11 +53,12 @@ def _add_api_key(org: Org) -> str:
 def org_for_api_key(key: str) -> Org | None:
     """Return the org a live API key belongs to, or None for an unknown or revoked key."""
     row = db.session.execute(
-        select(ApiKey).where(ApiKey.prefix == api_key_prefix(key), ApiKey.revoked_at.is_(None))
-    ).scalar_one_or_none()
+        select(ApiKey.key_hash, Org).join(Org, Org.id == ApiKey.org_id)
+        .where(ApiKey.prefix == api_key_prefix(key), ApiKey.revoked_at.is_(None))
+    ).one_or_none()
     if row is None or not api_key_matches(key, row.key_hash):
         return None
-    return row.org
+    return row.Org
 
 
 def signing_secret(org: Org) -> str:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select, update
 
 from ..errors import NotFound
 from ..extensions import db
-from ..models import Invitation, Respondent, Response
+from ..models import Event, Invitation, Respondent, Response
 from .counters import counted_segments, move_person
 from .events import record_event
 from .webhooks import forget_person
@@ -49,8 +49,12 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     if respondent is None:
         raise NotFound(f"No respondent {external_id!r}.")
     move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
-    response_ids = db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id)).scalars()
-    forget_person(org_id, list(response_ids), [a for a in (respondent.email, respondent.phone) if a])
+    response_ids = list(db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id))
+                        .scalars())
+    forget_person(org_id, response_ids, [a for a in (respondent.email, respondent.phone) if a])
+    # The events stay, unlinked: SQLite may give a deleted response's id to a new response, whose
+    # person the old events must not be counted for.
+    db.session.execute(update(Event).where(Event.response_id.in_(response_ids)).values(response_id=None))
     db.session.execute(delete(Response).where(Response.respondent_id == respondent.id))
     # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
     db.session.execute(

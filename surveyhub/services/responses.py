@@ -36,7 +36,7 @@ def start_response(survey: Survey, channel: str, *, respondent: Respondent | Non
                    invitation: Invitation | None = None, metadata: dict | None = None) -> Response:
     """Open a partial response on the survey's live version (the caller commits)."""
     version = live_version(survey)
-    response = Response(
+    response = Response(answers=[],
         org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
         respondent_id=respondent.id if respondent else None,
         invitation_id=invitation.id if invitation else None,
@@ -93,23 +93,43 @@ def complete_response(response: Response) -> Response:
 
 def create_staff_response(survey: Survey, external_id: str | None, answers: Sequence[dict],
                           complete: bool, metadata: dict | None) -> Response:
-    """Record a whole response entered by staff (channel "interview") in one transaction."""
+    """Record a whole response entered by staff (channel "interview") in one transaction.
+
+    Everything is checked before anything is written; then the response, its answers and its
+    events go to the database in one flush (this is the API's hot path for bulk entry).
+    """
     seen: dict[str, int] = {}
     for i, item in enumerate(answers):
         if item["question"] in seen:
             raise Invalid(f"Question {item['question']!r} is answered twice.",
                           {f"answers.{i}.question": f"repeats answers.{seen[item['question']]}"})
         seen[item["question"]] = i
+    version = live_version(survey)
     items = [(a["question"], a["value"], a.get("other_text")) for a in answers]
-    _clean_batch(live_version(survey).definition, {}, items, "answers.")  # before writing anything
+    cleaned = _clean_batch(version.definition, {}, items, "answers.")
+    given = {clean.question: clean.value for clean in cleaned}
+    if complete:
+        missing = logic.missing_required(version.definition, given)
+        if missing:
+            raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
+                          {f"answers.{qid}": "is required" for qid in missing})
     respondent = find_or_create_respondent(survey.org_id, external_id) if external_id is not None else None
-    response = start_response(survey, "interview", respondent=respondent, metadata=metadata)
+    now = utcnow()
+    response = Response(
+        org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
+        respondent=respondent, channel="interview", meta=metadata or {}, started_at=now, updated_at=now,
+        status="completed" if complete else "partial", responded_at=now if cleaned else None,
+        completed_at=now if complete else None,
+        answers=[Answer(question_id=c.question, value=c.value, other_text=c.other_text, answered_at=now)
+                 for c in cleaned],
+    )
+    db.session.add(response)
+    db.session.flush()
     # An interview reaches its person by being held: "opened" is the interview channel's reached.
     record_event(survey.org_id, "opened", survey_id=survey.id, channel="interview", response_id=response.id)
-    if answers:
-        _apply_answers(response, items, "answers.")
-    if complete:
-        _complete(response, field_prefix="answers")
+    count_answer_changes(response, {}, given, now)
+    for happened in (["responded"] if cleaned else []) + (["completed"] if complete else []):
+        record_event(survey.org_id, happened, survey_id=survey.id, channel="interview", response_id=response.id)
     db.session.commit()
     return response
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import commands, config, errors
-from .extensions import db, migrate
+from .extensions import db, limiter, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -23,6 +23,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    limiter.init_app(app)
     errors.register(app)
     commands.register(app)
 
@@ -37,4 +38,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .pages import bp as pages_bp
 
     app.register_blueprint(pages_bp)
+
+    from .api.widget import bp as widget_api_bp
+    from .widget_pages import bp as widget_pages_bp
+
+    app.register_blueprint(widget_api_bp)
+    app.register_blueprint(widget_pages_bp)
     return app

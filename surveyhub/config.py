@@ -31,6 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_REDOC_PATH": "docs",
     "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Flask-Limiter: counters in process memory unless a shared store such as redis://… is given.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # The public widget endpoints: limits per widget key and per client IP, and the largest body.
+    "WIDGET_RATE_LIMIT_PER_KEY": "6000 per minute",
+    "WIDGET_RATE_LIMIT_PER_IP": "300 per minute",
+    "WIDGET_MAX_BODY": 16 * 1024,
 }
 
 
@@ -58,6 +66,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         if ENV_PREFIX + key in os.environ:
             settings[key] = os.environ[ENV_PREFIX + key]
     settings["MAX_CONTENT_LENGTH"] = int(settings["MAX_CONTENT_LENGTH"])
+    settings["WIDGET_MAX_BODY"] = int(settings["WIDGET_MAX_BODY"])
+    settings["RATELIMIT_HEADERS_ENABLED"] = _bool(str(settings["RATELIMIT_HEADERS_ENABLED"]))
 
     database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'surveyhub.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = database_url

@@ -38,7 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # The public widget endpoints: limits per widget key and per client IP, and the largest body.
     "WIDGET_RATE_LIMIT_PER_KEY": "6000 per minute",
     "WIDGET_RATE_LIMIT_PER_IP": "300 per minute",
-    "WIDGET_MAX_BODY": 16 * 1024,
+    # Room for the longest open answer a survey may allow (20,000 characters of up to 4 bytes), and no more.
+    "WIDGET_MAX_BODY": 128 * 1024,
 }
 
 

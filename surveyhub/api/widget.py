@@ -22,10 +22,10 @@ from ..services import widget
 bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
 
 # Limits per client IP and per widget key, shared by all the widget's endpoints.
-limiter.limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_IP"], key_func=get_remote_address,
-              scope="widget-ip")(bp)
-limiter.limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_KEY"], key_func=lambda: g.get("widget_key", ""),
-              scope="widget-key")(bp)
+limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_IP"], scope="widget-ip",
+                     key_func=get_remote_address)(bp)
+limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_KEY"], scope="widget-key",
+                     key_func=lambda: g.get("widget_key", ""))(bp)
 
 
 @bp.url_value_preprocessor

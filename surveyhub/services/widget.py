@@ -102,8 +102,11 @@ def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
 
 def published_survey(org: Org, slug: str, locale: str | None) -> dict:
     """Return the live version of the org's survey, every string in the user's locale."""
-    survey = _survey(org, slug)
-    if survey.archived_at is not None or survey.latest_version is None:
+    survey = db.session.execute(
+        select(Survey).where(Survey.org_id == org.id, Survey.slug == slug, Survey.archived_at.is_(None),
+                             Survey.latest_version.is_not(None))
+    ).scalar_one_or_none()
+    if survey is None:
         raise NotFound(f"No published survey {slug!r}.", {"slug": "no published survey has this slug"})
     version = live_version(survey)
     definition = version.definition

@@ -4,6 +4,7 @@ import {format} from "./logic.js";
 import {renderInput} from "./questions.js";
 
 /* global __CSS__ */
+const CSS = __CSS__;
 
 /** Show the survey's dialog; `onDismiss` is called when the person closes it (Escape, ×). */
 export function mount(survey, onDismiss) {
@@ -13,10 +14,10 @@ export function mount(survey, onDismiss) {
   if (root.adoptedStyleSheets) {
     // A constructed sheet is not inline style: a host page's strict CSP (style-src) allows it.
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(__CSS__);
+    sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
   } else {
-    root.append(h("style", {}, __CSS__));
+    root.append(h("style", {}, CSS));
   }
   const dismiss = (event) => { event.preventDefault(); onDismiss(); };
   const dialog = h("dialog", {lang: survey.locale, dir: survey.dir, "aria-labelledby": "sh-t", oncancel: dismiss,
@@ -94,8 +95,8 @@ export function mount(survey, onDismiss) {
 
     /** Thank the person; `onClose` when they close. */
     thanks(onClose) {
-      const close = h("button", {type: "submit", class: "p"}, ui.close);
-      step({body: [h("h2", {id: "sh-t", class: "q"}, survey.thanks || ui.close)], buttons: [close], onSubmit: onClose});
+      const close = h("button", {type: "submit", class: "p"}, ui.done);
+      step({body: [h("h2", {id: "sh-t", class: "q"}, survey.thanks || ui.done)], buttons: [close], onSubmit: onClose});
       close.focus();
     },
 

@@ -5,16 +5,24 @@ import {renderInput} from "./questions.js";
 
 /* global __CSS__ */
 const CSS = __CSS__;
+let sheet = null;
+
+/** Parse the widget's styles once, ahead of the first open (a constructed sheet is shared by every root). */
+export function prepareStyles() {
+  if (!sheet && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
+    sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+  }
+}
 
 /** Show the survey's dialog; `onDismiss` is called when the person closes it (Escape, ×). */
 export function mount(survey, onDismiss) {
   const ui = survey.ui;
   const host = h("surveyhub-widget");
   const root = host.attachShadow({mode: "open"});
-  if (root.adoptedStyleSheets) {
+  prepareStyles();
+  if (sheet && root.adoptedStyleSheets) {
     // A constructed sheet is not inline style: a host page's strict CSP (style-src) allows it.
-    const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
   } else {
     root.append(h("style", {}, CSS));
@@ -35,7 +43,6 @@ export function mount(survey, onDismiss) {
     }});
   root.append(dialog);
   document.body.append(host);
-  dialog.showModal();
 
   /** Replace the dialog's content with one step: its body (holding #sh-t, the title) and footer buttons. */
   function step({body, buttons, progress, onSubmit}) {
@@ -45,6 +52,8 @@ export function mount(survey, onDismiss) {
       h("button", {type: "button", class: "x", "aria-label": ui.close, onclick: onDismiss}, "×"),
       progress || h("div", {class: "b"}),
       form);
+    // Shown once its first step is in: one style and layout pass, not two.
+    if (!dialog.open) dialog.showModal();
     return form;
   }
 

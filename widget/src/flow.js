@@ -96,8 +96,8 @@ export function run(config, slug, outbox) {
     survey = loaded;
     dialog = mount(survey, dismiss);
     next();
-    // After the first question is on screen, so that showing it never waits for this write.
-    write("display", {locale: config.locale || null});
+    // Once the question is on screen: showing it never waits for this write.
+    setTimeout(() => write("display", {locale: config.locale || null}));
   }, fail);
 
   return {promise, dismiss};

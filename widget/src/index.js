@@ -1,5 +1,6 @@
 // SurveyHub's in-app widget (CONTRACT §6): replaces the loader stub's window.SurveyHub and runs the
 // calls it queued. Defines no other global.
+import {prepareStyles} from "./dialog.js";
 import {run} from "./flow.js";
 import {createOutbox} from "./outbox.js";
 
@@ -35,6 +36,7 @@ if (!stub || !stub.version) {
         user: {id: String(user.id), email: user.email, attributes: user.attributes},
         locale: cleanLocale(options.locale || navigator.language)};
       outbox ||= createOutbox(window);
+      prepareStyles();
     },
 
     /** Show a survey; resolves with {status, responseId, answers, offer} when it closes. */

@@ -388,3 +388,16 @@ def test_the_respondents_locale(app, new_page, live_app, host, widget_org):
     eventually(lambda: len(live_app.writes("display")) == 2)
     assert {r["respondent"]["external_id"]: r["respondent"]["locale"] for r in widget_responses(app)} == \
         {"u_ms": "ms", "u_browser": "ms-MY"}
+
+
+def test_open_rejects_when_the_survey_cannot_be_shown(app, page, live_app, host, widget_org, row_counts):
+    before = row_counts()
+    page.goto(host.add("/missing", host_page(live_app.url, widget_org, slug="no-such-survey")))
+    page.get_by_role("button", name="Cancel subscription").click()
+    assert result(page)["error"]["code"] == "not_found"
+    page.goto(host.add("/account", host_page(live_app.url, widget_org)))
+    page.context.set_offline(True)
+    page.get_by_role("button", name="Cancel subscription").click()
+    assert result(page)["error"]["code"] == "unavailable"
+    expect(page.locator("surveyhub-widget")).to_have_count(0)
+    assert row_counts() == before

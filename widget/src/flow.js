@@ -9,7 +9,9 @@ function failure(code, message) {
 
 /** Fetch the survey in the user's locale; reject with the server's message when it can't be had. */
 async function fetchSurvey(url) {
-  const res = await fetch(url, {credentials: "omit"});
+  const res = await fetch(url, {credentials: "omit"}).catch(() => {
+    throw failure("unavailable", "the survey could not be fetched (offline?)");
+  });
   const body = await res.json().catch(() => null);
   if (!res.ok) throw failure(body?.error?.code || "unavailable", body?.error?.message || `HTTP ${res.status}`);
   return body;

@@ -401,3 +401,41 @@ def test_open_rejects_when_the_survey_cannot_be_shown(app, page, live_app, host,
     assert result(page)["error"]["code"] == "unavailable"
     expect(page.locator("surveyhub-widget")).to_have_count(0)
     assert row_counts() == before
+
+
+def test_multiple_choice_with_other(app, client, api, make_survey, page, live_app, host):
+    make_survey(questions=[
+        {"id": "missing", "type": "multiple_choice", "text": "What was missing?", "multiple": True,
+         "allow_other": True, "choices": [{"id": "api", "label": "An API"}, {"id": "sso", "label": "SSO"},
+                                          {"id": "export", "label": "Exports"}]},
+    ], offers=[])
+    dialog = open_survey(page, host.add("/account", host_page(live_app.url, widget_org_of(app, api.org_id))))
+    expect(page.get_by_role("checkbox")).to_have_count(4)
+    page.get_by_role("checkbox", name="An API").check()
+    page.get_by_role("checkbox", name="Other").check()
+    expect(page.get_by_role("button", name="Next")).to_have_attribute("aria-disabled", "true")  # "other" needs text
+    page.get_by_role("textbox", name="Other").fill("Gantt charts")
+    page.get_by_role("checkbox", name="Exports").check()
+    next_step(page)
+    expect(dialog).to_have_accessible_name("Thank you for telling us.")
+    page.get_by_role("button", name="Done").click()
+    got = result(page)
+    assert got["answers"] == [{"question": "missing", "value": ["api", "export", "other"],
+                               "other_text": "Gantt charts"}]
+    eventually(lambda: live_app.writes("complete"))
+    assert widget_responses(app)[0]["answers"] == {"missing": ["api", "export", "other"]}
+
+
+def test_the_demo_page_runs_the_whole_flow(app, runner, page, live_app):
+    assert "/demo" in runner.invoke(args=["demo"]).output
+    page.goto(f"{live_app.url}/demo?locale=id")
+    page.get_by_role("button", name="Cancel subscription").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_have_accessible_name("Alasan utama membatalkan?")
+    choose(page, "Terlalu mahal")
+    page.get_by_role("button", name="Berikutnya").click()
+    page.get_by_role("button", name="Ambil penawaran").click()
+    expect(page.get_by_role("status")).to_have_text("Offer accepted: you stay on Pro at the discounted price.")
+    expect(page.locator("#result")).to_contain_text('"accepted": true')
+    eventually(lambda: live_app.writes("offer"))
+    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted"]

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import commands, config, errors
-from .extensions import csrf, db, migrate
+from .extensions import csrf, db, limiter, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -24,6 +24,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     errors.register(app)
     commands.register(app)
 
@@ -45,4 +46,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .services import delivery, email_invitations
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
+
+    from .api.widget import bp as widget_api_bp
+    from .widget_pages import bp as widget_pages_bp
+
+    csrf.exempt(widget_api_bp)  # the widget is authenticated by its key and user HMAC, not cookies
+    app.register_blueprint(widget_api_bp)
+    app.register_blueprint(widget_pages_bp)
     return app

@@ -39,6 +39,15 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_REDOC_PATH": "docs",
     "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # Flask-Limiter: counters in process memory unless a shared store such as redis://… is given.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # The public widget endpoints: limits per widget key and per client IP, and the largest body.
+    "WIDGET_RATE_LIMIT_PER_KEY": "6000 per minute",
+    "WIDGET_RATE_LIMIT_PER_IP": "300 per minute",
+    # Room for the longest open answer a survey may allow (20,000 characters of up to 4 bytes), and no more.
+    "WIDGET_MAX_BODY": 128 * 1024,
 }
 
 
@@ -65,7 +74,12 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     for key, default in DEFAULTS.items():
         if ENV_PREFIX + key in os.environ:
             value = os.environ[ENV_PREFIX + key]
-            settings[key] = type(default)(value) if isinstance(default, int | float) else value
+            if isinstance(default, bool):
+                settings[key] = _bool(value)
+            elif isinstance(default, int | float):
+                settings[key] = type(default)(value)
+            else:
+                settings[key] = value
 
     database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'surveyhub.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = database_url

@@ -143,6 +143,7 @@ def describe(credentials: dict) -> Iterator[str]:
     yield f"  Manager login:  {credentials['manager_email']} / {credentials['manager_password']}"
     yield f"  Survey:         #{survey} 'cancel-flow' (English, Malay, Indonesian, Chinese), published"
     yield "Where to look:"
+    yield f"  Demo page:  {base}/demo  (a SaaS account page whose Cancel button opens the widget)"
     yield f"  API docs:   {base}/api/v1/docs"
     auth = f"-H 'Authorization: Bearer {credentials['api_key']}'"
     yield f"  Responses:  curl {auth} {base}/api/v1/surveys/{survey}/responses"

@@ -193,6 +193,10 @@ def _start_one(start: Start, definition: dict | None, sender, worker: delivery.W
     if window is not None:
         _postpone(SMS_KIND, start.id, worker.worker_id, window)
         return
+    pending = _pending_until(start.org_id, start.phone)
+    if pending is not None:  # what an earlier conversation still has to say goes first
+        _postpone(SMS_KIND, start.id, worker.worker_id, pending)
+        return
     session = _reserve_session(start, definition)
     if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
         _postpone(SMS_KIND, start.id, worker.worker_id, session)
@@ -217,6 +221,16 @@ def _start_one(start: Start, definition: dict | None, sender, worker: delivery.W
         record_event(start.org_id, "sent", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
                      data={"encoding": segments.encoding, "segments": segments.segments})
     db.session.commit()
+
+
+def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> datetime | None:
+    """Return when the latest unsent message to this phone is due (or now), or None if all went out."""
+    query = select(SmsMessage.due_at).where(SmsMessage.org_id == org_id, SmsMessage.phone == phone,
+                                            SmsMessage.status.in_(("queued", "sending")))
+    if before_id is not None:
+        query = query.where(SmsMessage.id < before_id)
+    due = db.session.execute(query.order_by(SmsMessage.due_at.desc()).limit(1)).scalar_one_or_none()
+    return max(due, utcnow()) if due is not None else None
 
 
 def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
@@ -279,13 +293,9 @@ def send_messages(ids: Sequence[int], worker: delivery.Worker) -> None:
         if worker.should_stop():
             delivery.release(SMS_MESSAGE_KIND, [m.id for m in messages[index:]], worker.worker_id)
             return
-        earlier = db.session.execute(
-            select(SmsMessage.due_at).where(SmsMessage.org_id == message.org_id, SmsMessage.phone == message.phone,
-                                            SmsMessage.id < message.id,
-                                            SmsMessage.status.in_(("queued", "sending")))
-            .order_by(SmsMessage.due_at.desc()).limit(1)).scalar_one_or_none()
+        earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
         if earlier is not None:
-            _postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, max(earlier, utcnow()))
+            _postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
             continue
         # The confirmation of an opt-out is the one message an opted-out number still gets.
         if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):

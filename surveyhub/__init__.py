@@ -43,9 +43,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages_bp)
     app.register_blueprint(hosted.bp)
 
-    from .services import delivery, email_invitations
+    from .providers import twilio
+
+    csrf.exempt(twilio.bp)  # Twilio's signature, not a CSRF token, authenticates these
+    app.register_blueprint(twilio.bp)
+
+    from .services import delivery, email_invitations, sms_delivery
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
+    delivery.register_kind(app, sms_delivery.SMS_KIND)
+    delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
 
     from .api.widget import bp as widget_api_bp
     from .widget_pages import bp as widget_pages_bp

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_RETRY_BASE_SECONDS": 30.0,
     "DELIVERY_RETRY_MAX_SECONDS": 3600.0,
     "SMTP_TIMEOUT_SECONDS": 30.0,
+    # Each call to Twilio's API is bounded by this (the worker makes them, never a web request).
+    "SMS_TIMEOUT_SECONDS": 10.0,
     # Browser pages: a CSRF token lasts as long as the session (people leave a survey open for hours).
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_SAMESITE": "Lax",

@@ -5,10 +5,11 @@ from .invitation import Invitation
 from .org import ApiKey, Org, User
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
+from .sms import SmsInbound, SmsMessage, SmsSession
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
 
 __all__ = [
     "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
-    "Response", "Suppression", "Survey", "SurveyVersion", "User",
+    "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion", "User",
 ]

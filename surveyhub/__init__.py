@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from . import commands, config, errors
-from .extensions import csrf, db, login, migrate
+from .extensions import csrf, db, limiter, login, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -25,6 +25,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     login.init_app(app)
     csrf.init_app(app)
+    limiter.init_app(app)
     errors.register(app)
     commands.register(app)
 
@@ -48,8 +49,22 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(dashboard_bp)
 
-    from .services import delivery, email_invitations, webhooks
+    from .providers import twilio
+
+    csrf.exempt(twilio.bp)  # Twilio's signature, not a CSRF token, authenticates these
+    app.register_blueprint(twilio.bp)
+
+    from .services import delivery, email_invitations, sms_delivery, webhooks
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
+    delivery.register_kind(app, sms_delivery.SMS_KIND)
+    delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
+
+    from .api.widget import bp as widget_api_bp
+    from .widget_pages import bp as widget_pages_bp
+
+    csrf.exempt(widget_api_bp)  # the widget is authenticated by its key and user HMAC, not cookies
+    app.register_blueprint(widget_api_bp)
+    app.register_blueprint(widget_pages_bp)
     return app

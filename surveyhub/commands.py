@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import DomainError
 from .extensions import db
 from .models import Survey
-from .services import delivery, demo, orgs, stats
+from .services import delivery, demo, orgs, stats, widget
 from .services.invitations import INVITATION_CHANNELS
 from .services.invite_import import import_csv, refused_path_for
 
@@ -50,6 +50,21 @@ def org_create(name: str, as_json: bool) -> None:
         for key, value in payload.items():
             click.echo(f"{key}: {value}")
         click.echo("Keep api_key and signing_secret now: they are not shown again.")
+
+
+@org.command("origins")
+@click.argument("org_id", type=int)
+@click.argument("origins", nargs=-1)
+@click.option("--any", "allow_any", is_flag=True, help="Allow any origin again (the default).")
+def org_origins(org_id: int, origins: tuple[str, ...], allow_any: bool) -> None:
+    """Limit the org's widget to the given origins (https://app.example.com), or allow --any."""
+    if bool(origins) == allow_any:
+        raise click.UsageError("Give one or more origins, or --any.")
+    try:
+        saved = widget.set_allowed_origins(org_id, list(origins))
+    except DomainError as err:
+        _fail(err)
+    click.echo("The widget may be used from: " + (", ".join(saved) or "any origin"))
 
 
 @click.group(cls=AppGroup)

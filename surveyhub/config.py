@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     "DELIVERY_RETRY_BASE_SECONDS": 30.0,
     "DELIVERY_RETRY_MAX_SECONDS": 3600.0,
     "SMTP_TIMEOUT_SECONDS": 30.0,
+    # Each call to Twilio's API is bounded by this (the worker makes them, never a web request).
+    "SMS_TIMEOUT_SECONDS": 10.0,
     # Browser pages: a CSRF token lasts as long as the session (people leave a survey open for hours).
     "WTF_CSRF_TIME_LIMIT": None,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -49,6 +51,15 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_DISABLE_AFTER": 5,
     # Dashboard sessions end after a working day.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Flask-Limiter: counters in process memory unless a shared store such as redis://… is given.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_STRATEGY": "moving-window",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    # The public widget endpoints: limits per widget key and per client IP, and the largest body.
+    "WIDGET_RATE_LIMIT_PER_KEY": "6000 per minute",
+    "WIDGET_RATE_LIMIT_PER_IP": "300 per minute",
+    # Room for the longest open answer a survey may allow (20,000 characters of up to 4 bytes), and no more.
+    "WIDGET_MAX_BODY": 128 * 1024,
 }
 
 
@@ -75,7 +86,12 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     for key, default in DEFAULTS.items():
         if ENV_PREFIX + key in os.environ:
             value = os.environ[ENV_PREFIX + key]
-            settings[key] = type(default)(value) if isinstance(default, int | float) else value
+            if isinstance(default, bool):
+                settings[key] = _bool(value)
+            elif isinstance(default, int | float):
+                settings[key] = type(default)(value)
+            else:
+                settings[key] = value
 
     database_url = os.environ.get(ENV_PREFIX + "DATABASE_URL") or f"sqlite:///{instance / 'surveyhub.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = database_url

@@ -30,6 +30,16 @@ class NotFound(DomainError):
     code = "not_found"
 
 
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -32,6 +34,8 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login = LoginManager()
 csrf = CSRFProtect()
+# No default limits: only the routes that declare one (the public widget endpoints) are limited.
+limiter = Limiter(key_func=get_remote_address)
 
 
 @event.listens_for(Engine, "connect")

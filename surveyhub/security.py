@@ -27,6 +27,17 @@ def new_signing_secret() -> str:
     return secrets.token_hex(32)
 
 
+def user_hash(signing_secret: str, user_id: str) -> str:
+    """Return the widget's userHash: hex HMAC-SHA256 of the user id keyed with the org's signing secret."""
+    return hmac.new(signing_secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def user_hash_matches(signing_secret: str, user_id: str, presented: str) -> bool:
+    """Check a presented userHash in constant time (hex digits in either case)."""
+    # As bytes: compare_digest refuses str holding non-ASCII characters, and anyone may send those.
+    return hmac.compare_digest(user_hash(signing_secret, user_id).encode(), presented.lower().encode())
+
+
 def api_key_prefix(key: str) -> str:
     """Return the non-secret part of an API key used to look it up."""
     return key[:API_KEY_PREFIX_LEN]

@@ -15,7 +15,7 @@ OTHER = "other"
 DEFAULT_OPEN_MAX_LENGTH = 2000
 OTHER_TEXT_MAX_LENGTH = 2000
 # A survey's delivery settings when its definition does not set them.
-DEFAULT_SETTINGS = {"cooldown_days": 90, "link_ttl_days": 30}
+DEFAULT_SETTINGS = {"cooldown_days": 90, "link_ttl_days": 30, "sms_session_ttl_hours": 72}
 
 
 class AnswerError(ValueError):

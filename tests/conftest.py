@@ -257,3 +257,33 @@ def page(browser):
     yield tab
     context.close()
     assert errors == [], errors
+
+
+TWILIO_TOKEN = "test-auth-token"
+
+
+@pytest.fixture
+def twilio(app: Flask):
+    """A local stand-in of Twilio's Messages API that the app's twilio client talks to; fast retries."""
+    from tests.twilio_standin import TwilioStandIn
+
+    standin = TwilioStandIn().start()
+    app.config.update(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_FROM="+15005550006",
+                      TWILIO_API_URL=standin.url, SMS_TIMEOUT_SECONDS=5, DELIVERY_RETRY_BASE_SECONDS=0.001,
+                      DELIVERY_RETRY_MAX_SECONDS=0.01)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def twilio_post(app: Flask, client: FlaskClient):
+    """POST a form to a Twilio webhook path, signed as Twilio signs it (or with `signature` given)."""
+    from twilio.request_validator import RequestValidator
+
+    def post(path: str, form: dict, signature: str | None = "sign", flask_client: FlaskClient | None = None):
+        if signature == "sign":
+            signature = RequestValidator(TWILIO_TOKEN).compute_signature(app.config["BASE_URL"] + path, form)
+        headers = {"X-Twilio-Signature": signature} if signature is not None else {}
+        return (flask_client or client).post(path, data=form, headers=headers)
+
+    return post

@@ -1,7 +1,7 @@
 """insights: stats counters, follow-up marks, webhooks, indexes for attribute filters and erasure
 
 Revision ID: 0004_insights
-Revises: 0002
+Revises: 0005_sms
 Create Date: 2026-11-23 08:56:13.033445
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0004_insights'
-down_revision = '0002'
+down_revision = '0005_sms'
 branch_labels = None
 depends_on = None
 

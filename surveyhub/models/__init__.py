@@ -5,6 +5,7 @@ from .invitation import Invitation
 from .org import ApiKey, Org, User
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
+from .sms import SmsInbound, SmsMessage, SmsSession
 from .stats import AnswerCounter, FollowUpDone, FunnelCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
@@ -12,6 +13,6 @@ from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
-    "Response", "Suppression", "Survey", "SurveyVersion", "User",
+    "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion", "User",
     "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_dump, validate
 
 from ..services.invitations import INVITATION_CHANNELS
 from .api import EXTERNAL_ID
@@ -41,11 +41,20 @@ class QueuedInvitationSchema(Schema):
     recipient = fields.Dict()
     send_at = fields.AwareDateTime()
     status = fields.String()
+    sms = fields.Dict(metadata={"description": "SMS only: the estimated encoding (GSM-7 or UCS-2), "
+                                              "first_message_segments, survey_segments and non_gsm_characters"})
+
+    @post_dump
+    def _only_sms_has_segments(self, data: dict, **kwargs) -> dict:
+        if data.get("sms") is None:
+            data.pop("sms", None)
+        return data
 
 
 class RefusedRecipientSchema(Schema):
     recipient = fields.Dict()
-    reason = fields.String(metadata={"enum": ["invalid_email", "missing_email", "invalid_locale", "invalid_timezone",
+    reason = fields.String(metadata={"enum": ["invalid_email", "missing_email", "invalid_phone", "missing_phone",
+                                              "opted_out", "invalid_locale", "invalid_timezone",
                                               "duplicate", "unsubscribed", "recently_invited"]})
 
 

@@ -142,6 +142,7 @@ class SettingsSchema(Schema):
 
     cooldown_days = StrictInteger(validate=validate.Range(min=0, max=3650))
     link_ttl_days = StrictInteger(validate=validate.Range(min=1, max=365))
+    sms_session_ttl_hours = StrictInteger(validate=validate.Range(min=1, max=24 * 30))
 
 
 class SurveyDefinitionSchema(Schema):

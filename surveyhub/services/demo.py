@@ -144,6 +144,7 @@ def describe(credentials: dict) -> Iterator[str]:
     yield f"  Survey:         #{survey} 'cancel-flow' (English, Malay, Indonesian, Chinese), published"
     yield "Where to look:"
     yield f"  Dashboard:  {base}/dashboard/ (sign in with the manager login above)"
+    yield f"  Demo page:  {base}/demo  (a SaaS account page whose Cancel button opens the widget)"
     yield f"  API docs:   {base}/api/v1/docs"
     auth = f"-H 'Authorization: Bearer {credentials['api_key']}'"
     yield f"  Responses:  curl {auth} {base}/api/v1/surveys/{survey}/responses"

@@ -8,19 +8,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
+from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
 from ..models import Event, Invitation, Respondent, Survey
 from ..models.types import utcnow
 from ..schemas.fields import LOCALE_RE
+from . import sms_delivery
 from .suppressions import suppressed
 from .surveys import live_version
 
 # The channels invitations can be sent on (each has a job kind in the delivery engine).
-INVITATION_CHANNELS = ("email",)
+INVITATION_CHANNELS = ("email", "sms")
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Queued:
     recipient: dict
     send_at: datetime
     status: str = "queued"
+    # SMS: the segments the survey is estimated to take (sms_delivery.estimate).
+    sms: dict | None = None
 
 
 @dataclass
@@ -53,7 +58,18 @@ def normalize_email(email: str) -> str:
     return checked.normalized.lower()
 
 
-def _check_recipient(channel: str, recipient: dict) -> tuple[str | None, str | None]:
+def normalize_phone(phone: str, region: str | None) -> str:
+    """Return a phone number in E.164; numbers without a + are read in `region`. ValueError if invalid."""
+    try:
+        number = phonenumbers.parse(phone, region)
+    except phonenumbers.NumberParseException as err:
+        raise ValueError(str(err)) from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{phone!r} is not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _check_recipient(channel: str, recipient: dict, region: str | None = None) -> tuple[str | None, str | None]:
     """Return (address, None) for a usable recipient, or (None, reason)."""
     if recipient.get("timezone"):
         try:
@@ -69,6 +85,13 @@ def _check_recipient(channel: str, recipient: dict) -> tuple[str | None, str | N
             return normalize_email(recipient["email"]), None
         except ValueError:
             return None, "invalid_email"
+    if channel == "sms":
+        if not recipient.get("phone"):
+            return None, "missing_phone"
+        try:
+            return normalize_phone(recipient["phone"], region), None
+        except ValueError:
+            return None, "invalid_phone"
     raise ValueError(f"no invitations on channel {channel!r}")
 
 
@@ -81,8 +104,9 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     accepted: list[tuple[dict, str]] = []
     seen_addresses: set[str] = set()
     seen_ids: set[str] = set()
+    region = (survey.org.settings or {}).get("default_region")
     for recipient in recipients:
-        address, reason = _check_recipient(channel, recipient)
+        address, reason = _check_recipient(channel, recipient, region)
         external_id = recipient.get("external_id")
         if reason is None and (address in seen_addresses or (external_id and external_id in seen_ids)):
             reason = "duplicate"
@@ -99,7 +123,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     usable = []
     for recipient, address in accepted:
         if address in blocked:
-            refused.append(Refusal(recipient, "unsubscribed"))
+            refused.append(Refusal(recipient, "opted_out" if channel == "sms" else "unsubscribed"))
         elif address in recent:
             refused.append(Refusal(recipient, "recently_invited"))
         else:
@@ -118,17 +142,36 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     id_of = dict(db.session.execute(
         insert(Invitation).returning(Invitation.address, Invitation.id),
         [{"org_id": survey.org_id, "survey_id": survey.id, "respondent_id": respondent_id, "channel": channel,
-          "address": address, "send_at": send_at, "due_at": send_at, "status": "queued", "attempts": 0,
-          "meta": {}, "created_at": now} for (_, address), respondent_id in zip(usable, respondent_ids, strict=True)],
+          "address": address, "send_at": send_at, "due_at": _due_at(survey, channel, recipient, send_at),
+          "status": "queued", "attempts": 0, "meta": {}, "created_at": now}
+         for (recipient, address), respondent_id in zip(usable, respondent_ids, strict=True)],
     ).all())
     invitation_ids = [id_of[address] for _, address in usable]
     db.session.execute(insert(Event), [
         {"org_id": survey.org_id, "type": "invited", "survey_id": survey.id, "channel": channel,
          "invitation_id": invitation_id, "occurred_at": now, "data": {}} for invitation_id in invitation_ids])
     db.session.commit()
-    queued = [Queued(invitation_id, channel, {**recipient, channel: address}, send_at)
+    field = "email" if channel == "email" else "phone"
+    estimates = _sms_estimates(survey, definition, [r for r, _ in usable]) if channel == "sms" else {}
+    queued = [Queued(invitation_id, channel, {**recipient, field: address}, send_at,
+                     sms=estimates.get(recipient.get("locale")))
               for invitation_id, (recipient, address) in zip(invitation_ids, usable, strict=True)]
     return InvitationBatch(queued, refused)
+
+
+def _due_at(survey: Survey, channel: str, recipient: dict, send_at: datetime) -> datetime:
+    """SMS surveys start only in quiet-hours-free time: an invitation due outside it waits for the window."""
+    if channel != "sms":
+        return send_at
+    timezone = recipient.get("timezone") or survey.org.timezone or "UTC"
+    return sms_logic.next_window_start(max(send_at, sms_delivery.clock()), timezone) or send_at
+
+
+def _sms_estimates(survey: Survey, definition: dict, recipients: list[dict]) -> dict[str | None, dict]:
+    """Estimate the survey's SMS segments once per locale asked for."""
+    org_name = " ".join(survey.org.name.split())
+    return {locale: sms_delivery.estimate(definition, logic.pick_locale(definition, locale), org_name)
+            for locale in {r.get("locale") for r in recipients}}
 
 
 def _recently_invited(survey: Survey, addresses: list[str], cooldown_days: int) -> set[str]:

@@ -1,0 +1,138 @@
+"""The public widget endpoints, keyed by the org's widget key: /widget/v1/{key}/…
+
+Called from customers' pages by widget.js. Writes are sent as simple CORS requests (a JSON text in a
+text/plain body, no custom headers) so that no preflight is needed and they survive the page closing
+(fetch keepalive); application/json is taken too. Every write carries the user and the host's userHash.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_limiter.util import get_remote_address
+from marshmallow import Schema, ValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from ..errors import Forbidden, Invalid, flatten_messages
+from ..extensions import limiter
+from ..schemas.widget import AnswerSchema, DisplaySchema, OfferDecisionSchema, SurveyQuerySchema, WidgetWriteSchema
+from ..services import widget
+
+bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
+
+# Limits per client IP and per widget key, shared by all the widget's endpoints.
+limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_IP"], scope="widget-ip",
+                     key_func=get_remote_address)(bp)
+limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_KEY"], scope="widget-key",
+                     key_func=lambda: g.get("widget_key", ""))(bp)
+
+
+@bp.url_value_preprocessor
+def pull_key(endpoint, values) -> None:
+    g.widget_key = values.pop("key")
+
+
+@bp.before_request
+def resolve_org() -> None:
+    """Find the key's org and refuse origins it has not allowed; cap the body size."""
+    request.max_content_length = current_app.config["WIDGET_MAX_BODY"]
+    g.widget_org = widget.org_for_widget_key(g.widget_key)
+    if not widget.origin_allowed(g.widget_org, request.headers.get("Origin")):
+        raise Forbidden("This origin may not use the org's widget.", {"Origin": "is not an allowed origin"})
+
+
+@bp.after_request
+def cors(response):
+    """Let the org's allowed origins (any, by default) read the answers; never with credentials."""
+    org = g.get("widget_org")
+    origins = widget.allowed_origins(org) if org is not None else []
+    origin = request.headers.get("Origin")
+    if not origins:
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    elif origin and origin.lower() in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    if origins:
+        response.vary.add("Origin")
+    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def load_body(schema: Schema) -> dict:
+    """Parse the JSON body (sent as text/plain or application/json) with `schema`."""
+    if request.mimetype not in ("text/plain", "application/json"):
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type text/plain or application/json.")
+    try:
+        data = json.loads(request.get_data(cache=False))
+    except ValueError:
+        raise BadRequest("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise Invalid("The body must be a JSON object.", {"body": "must be a JSON object"})
+    return _load(schema, data)
+
+
+def _load(schema: Schema, data) -> dict:
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        fields = flatten_messages(err.messages)
+        raise Invalid("The request is not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                      fields) from None
+
+
+def _authenticated(slug: str, schema: WidgetWriteSchema) -> tuple[widget.Visitor, dict]:
+    body = load_body(schema)
+    return widget.authenticate(g.widget_org, slug, body), body
+
+
+def _ack(response):
+    return jsonify({"response_id": response.id, "status": response.status})
+
+
+@bp.get("/surveys/<slug>")
+def survey(slug: str):
+    """The live version of a survey, in the user's locale."""
+    query = _load(SurveyQuerySchema(), request.args.to_dict())
+    response = jsonify(widget.published_survey(g.widget_org, slug, query.get("locale")))
+    response.cache_control.no_cache = True
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.post("/surveys/<slug>/display")
+def display(slug: str):
+    """The survey was shown to the user: count it, open the visit's response, update the respondent."""
+    visitor, body = _authenticated(slug, DisplaySchema())
+    return _ack(widget.display(visitor, body.get("locale")))
+
+
+@bp.post("/surveys/<slug>/answers")
+def answer(slug: str):
+    """One answer, given or changed."""
+    visitor, body = _authenticated(slug, AnswerSchema())
+    return _ack(widget.answer(visitor, body["question"], body["value"], body.get("other_text")))
+
+
+@bp.post("/surveys/<slug>/offer")
+def offer(slug: str):
+    """The user accepted or declined the save offer."""
+    visitor, body = _authenticated(slug, OfferDecisionSchema())
+    return _ack(widget.decide_offer(visitor, body["offer"], body["accepted"]))
+
+
+@bp.post("/surveys/<slug>/dismiss")
+def dismiss(slug: str):
+    """The user closed the survey before the end."""
+    visitor, _ = _authenticated(slug, WidgetWriteSchema())
+    return _ack(widget.dismiss(visitor))
+
+
+@bp.post("/surveys/<slug>/complete")
+def complete(slug: str):
+    """The user reached the end: finish the response."""
+    visitor, _ = _authenticated(slug, WidgetWriteSchema())
+    return _ack(widget.complete(visitor))

@@ -1,0 +1,263 @@
+"""Inbound SMS and Twilio's status callbacks: keywords, answers through the response engine, replies queued.
+
+Each inbound message is one transaction that starts by inserting its MessageSid (unique): a retry of
+the same message, even one racing the original, waits for it and then changes nothing. The
+conversation's session row is locked for the rest, so two different messages from one phone are
+taken one after the other. Replies are queued (sms_delivery.queue_message), never sent here.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import phonenumbers
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from .. import sms_logic
+from .. import survey_logic as logic
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import t, ui_locale
+from ..models import Invitation, Org, Response, SmsInbound, SmsMessage, SmsSession, Suppression
+from ..models.invitation import STATUS_ORDER
+from ..models.sms import PROVIDER_STATUS_ORDER
+from ..models.types import utcnow
+from . import responses
+from .events import record_event
+from .sms_delivery import queue_message, thanks_message, wake_waiting
+from .suppressions import suppress, suppressed
+from .surveys import live_version
+
+log = logging.getLogger(__name__)
+
+# A reply that doesn't fit is asked again at most this many times.
+MAX_REASKS = 2
+# Provider statuses that say nothing new about delivery (logged, not errors).
+PASSING_STATUSES = {"accepted", "scheduled", "sending", "queued", "receiving", "received", "read", "canceled"}
+INVITATION_STATUS = {"sent": "sent", "delivered": "delivered", "undelivered": "failed", "failed": "failed"}
+
+
+def e164(phone: str) -> str:
+    """Return Twilio's From number in E.164 (it already is; this guards against stray formatting)."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(phone, None), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return phone.strip()
+
+
+def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | None = None) -> str:
+    """Take one inbound message; return what it was taken as ("duplicate", "answer", "stop", …). Commits."""
+    phone = e164(from_phone)
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inbound_id = db.session.execute(
+        insert(SmsInbound).values(message_sid=message_sid, phone=phone, body=body, outcome="", received_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["message_sid"]).returning(SmsInbound.id)).scalar_one_or_none()
+    if inbound_id is None:
+        db.session.rollback()
+        return "duplicate"
+    session = db.session.execute(
+        select(SmsSession).where(SmsSession.phone == phone, SmsSession.status == "open")
+        .order_by(SmsSession.updated_at.desc()).limit(1).with_for_update()).scalar_one_or_none()
+    org_id = session.org_id if session else _last_org(phone)
+    word = sms_logic.keyword(body, opt_out_type)
+    if word is not None:
+        outcome = _keyword(word, body, phone, org_id, session, confirm=not opt_out_type)
+    elif session is None:
+        outcome = "no_session"
+    elif session.expires_at <= utcnow():
+        queue_message(session.org_id, phone, t("survey_closed", ui_locale(session.locale)), "expired", session.id)
+        _close(session, "expired")
+        outcome = "expired"
+    else:
+        outcome = None
+    db.session.execute(update(SmsInbound).where(SmsInbound.id == inbound_id).values(
+        org_id=org_id, session_id=session.id if session else None, outcome=outcome or "conversation"))
+    if outcome is not None:
+        db.session.commit()
+        return outcome
+    return _converse(session, body)
+
+
+def _last_org(phone: str) -> int | None:
+    """The org that last texted this phone (who a STOP without an open conversation is meant for)."""
+    return db.session.execute(select(SmsMessage.org_id).where(SmsMessage.phone == phone)
+                              .order_by(SmsMessage.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _org_name(org_id: int) -> str:
+    return " ".join(db.session.get(Org, org_id).name.split())
+
+
+def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str:
+    if session is not None:
+        return ui_locale(session.locale)
+    last = db.session.execute(select(SmsSession.locale).where(SmsSession.org_id == org_id, SmsSession.phone == phone)
+                              .order_by(SmsSession.id.desc()).limit(1)).scalar_one_or_none()
+    return ui_locale(last)
+
+
+def _keyword(word: str, body: str, phone: str, org_id: int | None, session: SmsSession | None,
+             confirm: bool) -> str:
+    """Opt out, opt back in or help. With Twilio's OptOutType, Twilio has answered already: don't confirm."""
+    if org_id is None:
+        log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
+        return f"{word}_unknown"
+    locale = _locale_of(phone, org_id, session)
+    if word == "help":
+        if confirm:
+            queue_message(org_id, phone, t("sms_help", locale, org=_org_name(org_id)), "help")
+        return "help"
+    if word == "start":
+        removed = db.session.execute(delete(Suppression).where(
+            Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone)).rowcount
+        if removed:
+            record_event(org_id, "opted_in", channel="sms")
+            if confirm:
+                queue_message(org_id, phone, t("sms_opted_in", locale, org=_org_name(org_id)), "opted_in")
+        return "start"
+    # STOPALL: every org that has texted this number; the other words: the org of this conversation.
+    orgs = [org_id]
+    if sms_logic.normalize(body).upper().strip(" .!") == "STOPALL":
+        orgs += [o for o in db.session.execute(select(SmsMessage.org_id).where(SmsMessage.phone == phone)
+                                               .distinct()).scalars() if o != org_id]
+    for org in orgs:
+        _opt_out(org, phone, _locale_of(phone, org, session if org == org_id else None), confirm)
+    return "stop"
+
+
+def _opt_out(org_id: int, phone: str, locale: str, confirm: bool) -> None:
+    """Record one org's opt-out: close the conversation, cancel what was waiting, confirm once."""
+    open_session = db.session.execute(select(SmsSession).where(
+        SmsSession.org_id == org_id, SmsSession.phone == phone, SmsSession.status == "open")).scalar_one_or_none()
+    if open_session is not None:
+        open_session.status = "opted_out"
+        open_session.question_id = None
+    db.session.execute(update(SmsMessage).where(
+        SmsMessage.org_id == org_id, SmsMessage.phone == phone, SmsMessage.status == "queued")
+        .values(status="cancelled", last_error="opted_out").execution_options(synchronize_session=False))
+    db.session.execute(update(Invitation).where(
+        Invitation.org_id == org_id, Invitation.channel == "sms", Invitation.address == phone,
+        Invitation.status == "queued").values(status="cancelled", last_error="opted_out")
+        .execution_options(synchronize_session=False))
+    if suppressed(org_id, "sms", [phone]):
+        return  # already opted out: confirmed then, not again
+    if confirm:
+        queue_message(org_id, phone, t("sms_opted_out", locale, org=_org_name(org_id)), "opted_out")
+    suppress(org_id, "sms", phone, "opted_out")  # commits, with the "opted_out" event
+
+
+def _close(session: SmsSession, status: str) -> None:
+    session.status = status
+    session.question_id = None
+    wake_waiting(session.org_id, session.phone)
+
+
+def _converse(session: SmsSession, body: str) -> str:
+    """Take a reply to the question asked: save it and ask the next, or ask again with a hint."""
+    invitation = db.session.get(Invitation, session.invitation_id)
+    response = db.session.get(Response, session.response_id) if session.response_id else None
+    definition = response.version.definition if response else None
+    if definition is None:
+        definition = live_version(invitation.survey).definition
+    default = definition["default_locale"]
+    ui = ui_locale(session.locale)
+    answers = response.answer_values() if response else {}
+    skipped = response.meta.get("skipped", []) if response else []
+    question = logic.questions_by_id(definition).get(session.question_id)
+    if question is None:  # the survey changed under the conversation: nothing left to ask
+        _close(session, "partial")
+        db.session.commit()
+        return "ended"
+    reply = sms_logic.read_reply(question, body, session.locale, default)
+    if reply.kind == "skip" and logic.is_required(question):
+        reply = sms_logic.INVALID
+    if reply.kind == "answer":
+        try:
+            logic.check_answer(definition, answers, question["id"], reply.value, reply.other_text)
+        except logic.AnswerError:
+            reply = sms_logic.INVALID
+    if reply.kind == "invalid":
+        if session.reasks < MAX_REASKS:
+            session.reasks += 1
+            prompt = sms_logic.question_prompt(question, session.locale, default, ui)
+            queue_message(session.org_id, session.phone, f"{t('sms_reask', ui)}\n{prompt}", "reask", session.id)
+            db.session.commit()
+            return "reask"
+        if logic.is_required(question):
+            queue_message(session.org_id, session.phone, t("sms_ended", ui), "ended", session.id)
+            _close(session, "partial")
+            db.session.commit()
+            return "ended"
+        reply = sms_logic.Reply("skip")
+    if response is None:
+        response = responses.start_response(invitation.survey, "sms", respondent=invitation.respondent,
+                                            invitation=invitation)
+        session.response_id = response.id
+    if reply.kind == "skip":
+        skipped = [*skipped, question["id"]]
+    else:
+        answers = {**answers, question["id"]: reply.value}
+    following = logic.next_question(definition, answers, skipped)
+    session.reasks = 0
+    session.question_id = following["id"] if following else None
+    if following is not None:
+        queue_message(session.org_id, session.phone,
+                      sms_logic.question_prompt(following, session.locale, default, ui), "question", session.id)
+    else:
+        queue_message(session.org_id, session.phone, thanks_message(definition, session.locale), "thanks",
+                      session.id)
+        _close(session, "completed")
+    # The engine's call commits the answer together with the session, the inbound record and the reply.
+    try:
+        if reply.kind == "skip":
+            responses.skip_question(response, question["id"])
+        else:
+            responses.answer_question(response, question["id"], reply.value, reply.other_text)
+        if following is None:
+            responses.complete_response(response)
+    except DomainError:
+        db.session.rollback()
+        log.exception("SMS session %s: the response engine refused a checked answer", session.id)
+        raise
+    return "skipped" if reply.kind == "skip" else "answer"
+
+
+def record_status(message_sid: str, status: str, error_code: str | None) -> str:
+    """Apply a status callback to the outbound message and its invitation, never moving backwards. Commits."""
+    status = (status or "").lower()
+    if status in PASSING_STATUSES:
+        return "ignored"
+    if status not in PROVIDER_STATUS_ORDER:
+        log.warning("SMS status callback for %s with unknown status %r; ignored", message_sid, status)
+        return "unknown"
+    code = int(error_code) if error_code and error_code.isdigit() else None
+    message = db.session.execute(select(SmsMessage).where(SmsMessage.provider_message_id == message_sid)
+                                 .with_for_update()).scalar_one_or_none()
+    if message is not None:
+        current = PROVIDER_STATUS_ORDER.get(message.provider_status or "queued", 0)
+        if current < 3 and PROVIDER_STATUS_ORDER[status] > current:
+            message.provider_status = status
+            if code:
+                message.error_code = code
+        if code == 21610 and not suppressed(message.org_id, "sms", [message.phone]):
+            suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
+    invitation = db.session.execute(select(Invitation).where(
+        Invitation.provider_message_id == message_sid, Invitation.channel == "sms").with_for_update()
+    ).scalar_one_or_none()
+    if invitation is not None:
+        target = INVITATION_STATUS[status]
+        if target in STATUS_ORDER and invitation.can_move_to(target):
+            invitation.status = target
+            if target == "delivered":
+                invitation.delivered_at = utcnow()
+            if target == "failed":
+                invitation.last_error = f"{status}: error {code}" if code else status
+            if target in ("delivered", "failed"):
+                record_event(invitation.org_id, target, survey_id=invitation.survey_id, channel="sms",
+                             invitation_id=invitation.id, data={"error_code": code} if code else {})
+    if message is None and invitation is None:
+        log.info("SMS status %s for unknown message %s; ignored", status, message_sid)
+    db.session.commit()
+    return status

@@ -1,0 +1,322 @@
+"""SMS on the delivery engine: invitations start conversations, and queued replies go out in order.
+
+Two job kinds. "sms" claims invitations on the SMS channel: it waits for quiet hours to pass and for
+any open conversation with the same phone to end, reserves the conversation (an open session),
+then sends the intro and first question. "sms_message" claims queued outbound messages (the replies
+the inbound webhook queued, so that the webhook itself never waits on Twilio) and sends them one
+after another per phone number.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from channels.sms import SmsError, SmsSettings, count_segments, sender_for
+
+from .. import sms_logic
+from .. import survey_logic as logic
+from ..extensions import db
+from ..i18n import t, ui_locale
+from ..models import Invitation, SmsMessage, SmsSession, Survey
+from ..models.types import utcnow
+from . import delivery, links
+from .events import record_event
+from .suppressions import suppress, suppressed
+from .surveys import live_version
+
+log = logging.getLogger(__name__)
+
+STATUS_PATH = "/channels/sms/status"
+
+
+def clock() -> datetime:
+    """Return the time quiet hours are judged by (one place, so tests can set the hour)."""
+    return utcnow()
+
+
+def quiet_until(timezone: str) -> datetime | None:
+    """Return when surveys may next start in `timezone`, or None if they may start now."""
+    return sms_logic.next_window_start(clock(), timezone)
+
+
+def sms_settings() -> SmsSettings:
+    """Read the Twilio settings of the current app."""
+    config = current_app.config
+    return SmsSettings(config["TWILIO_ACCOUNT_SID"], config["TWILIO_AUTH_TOKEN"], config["TWILIO_FROM"],
+                       config["TWILIO_MESSAGING_SERVICE_SID"], config["TWILIO_API_URL"],
+                       config["SMS_TIMEOUT_SECONDS"])
+
+
+def first_message(definition: dict, locale: str, org_name: str) -> str:
+    """Write the conversation's opening: the org, the intro, the first question and how to stop."""
+    ui = ui_locale(locale)
+    intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
+    question = logic.next_question(definition, {})
+    prompt = sms_logic.question_prompt(question, locale, definition["default_locale"], ui)
+    head = f"{org_name}: {intro}" if intro else f"{org_name}:"
+    return f"{head}\n{prompt}\n{t('sms_stop_hint', ui)}"
+
+
+def thanks_message(definition: dict, locale: str) -> str:
+    """Write the closing message of a completed conversation."""
+    thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
+    return thanks or t("thanks", ui_locale(locale))
+
+
+def estimate(definition: dict, locale: str, org_name: str) -> dict:
+    """Estimate the segments a survey takes by SMS in one locale, before sending anything.
+
+    `first_message_segments` is the invitation; `survey_segments` adds every question (each asked
+    once, as if all were shown) and the thanks. One non-GSM character makes a message UCS-2.
+    """
+    ui = ui_locale(locale)
+    first = count_segments(first_message(definition, locale, org_name))
+    rest = [count_segments(sms_logic.question_prompt(q, locale, definition["default_locale"], ui))
+            for q in definition["questions"][1:]]
+    rest.append(count_segments(thanks_message(definition, locale)))
+    non_gsm = "".join(dict.fromkeys("".join(s.non_gsm for s in [first, *rest])))
+    return {"encoding": "UCS-2" if non_gsm else "GSM-7", "first_message_segments": first.segments,
+            "survey_segments": first.segments + sum(s.segments for s in rest), "non_gsm_characters": non_gsm}
+
+
+def queue_message(org_id: int, phone: str, body: str, purpose: str, session_id: int | None = None) -> SmsMessage:
+    """Queue an outbound SMS (the caller commits); the "sms_message" worker sends it."""
+    segments = count_segments(body)
+    message = SmsMessage(org_id=org_id, phone=phone, body=body, purpose=purpose, session_id=session_id,
+                         encoding=segments.encoding, segments=segments.segments, status="queued",
+                         due_at=utcnow(), attempts=0)
+    db.session.add(message)
+    return message
+
+
+def wake_waiting(org_id: int, phone: str) -> None:
+    """Make the org's next invitations to this phone due now that its conversation ended (caller commits)."""
+    now = utcnow()
+    db.session.execute(
+        update(Invitation).where(Invitation.org_id == org_id, Invitation.channel == "sms",
+                                 Invitation.address == phone, Invitation.status == "queued",
+                                 Invitation.send_at <= now, Invitation.due_at > now)
+        .values(due_at=now).execution_options(synchronize_session=False))
+
+
+def _postpone(kind: delivery.JobKind, row_id: int, worker_id: str, due_at: datetime) -> None:
+    """Put a claimed row back untouched until `due_at` (waiting is not a failed attempt). Commits."""
+    model = kind.model
+    db.session.execute(
+        update(model).where(model.id == row_id, model.status == "sending", model.claimed_by == worker_id)
+        .values(status="queued", due_at=due_at, lease_until=None, claimed_by=None, attempts=model.attempts - 1)
+        .execution_options(synchronize_session=False))
+    db.session.commit()
+
+
+def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, attempts: int, err: SmsError) -> str:
+    """Record a send failure: retried when transient, else failed with Twilio's code. Returns the status."""
+    if err.transient:
+        return delivery.retry_later(kind, row_id, worker_id, attempts, err.reason)
+    values = {"error_code": err.code} if kind.model is SmsMessage else {}
+    delivery.finish(kind, row_id, worker_id, "failed", last_error=err.reason[:500], **values)
+    return "failed"
+
+
+# --- invitations: start a conversation ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    """What starting one conversation needs, read once per batch (commits expire ORM objects)."""
+
+    id: int
+    org_id: int
+    survey_id: int
+    phone: str
+    attempts: int
+    org_name: str
+    locale: str | None
+    timezone: str
+    erased: bool
+
+    @classmethod
+    def of(cls, invitation: Invitation) -> Start:
+        person, org = invitation.respondent, invitation.survey.org
+        return cls(invitation.id, invitation.org_id, invitation.survey_id, invitation.address or "",
+                   invitation.attempts, " ".join(org.name.split()), person.locale if person else None,
+                   (person.timezone if person and person.timezone else None) or org.timezone or "UTC",
+                   person is None)
+
+
+def start_conversations(ids: Sequence[int], worker: delivery.Worker) -> None:
+    """Start a conversation for each claimed SMS invitation that may start now; postpone the others."""
+    starts = [Start.of(i) for i in db.session.execute(
+        select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id)
+        .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
+    ).scalars()]
+    definitions = {}
+    for survey_id in {s.survey_id for s in starts}:
+        survey = db.session.get(Survey, survey_id)
+        if survey is not None and survey.archived_at is None and survey.latest_version is not None:
+            definitions[survey_id] = live_version(survey).definition
+    db.session.commit()
+    sender = sender_for(sms_settings())
+    for index, start in enumerate(starts):
+        if worker.should_stop():
+            delivery.release(SMS_KIND, [s.id for s in starts[index:]], worker.worker_id)
+            return
+        try:
+            _start_one(start, definitions.get(start.survey_id), sender, worker)
+        except SmsError as err:  # the API could not be reached: the rest would fail the same way
+            for rest in starts[index + 1:]:
+                _record_invitation_failure(rest, worker, SmsError(err.reason, transient=True))
+            return
+
+
+def _start_one(start: Start, definition: dict | None, sender, worker: delivery.Worker) -> None:
+    reason = None
+    if definition is None:
+        reason = "survey closed"
+    elif start.erased:
+        reason = "respondent erased"
+    elif suppressed(start.org_id, "sms", [start.phone]):
+        reason = "opted_out"
+    if reason:
+        delivery.finish(SMS_KIND, start.id, worker.worker_id, "cancelled", last_error=reason)
+        db.session.commit()
+        return
+    window = quiet_until(start.timezone)
+    if window is not None:
+        _postpone(SMS_KIND, start.id, worker.worker_id, window)
+        return
+    pending = _pending_until(start.org_id, start.phone)
+    if pending is not None:  # what an earlier conversation still has to say goes first
+        _postpone(SMS_KIND, start.id, worker.worker_id, pending)
+        return
+    session = _reserve_session(start, definition)
+    if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
+        _postpone(SMS_KIND, start.id, worker.worker_id, session)
+        return
+    body = first_message(definition, session.locale, start.org_name)
+    try:
+        sid = sender.send(start.phone, body, links.url(STATUS_PATH))
+    except SmsError as err:
+        db.session.delete(session)
+        _record_invitation_failure(start, worker, err)
+        if err.connection:
+            raise
+        return
+    now = utcnow()
+    segments = count_segments(body)
+    db.session.add(SmsMessage(org_id=start.org_id, phone=start.phone, body=body, purpose="invitation",
+                              session_id=session.id, invitation_id=start.id, encoding=segments.encoding,
+                              segments=segments.segments, status="sent", due_at=now, attempts=1,
+                              provider_message_id=sid, provider_status="queued", sent_at=now))
+    if delivery.finish(SMS_KIND, start.id, worker.worker_id, "sent", sent_at=now, provider_message_id=sid,
+                       last_error=None):
+        record_event(start.org_id, "sent", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
+                     data={"encoding": segments.encoding, "segments": segments.segments})
+    db.session.commit()
+
+
+def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> datetime | None:
+    """Return when the latest unsent message to this phone is due (or now), or None if all went out."""
+    query = select(SmsMessage.due_at).where(SmsMessage.org_id == org_id, SmsMessage.phone == phone,
+                                            SmsMessage.status.in_(("queued", "sending")))
+    if before_id is not None:
+        query = query.where(SmsMessage.id < before_id)
+    due = db.session.execute(query.order_by(SmsMessage.due_at.desc()).limit(1)).scalar_one_or_none()
+    return max(due, utcnow()) if due is not None else None
+
+
+def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
+    """Open the phone's session for this invitation (committed), or return when the open one expires."""
+    now = utcnow()
+    current = db.session.execute(
+        select(SmsSession).where(SmsSession.org_id == start.org_id, SmsSession.phone == start.phone,
+                                 SmsSession.status == "open")).scalar_one_or_none()
+    if current is not None and current.invitation_id != start.id:
+        if current.expires_at > now:
+            db.session.commit()
+            return current.expires_at
+        current.status = "expired"
+    elif current is not None:  # a retry after a crash between reserving and recording the send
+        db.session.delete(current)
+    locale = logic.pick_locale(definition, start.locale)
+    session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id, locale=locale,
+                         question_id=logic.next_question(definition, {})["id"], reasks=0, status="open",
+                         expires_at=now + timedelta(hours=logic.setting(definition, "sms_session_ttl_hours")))
+    db.session.add(session)
+    try:
+        db.session.commit()
+    except IntegrityError:  # another worker opened one for this phone just now
+        db.session.rollback()
+        return now + timedelta(minutes=1)
+    return session
+
+
+def _record_invitation_failure(start: Start, worker: delivery.Worker, err: SmsError) -> None:
+    if err.opted_out and not suppressed(start.org_id, "sms", [start.phone]):
+        suppress(start.org_id, "sms", start.phone, "carrier_opt_out", survey_id=start.survey_id)
+    status = _fail(SMS_KIND, start.id, worker.worker_id, start.attempts, err)
+    if status == "failed":
+        record_event(start.org_id, "failed", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
+                     data={"reason": err.reason[:200], "error_code": err.code})
+    log.warning("SMS invitation %s: %s (%s)", start.id, err.reason, status)
+    db.session.commit()
+
+
+# --- queued messages: replies of a conversation ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outbound:
+    id: int
+    org_id: int
+    phone: str
+    body: str
+    purpose: str
+    attempts: int
+
+
+def send_messages(ids: Sequence[int], worker: delivery.Worker) -> None:
+    """Send claimed outbound messages, oldest first; a message waits while an earlier one to its phone is unsent."""
+    messages = [Outbound(m.id, m.org_id, m.phone, m.body, m.purpose, m.attempts) for m in db.session.execute(
+        select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id)).scalars()]
+    db.session.commit()
+    sender = sender_for(sms_settings())
+    for index, message in enumerate(messages):
+        if worker.should_stop():
+            delivery.release(SMS_MESSAGE_KIND, [m.id for m in messages[index:]], worker.worker_id)
+            return
+        earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
+        if earlier is not None:
+            _postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
+            continue
+        # The confirmation of an opt-out is the one message an opted-out number still gets.
+        if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):
+            delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "cancelled", last_error="opted_out")
+            db.session.commit()
+            continue
+        try:
+            sid = sender.send(message.phone, message.body, links.url(STATUS_PATH))
+        except SmsError as err:
+            if err.opted_out and not suppressed(message.org_id, "sms", [message.phone]):
+                suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
+            status = _fail(SMS_MESSAGE_KIND, message.id, worker.worker_id, message.attempts, err)
+            log.warning("SMS message %s: %s (%s)", message.id, err.reason, status)
+            db.session.commit()
+            continue
+        delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "sent", sent_at=utcnow(),
+                        provider_message_id=sid, provider_status="queued", last_error=None)
+        db.session.commit()
+
+
+SMS_KIND = delivery.JobKind(name="sms", model=Invitation, process=start_conversations, batch_size=50,
+                            lease=timedelta(minutes=10), condition=Invitation.channel == "sms")
+SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, process=send_messages, batch_size=50,
+                                    lease=timedelta(minutes=5), condition=SmsMessage.purpose != "invitation")

@@ -1,0 +1,294 @@
+"""The in-app widget's server side (CONTRACT §6): the public survey, and the writes of a visit.
+
+A visit is one opening of a survey in the widget, named by a random id the widget makes. Every write
+carries it, so each write finds (or opens) the same response: writes are idempotent and may arrive
+retried, late or out of order and still count once. Answers go through the response engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import survey_logic as logic
+from ..errors import Invalid, NotFound, Unauthorized
+from ..extensions import db
+from ..models import Org, Respondent, Response, Survey
+from ..security import user_hash, user_hash_matches
+from . import responses
+from .demo import DEMO_ORG
+from .events import record_event
+from .orgs import signing_secret
+from .respondents import find_or_create_respondent
+from .surveys import live_version
+
+CHANNEL = "widget"
+ORIGINS_SETTING = "widget_allowed_origins"
+RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+# The widget's own words, by language; a survey's strings come from its definition.
+UI_STRINGS: dict[str, dict[str, str]] = {
+    "en": {"next": "Next", "submit": "Submit", "skip": "Skip", "close": "Close", "yes": "Yes", "no": "No",
+           "other": "Other", "other_placeholder": "Please tell us", "progress": "Question {n} of {total}",
+           "nps_min": "Not at all likely", "nps_max": "Extremely likely", "accept": "Accept",
+           "decline": "No thanks", "done": "Done", "chars": "{n}/{max}"},
+    "ms": {"next": "Seterusnya", "submit": "Hantar", "skip": "Langkau", "close": "Tutup", "yes": "Ya",
+           "no": "Tidak", "other": "Lain-lain", "other_placeholder": "Sila nyatakan",
+           "progress": "Soalan {n} daripada {total}", "nps_min": "Sangat tidak mungkin",
+           "nps_max": "Sangat mungkin", "accept": "Terima", "decline": "Tidak, terima kasih",
+           "done": "Selesai", "chars": "{n}/{max}"},
+    "id": {"next": "Berikutnya", "submit": "Kirim", "skip": "Lewati", "close": "Tutup", "yes": "Ya",
+           "no": "Tidak", "other": "Lainnya", "other_placeholder": "Silakan jelaskan",
+           "progress": "Pertanyaan {n} dari {total}", "nps_min": "Sangat tidak mungkin",
+           "nps_max": "Sangat mungkin", "accept": "Terima", "decline": "Tidak, terima kasih",
+           "done": "Selesai", "chars": "{n}/{max}"},
+    "zh": {"next": "下一步", "submit": "提交", "skip": "跳过", "close": "关闭", "yes": "是", "no": "否",
+           "other": "其他", "other_placeholder": "请说明", "progress": "第 {n} 题，共 {total} 题",
+           "nps_min": "完全不可能", "nps_max": "极有可能", "accept": "接受", "decline": "不用了",
+           "done": "完成", "chars": "{n}/{max}"},
+}
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """An authenticated write: whose it is, which survey, which visit."""
+
+    org: Org
+    slug: str
+    visit: str
+    user: dict
+
+
+def org_for_widget_key(key: str) -> Org:
+    """Return the org a public widget key belongs to."""
+    org = db.session.execute(select(Org).where(Org.widget_key == key)).scalar_one_or_none()
+    if org is None:
+        raise NotFound("No org has this widget key.", {"key": "is not a widget key"})
+    return org
+
+
+def allowed_origins(org: Org) -> list[str]:
+    """Return the origins the org lets use its widget; empty means any."""
+    return list((org.settings or {}).get(ORIGINS_SETTING) or [])
+
+
+def origin_allowed(org: Org, origin: str | None) -> bool:
+    """Tell whether a request from `origin` may use the org's widget (no Origin: not a browser's)."""
+    origins = allowed_origins(org)
+    return origin is None or not origins or origin.lower() in origins
+
+
+def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
+    """Limit the org's widget to these origins (`scheme://host[:port]`); an empty list allows any."""
+    org = db.session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"No org {org_id}.", {"org": "no such org"})
+    normalized = []
+    for i, origin in enumerate(origins):
+        parts = urlsplit(origin.strip().lower())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment or parts.username:
+            raise Invalid(f"{origin!r} is not an origin such as https://app.example.com.",
+                          {f"origins.{i}": "must be scheme://host[:port]"})
+        normalized.append(f"{parts.scheme}://{parts.netloc}")
+    org.settings = {**(org.settings or {}), ORIGINS_SETTING: normalized}
+    db.session.commit()
+    return normalized
+
+
+def published_survey(org: Org, slug: str, locale: str | None) -> dict:
+    """Return the live version of the org's survey, every string in the user's locale."""
+    survey = db.session.execute(
+        select(Survey).where(Survey.org_id == org.id, Survey.slug == slug, Survey.archived_at.is_(None),
+                             Survey.latest_version.is_not(None))
+    ).scalar_one_or_none()
+    if survey is None:
+        raise NotFound(f"No published survey {slug!r}.", {"slug": "no published survey has this slug"})
+    version = live_version(survey)
+    definition = version.definition
+    chosen = _effective_locale(definition, locale)
+
+    def text(value: Any) -> str | None:
+        return logic.localize(value, chosen, definition["default_locale"])
+
+    language = chosen.split("-")[0]
+    return {
+        "slug": survey.slug, "version": version.number, "locale": chosen,
+        "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
+        "intro": text(definition.get("intro")), "thanks": text(definition.get("thanks")),
+        "questions": [_question_out(q, text) for q in definition["questions"]],
+        "offers": [{"id": o["id"], "when": o["when"], "title": text(o["title"]), "body": text(o.get("body")),
+                    "accept_label": text(o.get("accept_label")), "decline_label": text(o.get("decline_label"))}
+                   for o in definition.get("offers", [])],
+        "ui": UI_STRINGS.get(language, UI_STRINGS["en"]),
+    }
+
+
+def _effective_locale(definition: dict, wanted: str | None) -> str:
+    """Return the locale the survey's strings will be shown in for a user who wants `wanted`."""
+    default = definition["default_locale"]
+    if not wanted:
+        return default
+    translated = {default}
+    for value in [definition.get("intro"), *(q["text"] for q in definition["questions"])]:
+        if isinstance(value, dict):
+            translated.update(value)
+    if wanted in translated:
+        return wanted
+    language = wanted.split("-")[0]
+    return language if language in translated else default
+
+
+def _question_out(question: dict, text) -> dict:
+    out = {key: value for key, value in question.items()
+           if key not in ("text", "help", "other_label", "placeholder", "choices", "labels")}
+    out["text"] = text(question["text"])
+    for key in ("help", "other_label", "placeholder"):
+        if key in question:
+            out[key] = text(question[key])
+    if "choices" in question:
+        out["choices"] = [{"id": c["id"], "label": text(c["label"])} for c in question["choices"]]
+    if "labels" in question:
+        out["labels"] = {end: text(label) for end, label in question["labels"].items()}
+    return out
+
+
+def authenticate(org: Org, slug: str, body: dict) -> Visitor:
+    """Check the host's userHash for the user's id; Unauthorized if it does not match."""
+    if not user_hash_matches(signing_secret(org), body["user"]["id"], body["user_hash"]):
+        raise Unauthorized("userHash is not the HMAC-SHA256 of user.id with the org's signing secret.",
+                           {"userHash": "does not match user.id"})
+    return Visitor(org=org, slug=slug, visit=body["visit"], user=body["user"])
+
+
+def display(visitor: Visitor, locale: str | None) -> Response:
+    """Record that the survey was shown, and update the respondent from the host's user. Commits."""
+    profile = {"email": visitor.user.get("email"), "attributes": visitor.user.get("attributes"), "locale": locale}
+    response = _open_visit(visitor, profile)
+    if not _widget_meta(response).get("displayed"):
+        _update_widget_meta(response, displayed=True)
+        _record(response, "displayed")
+    db.session.commit()
+    return response
+
+
+def answer(visitor: Visitor, question: Any, value: Any, other_text: Any) -> Response:
+    """Save one answer through the response engine; note the offer it brings up, if any. Commits."""
+    response = _open_visit(visitor)
+    responses.answer_question(response, question, value, other_text)
+    _lock_respondent(response.respondent_id)
+    db.session.refresh(response)
+    offer = logic.matching_offer(response.version.definition, response.answer_values())
+    if offer is not None and "offer" not in _widget_meta(response):
+        _show_offer(response, offer["id"])
+    db.session.commit()
+    return response
+
+
+def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
+    """Record the person's answer to the save offer their answers brought up, once. Commits."""
+    response = _open_visit(visitor)
+    offer = logic.matching_offer(response.version.definition, response.answer_values())
+    if offer is None or offer["id"] != offer_id:
+        raise Invalid(f"The offer {offer_id!r} is not on offer for this visit's answers.",
+                      {"offer": "is not on offer for these answers"})
+    shown = _widget_meta(response).get("offer") or {}
+    if shown.get("id") != offer_id:
+        _show_offer(response, offer_id)
+        shown = {"id": offer_id}
+    if "accepted" not in shown:
+        _update_widget_meta(response, offer={"id": offer_id, "accepted": accepted})
+        _record(response, "offer_accepted" if accepted else "offer_declined", {"offer": offer_id})
+    elif shown["accepted"] != accepted:
+        raise Invalid("The offer was already " + ("accepted." if shown["accepted"] else "declined."),
+                      {"accepted": "the offer was already decided otherwise"})
+    db.session.commit()
+    return response
+
+
+def dismiss(visitor: Visitor) -> Response:
+    """Record that the person closed the survey before finishing it, once. Commits."""
+    response = _open_visit(visitor)
+    if response.status != "completed" and not _widget_meta(response).get("dismissed"):
+        _update_widget_meta(response, dismissed=True)
+        _record(response, "dismissed")
+    db.session.commit()
+    return response
+
+
+def complete(visitor: Visitor) -> Response:
+    """Finish the visit's response through the response engine. Commits."""
+    return responses.complete_response(_open_visit(visitor))
+
+
+def _survey(org: Org, slug: str) -> Survey:
+    survey = db.session.execute(
+        select(Survey).where(Survey.org_id == org.id, Survey.slug == slug)
+    ).scalar_one_or_none()
+    if survey is None:
+        raise NotFound(f"No survey {slug!r}.", {"slug": "no survey has this slug"})
+    return survey
+
+
+def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
+    """Return the visit's response, opening it on the survey's live version if this is its first write."""
+    survey = _survey(visitor.org, visitor.slug)
+    respondent = _respondent(visitor.org.id, visitor.user["id"], profile or {})
+    # One visit, one response: concurrent first writes of a visit queue on the respondent's row.
+    _lock_respondent(respondent.id)
+    response = db.session.execute(
+        select(Response).where(Response.survey_id == survey.id, Response.respondent_id == respondent.id,
+                               Response.channel == CHANNEL,
+                               Response.meta[("widget", "visit")].as_string() == visitor.visit)
+    ).unique().scalar_one_or_none()
+    if response is None:
+        response = responses.start_response(survey, CHANNEL, respondent=respondent,
+                                            metadata={"widget": {"visit": visitor.visit}})
+    return response
+
+
+def _respondent(org_id: int, external_id: str, profile: dict) -> Respondent:
+    try:
+        return find_or_create_respondent(org_id, external_id, **profile)
+    except IntegrityError:
+        # Another request created this person a moment ago (PostgreSQL); they exist now.
+        db.session.rollback()
+        return find_or_create_respondent(org_id, external_id, **profile)
+
+
+def _lock_respondent(respondent_id: int | None) -> None:
+    # FOR UPDATE on PostgreSQL; SQLite's transactions already begin IMMEDIATE, one writer at a time.
+    db.session.execute(select(Respondent.id).where(Respondent.id == respondent_id).with_for_update())
+
+
+def _widget_meta(response: Response) -> dict:
+    return dict((response.meta or {}).get("widget") or {})
+
+
+def _update_widget_meta(response: Response, **changes: Any) -> None:
+    # A new dict, so that SQLAlchemy sees the JSON column change.
+    response.meta = {**(response.meta or {}), "widget": {**_widget_meta(response), **changes}}
+
+
+def _show_offer(response: Response, offer_id: str) -> None:
+    _update_widget_meta(response, offer={"id": offer_id})
+    _record(response, "offer_shown", {"offer": offer_id})
+
+
+def _record(response: Response, event: str, data: dict | None = None) -> None:
+    record_event(response.org_id, event, survey_id=response.survey_id, channel=CHANNEL,
+                 response_id=response.id, data=data)
+
+
+def demo_page_context(visitor_id: str) -> dict | None:
+    """Return what the /demo page needs to run the widget against the demo org, if it is seeded."""
+    org = db.session.execute(select(Org).where(Org.name == DEMO_ORG)).scalar_one_or_none()
+    if org is None:
+        return None
+    return {"key": org.widget_key,
+            "user": {"id": visitor_id, "email": f"{visitor_id}@demo.surveyhub.test", "attributes": {"plan": "pro"}},
+            "userHash": user_hash(signing_secret(org), visitor_id)}

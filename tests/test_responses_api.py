@@ -214,3 +214,14 @@ def test_erase_respondent(api, other_api, post_response, survey, row_counts):
     counts = row_counts()
     assert counts["respondents"] == 1 and counts["answers"] == len(FULL)
     assert api.delete("/api/v1/respondents/gone").status_code == 404
+
+
+def test_erasure_removes_the_address_from_invitations(app, api, make_survey, invite):
+    from surveyhub.extensions import db
+    from surveyhub.models import Invitation
+    survey = make_survey()
+    invite(survey["id"], {"external_id": "gone", "email": "gone@example.com"})
+    assert api.delete("/api/v1/respondents/gone").status_code == 204
+    with app.app_context():
+        kept = db.session.execute(db.select(Invitation)).scalar_one()
+        assert kept.address is None and kept.respondent_id is None

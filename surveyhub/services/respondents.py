@@ -59,7 +59,7 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
     db.session.execute(
         update(Invitation).where(Invitation.respondent_id == respondent.id)
-        .values(respondent_id=None, meta={}, last_error=None)
+        .values(respondent_id=None, address=None, meta={}, last_error=None)
     )
     db.session.delete(respondent)
     record_event(org_id, "erased")

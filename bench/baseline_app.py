@@ -1,13 +1,17 @@
-"""The baseline for bench/submit: the least a Flask + SQLAlchemy app can do per submission.
+"""The baseline for bench/submit and bench/sms_inbound: the least a Flask + SQLAlchemy app can do per request.
 
-It takes the same request as the app's submission endpoint (same path, headers and JSON body),
-inserts one row into one table of the same PostgreSQL database, commits and answers 201 with the
-new row's id. Served by gunicorn with the same settings as the app:
+It takes the same requests as the app's endpoints under test (same paths, headers and bodies), inserts
+one row into one table of the same PostgreSQL database, commits and answers as the app does:
+- POST /api/v1/surveys/<id>/responses (JSON): 201 with the new row's id;
+- POST /channels/sms/inbound (Twilio's form): 200 with empty TwiML. It does not check the signature:
+  the baseline is the one-row insert, the signature check is part of the app's work.
+
+Served by gunicorn with the same settings as the app:
 
     BENCH_BASELINE_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/surveyhub_bench \
         gunicorn --chdir bench baseline_app:app
 
-bench/submit creates the table before starting it, with `python bench/baseline_app.py create-table`.
+The benchmarks create the table before starting it, with `python bench/baseline_app.py create-table`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from flask import Flask, abort, jsonify, request
+from flask import Flask, Response, abort, jsonify, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
@@ -30,13 +34,22 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
-class Submission(db.Model):
-    __tablename__ = "bench_baseline_submissions"
+class Row(db.Model):
+    __tablename__ = "bench_baseline_rows"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    survey_id: Mapped[int]
-    answers: Mapped[list] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
+    kind: Mapped[str]
+    payload: Mapped[dict] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+def insert_row(kind: str, payload: dict) -> int:
+    row = Row(kind=kind, payload=payload, created_at=datetime.now(UTC))
+    db.session.add(row)
+    db.session.flush()  # INSERT … RETURNING id
+    row_id = row.id  # read before commit expires it, so the commit adds no SELECT
+    db.session.commit()
+    return row_id
 
 
 def create_app() -> Flask:
@@ -53,12 +66,15 @@ def create_app() -> Flask:
         body = request.get_json()
         if not isinstance(body, dict) or not isinstance(body.get("answers"), list):
             abort(422)
-        row = Submission(survey_id=survey_id, answers=body["answers"], created_at=datetime.now(UTC))
-        db.session.add(row)
-        db.session.flush()  # INSERT … RETURNING id
-        row_id = row.id  # read before commit expires it, so the commit adds no SELECT
-        db.session.commit()
+        row_id = insert_row("response", {"survey_id": survey_id, "answers": body["answers"]})
         return jsonify({"id": row_id, "survey_id": survey_id}), 201
+
+    @app.post("/channels/sms/inbound")
+    def sms_inbound():
+        if "MessageSid" not in request.form:
+            abort(400)
+        insert_row("sms", request.form.to_dict())
+        return Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', mimetype="text/xml")
 
     return app
 

@@ -29,13 +29,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, invitations, responses, stats, surveys
+    from .api import SurveyHubApi, invitations, org, responses, stats, surveys
     from .api import webhooks as webhooks_api
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp):
+    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp):
         csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
         api.register_blueprint(blueprint)
 

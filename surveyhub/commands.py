@@ -67,6 +67,28 @@ def org_origins(org_id: int, origins: tuple[str, ...], allow_any: bool) -> None:
     click.echo("The widget may be used from: " + (", ".join(saved) or "any origin"))
 
 
+@org.command("settings")
+@click.argument("org_id", type=int)
+@click.option("--timezone", help="IANA timezone for the quiet hours of people without one (Asia/Kuala_Lumpur).")
+@click.option("--region", help="Region national phone numbers are read in (MY, ID, SG, ...).")
+@click.option("--no-region", is_flag=True, help="Remove the default region: only +country numbers are taken.")
+def org_settings(org_id: int, timezone: str | None, region: str | None, no_region: bool) -> None:
+    """Show the org's settings, or change its timezone and default phone region."""
+    if region and no_region:
+        raise click.UsageError("Give --region or --no-region, not both.")
+    changes = {k: v for k, v in (("timezone", timezone), ("default_region", region)) if v is not None}
+    if no_region:
+        changes["default_region"] = None
+    try:
+        found = orgs.get_org(org_id)
+        if changes:
+            orgs.update_settings(found, **changes)
+    except DomainError as err:
+        _fail(err)
+    for key, value in orgs.describe(found).items():
+        click.echo(f"{key}: {'-' if value is None else value}")
+
+
 @click.group(cls=AppGroup)
 def user() -> None:
     """Manage manager logins."""
@@ -135,6 +157,11 @@ def invite_command(survey_id: int, channel: str, csv_path: Path, send_at) -> Non
         except DomainError as err:
             _fail(err)
     click.echo(f"Queued {result.queued} invitations; refused {result.refused}.")
+    if channel == "sms" and result.queued:
+        click.echo(f"Estimated SMS segments, every question asked once: {result.sms_segments}.")
+        if result.ucs2:
+            click.echo(f"{result.ucs2} of them go as UCS-2 (70 characters a segment, not 160) because of: "
+                       f"{result.non_gsm_characters}")
     if result.refused:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(result.reasons.items()))
         click.echo(f"Refused rows ({reasons}) are in {refused_path_for(csv_path)}.")

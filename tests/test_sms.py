@@ -151,6 +151,31 @@ def test_a_national_number_needs_the_orgs_default_region(make_survey, sms_invite
     assert body["refused"][0]["reason"] == "invalid_phone" and body["queued"] == []
 
 
+def test_invite_command_by_sms(app, api, runner, make_survey, run_worker, twilio, tmp_path):
+    survey = published(make_survey)
+    assert runner.invoke(args=["org", "settings", str(api.org_id), "--region", "MY"]).exit_code == 0
+    path = tmp_path / "leavers.csv"
+    path.write_text("external_id,phone,locale,timezone,plan\n"
+                    "c1,012-345 6789,ms,Asia/Kuala_Lumpur,pro\n"
+                    f"c2,{BOB},zh,Asia/Jakarta,free\n"
+                    "c3,12345,,,\n"
+                    "c4,+60 12-345 6789,,,\n", encoding="utf-8")
+    result = runner.invoke(args=["invite", str(survey["id"]), "--channel", "sms", "--csv", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Queued 2 invitations; refused 2." in result.output
+    assert "Estimated SMS segments, every question asked once: " in result.output
+    assert "1 of them go as UCS-2" in result.output and "很" in result.output
+    refused = (tmp_path / "leavers.refused.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[0] + ":" + line.split(",")[-1] for line in refused[1:]] == [
+        "c3:invalid_phone", "c4:duplicate"]
+    with app.app_context():
+        invited = db.session.execute(select(Invitation.address, Invitation.channel).order_by(Invitation.id)).all()
+    assert invited == [(AMY, "sms"), (BOB, "sms")]
+    assert run_worker() == 2
+    assert twilio.bodies_to(AMY)[0].startswith("Acme: Kami sedih anda pergi.\nSebab utama membatalkan?")
+    assert twilio.bodies_to(BOB)[0].startswith("Acme: 很遗憾您要离开。\n取消的主要原因？")
+
+
 def test_conversation_in_malay(app, api, make_survey, sms_invite, run_worker, twilio, converse):
     with app.app_context():
         org = db.session.get(Org, api.org_id)

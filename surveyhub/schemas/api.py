@@ -191,3 +191,18 @@ class WebhookCreatedSchema(WebhookSchema):
 class WebhookPageSchema(Schema):
     data = fields.List(fields.Nested(WebhookSchema))
     next_cursor = fields.String(allow_none=True)
+
+
+class OrgSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    timezone = fields.String(metadata={"description": "IANA timezone: quiet hours of people without one"})
+    default_region = fields.String(allow_none=True, metadata={
+        "description": "ISO 3166 region code national phone numbers are read in (e.g. MY), or null"})
+
+
+class OrgSettingsInSchema(Schema):
+    """The org settings a PATCH may change; the service checks the values."""
+
+    timezone = fields.String(validate=validate.Length(min=1, max=64))
+    default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3))

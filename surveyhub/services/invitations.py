@@ -19,6 +19,7 @@ from ..models import Event, Invitation, Respondent, Survey
 from ..models.types import utcnow
 from ..schemas.fields import LOCALE_RE
 from . import sms_delivery
+from .orgs import REGION_SETTING
 from .suppressions import suppressed
 from .surveys import live_version
 
@@ -104,7 +105,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     accepted: list[tuple[dict, str]] = []
     seen_addresses: set[str] = set()
     seen_ids: set[str] = set()
-    region = (survey.org.settings or {}).get("default_region")
+    region = (survey.org.settings or {}).get(REGION_SETTING)
     for recipient in recipients:
         address, reason = _check_recipient(channel, recipient, region)
         external_id = recipient.get("external_id")

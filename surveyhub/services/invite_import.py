@@ -21,6 +21,17 @@ class ImportResult:
     queued: int = 0
     refused: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    # SMS: the segments the queued surveys are estimated to take, and those that go as UCS-2 (and why).
+    sms_segments: int = 0
+    ucs2: int = 0
+    non_gsm_characters: str = ""
+
+    def add_sms_estimate(self, estimate: dict) -> None:
+        self.sms_segments += estimate["survey_segments"]
+        if estimate["encoding"] == "UCS-2":
+            self.ucs2 += 1
+            self.non_gsm_characters += "".join(c for c in estimate["non_gsm_characters"]
+                                               if c not in self.non_gsm_characters)
 
 
 class _CountingReader(io.RawIOBase):
@@ -81,6 +92,9 @@ def import_csv(survey: Survey, channel: str, path: Path, *, send_at: datetime | 
             recipients = [row_to_recipient(row) for row in rows]
             batch = create_invitations(survey, channel, recipients, send_at)
             result.queued += len(batch.queued)
+            for queued in batch.queued:
+                if queued.sms:
+                    result.add_sms_estimate(queued.sms)
             row_of = {id(r): row for r, row in zip(recipients, rows, strict=True)}
             for refusal in batch.refused:
                 result.refused += 1

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from flask import current_app
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiKey, Org, User
 from ..security import (
@@ -66,10 +68,58 @@ def signing_secret(org: Org) -> str:
     return decrypt_secret(org.signing_secret_encrypted, current_app.config["SECRET_KEY"])
 
 
+# Where an org's default phone region is kept in `orgs.settings`.
+REGION_SETTING = "default_region"
+
+
+def get_org(org_id: int) -> Org:
+    """Return an org, or raise NotFound."""
+    org = db.session.get(Org, org_id)
+    if org is None:
+        raise NotFound(f"No org {org_id}.", {"org": "no such org"})
+    return org
+
+
+def describe(org: Org) -> dict:
+    """The org's settings as the API and the CLI show them."""
+    return {"id": org.id, "name": org.name, "timezone": org.timezone or "UTC",
+            "default_region": (org.settings or {}).get(REGION_SETTING)}
+
+
+_UNCHANGED = object()
+
+
+def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
+                    default_region: str | None | object = _UNCHANGED) -> Org:
+    """Change the org's timezone (IANA name: quiet hours of people without one) and default phone
+    region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none). Commits.
+
+    Everything is checked before anything is written.
+    """
+    errors = {}
+    if timezone is not _UNCHANGED:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError, TypeError):
+            errors["timezone"] = "is not an IANA timezone such as Asia/Kuala_Lumpur"
+    if default_region is not _UNCHANGED and default_region is not None:
+        default_region = default_region.strip().upper()
+        if default_region not in phonenumbers.SUPPORTED_REGIONS:
+            errors["default_region"] = "is not a region code such as MY, ID or SG"
+    if errors:
+        raise Invalid("; ".join(f"{name} {problem}" for name, problem in errors.items()) + ".", errors)
+    if timezone is not _UNCHANGED:
+        org.timezone = timezone
+    if default_region is not _UNCHANGED:
+        settings = {k: v for k, v in (org.settings or {}).items() if k != REGION_SETTING}
+        org.settings = {**settings, REGION_SETTING: default_region} if default_region else settings
+    db.session.commit()
+    return org
+
+
 def create_user(email: str, org_id: int, password: str) -> User:
     """Create a manager login for an org."""
-    if db.session.get(Org, org_id) is None:
-        raise NotFound(f"no org {org_id}", {"org": "no such org"})
+    get_org(org_id)
     email = email.strip().lower()
     if db.session.execute(select(User.id).where(User.email == email)).first():
         raise Conflict(f"a user {email} exists already", {"email": "is taken"})

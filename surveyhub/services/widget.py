@@ -22,7 +22,7 @@ from ..security import user_hash, user_hash_matches
 from . import responses
 from .demo import DEMO_ORG
 from .events import record_event
-from .orgs import signing_secret
+from .orgs import get_org, signing_secret
 from .respondents import find_or_create_respondent
 from .surveys import live_version
 
@@ -84,9 +84,7 @@ def origin_allowed(org: Org, origin: str | None) -> bool:
 
 def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
     """Limit the org's widget to these origins (`scheme://host[:port]`); an empty list allows any."""
-    org = db.session.get(Org, org_id)
-    if org is None:
-        raise NotFound(f"No org {org_id}.", {"org": "no such org"})
+    org = get_org(org_id)
     normalized = []
     for i, origin in enumerate(origins):
         parts = urlsplit(origin.strip().lower())

@@ -8,6 +8,7 @@ change they counted. See docs/stats.md for what is counted where.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections import Counter
 from collections.abc import Iterable
@@ -16,8 +17,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import event, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from .. import survey_logic as logic
@@ -32,6 +31,7 @@ from ..models import (
     Response,
     SurveyVersion,
 )
+from ..models.upsert import insert_for
 
 EVERYONE = ""
 ANSWERED = "#"  # the bucket counting answers to a question, whatever their value
@@ -205,14 +205,19 @@ def write_pending(session: Session) -> None:
               for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "f" and n]
     answers = [dict(zip(_ANSWER_KEY, key[1:], strict=True), shard=shard, count=n)
                for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "a" and n]
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    for model, rows, key in ((FunnelCounter, funnel, _FUNNEL_KEY), (AnswerCounter, answers, _ANSWER_KEY)):
-        for start in range(0, len(rows), 500):  # SQLite takes at most 32,766 parameters a statement
-            statement = insert(model).values(rows[start:start + 500])
-            statement = statement.on_conflict_do_update(
-                index_elements=[*key, "shard"], set_={"count": model.count + statement.excluded.count}
-            )
-            session.execute(statement)
+    dialect_name = session.get_bind().dialect.name
+    for model, rows in ((FunnelCounter, funnel), (AnswerCounter, answers)):
+        if rows:
+            session.execute(_counter_upsert(dialect_name, model), rows)
+
+
+@functools.cache
+def _counter_upsert(dialect_name: str, model):
+    """INSERT a counter row, or add to its count: built once, run for many rows (executemany)."""
+    key = _FUNNEL_KEY if model is FunnelCounter else _ANSWER_KEY
+    statement = insert_for(dialect_name)(model.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[*key, "shard"], set_={"count": model.__table__.c.count + statement.excluded.count})
 
 
 def _sort_key(item: tuple[tuple, int]) -> tuple:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import survey_logic as logic
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Answer, Invitation, Respondent, Response, Survey
 from ..models.types import utcnow
+from ..models.upsert import insert_for
 from .counters import count_answer_changes
 from .events import record_event
 from .pagination import decode_cursor, encode_cursor
@@ -47,17 +47,37 @@ def start_response(survey: Survey, channel: str, *, respondent: Respondent | Non
     return response
 
 
-def progress(response: Response) -> Progress:
-    """Tell the next visible unanswered question and whether the response may complete."""
+def progress(response: Response, answers: dict[str, Any] | None = None) -> Progress:
+    """Tell the next visible unanswered question and whether the response may complete.
+
+    `answers`: the response's answers when the caller has them already (else they are read).
+    """
     definition = response.version.definition
-    answers = response.answer_values()
+    answers = response.answer_values() if answers is None else answers
     skipped = response.meta.get("skipped", [])
     return Progress(response, logic.next_question(definition, answers, skipped),
                     not logic.missing_required(definition, answers))
 
 
-def skip_question(response: Response, question_id: str) -> Progress:
-    """Pass over a visible optional question without answering it. Commits."""
+def lock_response(response_id: int) -> Response:
+    """Load a response to change it: locked until the transaction ends, with its answers as they are now.
+
+    On PostgreSQL this is a row lock (FOR UPDATE OF responses), so concurrent changes to one response
+    take turns and each sees the answers it replaces (the counters need them); SQLite's BEGIN
+    IMMEDIATE already runs one writer at a time. Two statements: the response with its version and
+    respondent, then its answers.
+    """
+    return db.session.execute(
+        select(Response).where(Response.id == response_id).with_for_update(of=Response)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def skip_question(response: Response, question_id: str, *, complete: bool = False) -> Progress:
+    """Pass over a visible optional question without answering it. Commits.
+
+    `complete`: also finish the response in the same transaction (nothing left to ask).
+    """
     if response.status == "completed":
         raise Conflict("The response is completed.", {"response": "is completed"})
     definition = response.version.definition
@@ -69,24 +89,31 @@ def skip_question(response: Response, question_id: str) -> Progress:
     skipped = response.meta.get("skipped", [])
     if question_id not in skipped:
         response.meta = {**response.meta, "skipped": [*skipped, question_id]}
+    if complete:
+        _complete(response, response.answer_values())
     db.session.commit()
     return progress(response)
 
 
-def answer_question(response: Response, question_id: Any, value: Any, other_text: Any = None) -> Progress:
+def answer_question(response: Response, question_id: Any, value: Any, other_text: Any = None, *,
+                    locked: bool = False, complete: bool = False) -> Progress:
     """Validate and save one answer, replacing an earlier answer to the same question.
 
-    Answers left on questions that this answer hides are removed. Commits.
+    Answers left on questions that this answer hides are removed. Commits. `locked`: the caller
+    loaded `response` with lock_response() in this transaction (it is not loaded again).
+    `complete`: also finish the response in the same transaction.
     """
-    _apply_answers(response, [(question_id, value, other_text)])
+    answers = _apply_answers(response, [(question_id, value, other_text)], locked=locked)
+    if complete:
+        _complete(response, answers)
     db.session.commit()
-    db.session.refresh(response)
-    return progress(response)
+    return progress(response, answers)
 
 
 def complete_response(response: Response) -> Response:
     """Finish a response whose visible required questions all have answers. Commits."""
-    _complete(response)
+    db.session.refresh(response)
+    _complete(response, response.answer_values())
     db.session.commit()
     return response
 
@@ -149,14 +176,16 @@ def _clean_batch(definition: dict, so_far: dict[str, Any], items: list[tuple[Any
     return cleaned
 
 
-def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], field_prefix: str = "") -> None:
-    _lock(response)
+def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], *, locked: bool = False) -> dict[str, Any]:
+    """Check and write answers to a response; return its answers afterwards (the caller commits)."""
+    if not locked:
+        lock_response(response.id)
     if response.status == "completed":
         raise Conflict("The response is completed and takes no more answers.", {"response": "is completed"})
     definition = response.version.definition
     so_far = response.answer_values()
     before = dict(so_far)
-    cleaned = _clean_batch(definition, so_far, items, field_prefix)
+    cleaned = _clean_batch(definition, so_far, items)
     so_far.update({clean.question: clean.value for clean in cleaned})
     now = utcnow()
     for clean in cleaned:
@@ -165,48 +194,46 @@ def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], field_
     if hidden:
         db.session.execute(delete(Answer).where(Answer.response_id == response.id,
                                                 Answer.question_id.in_(hidden)))
-    count_answer_changes(response, before, {k: v for k, v in so_far.items() if k not in hidden}, now)
-    # Conditional updates, so two concurrent first answers record one "responded" event.
-    first = db.session.execute(
-        update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
-        .values(responded_at=now, updated_at=now)
-    ).rowcount
-    if first:
-        record_event(response.org_id, "responded", survey_id=response.survey_id,
-                     channel=response.channel, response_id=response.id)
+    after = {k: v for k, v in so_far.items() if k not in hidden}
+    count_answer_changes(response, before, after, now)
+    if response.responded_at is None:
+        # Conditional, so that two concurrent first answers record one "responded" event.
+        first = db.session.execute(
+            update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
+            .values(responded_at=now, updated_at=now)
+        ).rowcount
+        if first:
+            record_event(response.org_id, "responded", survey_id=response.survey_id,
+                         channel=response.channel, response_id=response.id)
     else:
         db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now))
-    db.session.expire(response)
-
-
-def _lock(response: Response) -> None:
-    """Lock the response and reload it, so this change sees the answers it replaces (for the counters).
-
-    On PostgreSQL this is a row lock; SQLite's BEGIN IMMEDIATE already runs one writer at a time.
-    """
-    db.session.execute(select(Response.id).where(Response.id == response.id).with_for_update())
-    db.session.refresh(response)
+    db.session.expire(response, ["answers", "responded_at", "updated_at"])
+    return after
 
 
 def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime) -> None:
     """Insert or replace one answer atomically, safe against the same answer sent twice at once."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Answer).values(response_id=response_id, question_id=clean.question,
-                                      value=clean.value, other_text=clean.other_text, answered_at=now)
-    statement = statement.on_conflict_do_update(
+    db.session.execute(_answer_upsert(db.session.get_bind().dialect.name),
+                       {"response_id": response_id, "question_id": clean.question, "value": clean.value,
+                        "other_text": clean.other_text, "answered_at": now})
+
+
+@functools.cache
+def _answer_upsert(dialect_name: str):
+    statement = insert_for(dialect_name)(Answer.__table__)
+    return statement.on_conflict_do_update(
         index_elements=["response_id", "question_id"],
         set_={"value": statement.excluded.value, "other_text": statement.excluded.other_text,
               "answered_at": statement.excluded.answered_at},
     )
-    db.session.execute(statement)
 
 
-def _complete(response: Response, field_prefix: str = "") -> None:
-    db.session.refresh(response)
-    missing = logic.missing_required(response.version.definition, response.answer_values())
+def _complete(response: Response, answers: dict[str, Any]) -> None:
+    """Finish a response that has `answers` (the caller commits); Invalid while a required one is missing."""
+    missing = logic.missing_required(response.version.definition, answers)
     if missing:
-        fields = {(f"{field_prefix}.{qid}" if field_prefix else qid): "is required" for qid in missing}
-        raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".", fields)
+        raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
+                      {qid: "is required" for qid in missing})
     now = utcnow()
     done = db.session.execute(
         update(Response).where(Response.id == response.id, Response.status == "partial")
@@ -215,7 +242,7 @@ def _complete(response: Response, field_prefix: str = "") -> None:
     if done:
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)
-    db.session.expire(response)
+    db.session.expire(response, ["status", "completed_at", "updated_at"])
 
 
 def get_response(org_id: int, response_id: int) -> Response:

@@ -8,22 +8,22 @@ taken one after the other. Replies are queued (sms_delivery.queue_message), neve
 
 from __future__ import annotations
 
+import functools
 import logging
 
 import phonenumbers
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import t, ui_locale
-from ..models import Invitation, Org, Response, SmsInbound, SmsMessage, SmsSession, Suppression
+from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression
 from ..models.invitation import STATUS_ORDER
 from ..models.sms import PROVIDER_STATUS_ORDER
 from ..models.types import utcnow
+from ..models.upsert import insert_for
 from . import responses
 from .events import record_event
 from .sms_delivery import queue_message, thanks_message, wake_waiting
@@ -50,10 +50,10 @@ def e164(phone: str) -> str:
 def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | None = None) -> str:
     """Take one inbound message; return what it was taken as ("duplicate", "answer", "stop", …). Commits."""
     phone = e164(from_phone)
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inbound_id = db.session.execute(
-        insert(SmsInbound).values(message_sid=message_sid, phone=phone, body=body, outcome="", received_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["message_sid"]).returning(SmsInbound.id)).scalar_one_or_none()
+        _inbound_insert(db.session.get_bind().dialect.name),
+        {"message_sid": message_sid, "phone": phone, "body": body, "outcome": "", "received_at": utcnow()},
+    ).scalar_one_or_none()
     if inbound_id is None:
         db.session.rollback()
         return "duplicate"
@@ -78,6 +78,13 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
         db.session.commit()
         return outcome
     return _converse(session, body)
+
+
+@functools.cache
+def _inbound_insert(dialect_name: str):
+    """Record an inbound message unless its MessageSid is known (then nothing, and no id returned)."""
+    table = SmsInbound.__table__
+    return insert_for(dialect_name)(table).on_conflict_do_nothing(index_elements=["message_sid"]).returning(table.c.id)
 
 
 def _last_org(phone: str) -> int | None:
@@ -156,11 +163,9 @@ def _close(session: SmsSession, status: str) -> None:
 
 def _converse(session: SmsSession, body: str) -> str:
     """Take a reply to the question asked: save it and ask the next, or ask again with a hint."""
-    invitation = db.session.get(Invitation, session.invitation_id)
-    response = db.session.get(Response, session.response_id) if session.response_id else None
-    definition = response.version.definition if response else None
-    if definition is None:
-        definition = live_version(invitation.survey).definition
+    response = responses.lock_response(session.response_id) if session.response_id else None
+    invitation = db.session.get(Invitation, session.invitation_id) if response is None else None
+    definition = response.version.definition if response else live_version(invitation.survey).definition
     default = definition["default_locale"]
     ui = ui_locale(session.locale)
     answers = response.answer_values() if response else {}
@@ -209,14 +214,14 @@ def _converse(session: SmsSession, body: str) -> str:
         queue_message(session.org_id, session.phone, thanks_message(definition, session.locale), "thanks",
                       session.id)
         _close(session, "completed")
-    # The engine's call commits the answer together with the session, the inbound record and the reply.
+    # The engine's call commits the answer (and the completion) together with the session, the
+    # inbound record and the reply. The response is locked since lock_response() or start_response().
     try:
         if reply.kind == "skip":
-            responses.skip_question(response, question["id"])
+            responses.skip_question(response, question["id"], complete=following is None)
         else:
-            responses.answer_question(response, question["id"], reply.value, reply.other_text)
-        if following is None:
-            responses.complete_response(response)
+            responses.answer_question(response, question["id"], reply.value, reply.other_text, locked=True,
+                                      complete=following is None)
     except DomainError:
         db.session.rollback()
         log.exception("SMS session %s: the response engine refused a checked answer", session.id)

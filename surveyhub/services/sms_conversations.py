@@ -50,34 +50,41 @@ def e164(phone: str) -> str:
 def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | None = None) -> str:
     """Take one inbound message; return what it was taken as ("duplicate", "answer", "stop", …). Commits."""
     phone = e164(from_phone)
-    inbound_id = db.session.execute(
-        _inbound_insert(db.session.get_bind().dialect.name),
-        {"message_sid": message_sid, "phone": phone, "body": body, "outcome": "", "received_at": utcnow()},
-    ).scalar_one_or_none()
-    if inbound_id is None:
-        db.session.rollback()
-        return "duplicate"
+    # Locked first: two messages from one phone, or Twilio's retry racing the original, take turns.
     session = db.session.execute(
         select(SmsSession).where(SmsSession.phone == phone, SmsSession.status == "open")
         .order_by(SmsSession.updated_at.desc()).limit(1).with_for_update()).scalar_one_or_none()
     org_id = session.org_id if session else _last_org(phone)
     word = sms_logic.keyword(body, opt_out_type)
     if word is not None:
-        outcome = _keyword(word, body, phone, org_id, session, confirm=not opt_out_type)
+        outcome = word if org_id is not None else f"{word}_unknown"
     elif session is None:
         outcome = "no_session"
     elif session.expires_at <= utcnow():
-        queue_message(session.org_id, phone, t("survey_closed", ui_locale(session.locale)), "expired", session.id)
-        _close(session, "expired")
         outcome = "expired"
     else:
-        outcome = None
-    db.session.execute(update(SmsInbound).where(SmsInbound.id == inbound_id).values(
-        org_id=org_id, session_id=session.id if session else None, outcome=outcome or "conversation"))
-    if outcome is not None:
-        db.session.commit()
-        return outcome
-    return _converse(session, body)
+        outcome = "conversation"
+    # A MessageSid taken before (or by a racing retry, which the unique index makes wait for the
+    # original's commit) inserts nothing: the message is a duplicate and changes nothing.
+    inserted = db.session.execute(
+        _inbound_insert(db.session.get_bind().dialect.name),
+        {"message_sid": message_sid, "phone": phone, "body": body, "outcome": outcome, "received_at": utcnow(),
+         "org_id": org_id, "session_id": session.id if session else None},
+    ).scalar_one_or_none()
+    if inserted is None:
+        db.session.rollback()
+        return "duplicate"
+    if outcome == "conversation":
+        return _converse(session, body)
+    if word is not None and org_id is not None:
+        _keyword(word, body, phone, org_id, session, confirm=not opt_out_type)
+    elif word is not None:
+        log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
+    elif outcome == "expired":
+        queue_message(session.org_id, phone, t("survey_closed", ui_locale(session.locale)), "expired", session.id)
+        _close(session, "expired")
+    db.session.commit()
+    return outcome
 
 
 @functools.cache
@@ -105,17 +112,13 @@ def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str:
     return ui_locale(last)
 
 
-def _keyword(word: str, body: str, phone: str, org_id: int | None, session: SmsSession | None,
-             confirm: bool) -> str:
+def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession | None, confirm: bool) -> None:
     """Opt out, opt back in or help. With Twilio's OptOutType, Twilio has answered already: don't confirm."""
-    if org_id is None:
-        log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
-        return f"{word}_unknown"
     locale = _locale_of(phone, org_id, session)
     if word == "help":
         if confirm:
             queue_message(org_id, phone, t("sms_help", locale, org=_org_name(org_id)), "help")
-        return "help"
+        return
     if word == "start":
         removed = db.session.execute(delete(Suppression).where(
             Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone)).rowcount
@@ -123,7 +126,7 @@ def _keyword(word: str, body: str, phone: str, org_id: int | None, session: SmsS
             record_event(org_id, "opted_in", channel="sms")
             if confirm:
                 queue_message(org_id, phone, t("sms_opted_in", locale, org=_org_name(org_id)), "opted_in")
-        return "start"
+        return
     # STOPALL: every org that has texted this number; the other words: the org of this conversation.
     orgs = [org_id]
     if sms_logic.normalize(body).upper().strip(" .!") == "STOPALL":
@@ -131,7 +134,6 @@ def _keyword(word: str, body: str, phone: str, org_id: int | None, session: SmsS
                                                .distinct()).scalars() if o != org_id]
     for org in orgs:
         _opt_out(org, phone, _locale_of(phone, org, session if org == org_id else None), confirm)
-    return "stop"
 
 
 def _opt_out(org_id: int, phone: str, locale: str, confirm: bool) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -87,14 +87,13 @@ def estimate(definition: dict, locale: str, org_name: str) -> dict:
             "survey_segments": first.segments + sum(s.segments for s in rest), "non_gsm_characters": non_gsm}
 
 
-def queue_message(org_id: int, phone: str, body: str, purpose: str, session_id: int | None = None) -> SmsMessage:
-    """Queue an outbound SMS (the caller commits); the "sms_message" worker sends it."""
+def queue_message(org_id: int, phone: str, body: str, purpose: str, session_id: int | None = None) -> None:
+    """Queue an outbound SMS (the caller commits); the "sms_message" worker sends it, in id order."""
     segments = count_segments(body)
-    message = SmsMessage(org_id=org_id, phone=phone, body=body, purpose=purpose, session_id=session_id,
-                         encoding=segments.encoding, segments=segments.segments, status="queued",
-                         due_at=utcnow(), attempts=0)
-    db.session.add(message)
-    return message
+    db.session.execute(insert(SmsMessage.__table__), {
+        "org_id": org_id, "phone": phone, "body": body, "purpose": purpose, "session_id": session_id,
+        "encoding": segments.encoding, "segments": segments.segments, "status": "queued", "due_at": utcnow(),
+        "attempts": 0})
 
 
 def wake_waiting(org_id: int, phone: str) -> None:

@@ -48,9 +48,25 @@ function init(args)
   end
 end
 
+local function format_line(line)
+  local fields = split_tabs(line)
+  local headers = {}
+  for i = 1, #fields - 1 do
+    local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
+    headers[name] = value
+  end
+  return wrk.format(nil, nil, headers, fields[#fields])
+end
+
 function request()
   if not mine then
     return wrk.format()
+  end
+  if not peeked then
+    -- wrk calls request() once before it connects, to check the script (script_verify_request),
+    -- and never sends that one: show it the next line without using the line up.
+    peeked = true
+    return format_line(mine[1] or "")
   end
   local line = mine[generated + 1]
   if not line then
@@ -59,13 +75,7 @@ function request()
   else
     generated = generated + 1
   end
-  local fields = split_tabs(line)
-  local headers = {}
-  for i = 1, #fields - 1 do
-    local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
-    headers[name] = value
-  end
-  return wrk.format(nil, nil, headers, fields[#fields])
+  return format_line(line)
 end
 
 function response(status, headers, body)

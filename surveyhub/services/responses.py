@@ -200,13 +200,14 @@ def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], *, loc
         # Conditional, so that two concurrent first answers record one "responded" event.
         first = db.session.execute(
             update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
-            .values(responded_at=now, updated_at=now)
+            .values(responded_at=now, updated_at=now).execution_options(synchronize_session=False)
         ).rowcount
         if first:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
     else:
-        db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now))
+        db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now)
+                           .execution_options(synchronize_session=False))
     db.session.expire(response, ["answers", "responded_at", "updated_at"])
     return after
 
@@ -237,7 +238,7 @@ def _complete(response: Response, answers: dict[str, Any]) -> None:
     now = utcnow()
     done = db.session.execute(
         update(Response).where(Response.id == response.id, Response.status == "partial")
-        .values(status="completed", completed_at=now, updated_at=now)
+        .values(status="completed", completed_at=now, updated_at=now).execution_options(synchronize_session=False)
     ).rowcount
     if done:
         record_event(response.org_id, "completed", survey_id=response.survey_id,

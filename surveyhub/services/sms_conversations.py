@@ -1,9 +1,10 @@
 """Inbound SMS and Twilio's status callbacks: keywords, answers through the response engine, replies queued.
 
-Each inbound message is one transaction that starts by inserting its MessageSid (unique): a retry of
-the same message, even one racing the original, waits for it and then changes nothing. The
-conversation's session row is locked for the rest, so two different messages from one phone are
-taken one after the other. Replies are queued (sms_delivery.queue_message), never sent here.
+Each inbound message is one transaction. It locks the phone's open session first, so two messages
+from one phone are taken one after the other, then inserts its MessageSid (unique) with what the
+message is taken as: a retry of the same message, even one racing the original, waits for it (on
+the session or the unique index) and then changes nothing. Replies are queued
+(sms_delivery.queue_message), never sent here.
 """
 
 from __future__ import annotations

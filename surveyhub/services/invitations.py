@@ -100,7 +100,9 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
                        send_at: datetime | None = None) -> InvitationBatch:
     """Queue an invitation per acceptable recipient and say why each other one was refused. Commits."""
     definition = live_version(survey).definition
-    send_at = send_at or utcnow()
+    # SMS judge "now" by the clock of the quiet hours (sms_delivery.clock(), which tests set), so that
+    # an invitation's start and its quiet-hours check agree.
+    send_at = send_at or (sms_delivery.clock() if channel == "sms" else utcnow())
     refused: list[Refusal] = []
     accepted: list[tuple[dict, str]] = []
     seen_addresses: set[str] = set()

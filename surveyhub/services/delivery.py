@@ -24,7 +24,7 @@ import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -117,6 +117,18 @@ def retry_later(kind: JobKind, row_id: int, worker_id: str, attempts: int, reaso
                 last_error=reason[:500]).execution_options(synchronize_session=False)
     )
     return "queued"
+
+
+def postpone(kind: JobKind, row_id: int, worker_id: str, due_at: datetime) -> None:
+    """Hand back a claimed row untouched until `due_at`: waiting (quiet hours, a busy phone) is not a
+    failed attempt. Commits."""
+    model = kind.model
+    db.session.execute(
+        update(model).where(_mine(model, row_id, worker_id))
+        .values(status="queued", due_at=due_at, lease_until=None, claimed_by=None, attempts=model.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def release(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:

@@ -106,16 +106,6 @@ def wake_waiting(org_id: int, phone: str) -> None:
         .values(due_at=now).execution_options(synchronize_session=False))
 
 
-def _postpone(kind: delivery.JobKind, row_id: int, worker_id: str, due_at: datetime) -> None:
-    """Put a claimed row back untouched until `due_at` (waiting is not a failed attempt). Commits."""
-    model = kind.model
-    db.session.execute(
-        update(model).where(model.id == row_id, model.status == "sending", model.claimed_by == worker_id)
-        .values(status="queued", due_at=due_at, lease_until=None, claimed_by=None, attempts=model.attempts - 1)
-        .execution_options(synchronize_session=False))
-    db.session.commit()
-
-
 def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, attempts: int, err: SmsError) -> str:
     """Record a send failure: retried when transient, else failed with Twilio's code. Returns the status."""
     if err.transient:
@@ -190,15 +180,15 @@ def _start_one(start: Start, definition: dict | None, sender, worker: delivery.W
         return
     window = quiet_until(start.timezone)
     if window is not None:
-        _postpone(SMS_KIND, start.id, worker.worker_id, window)
+        delivery.postpone(SMS_KIND, start.id, worker.worker_id, window)
         return
     pending = _pending_until(start.org_id, start.phone)
     if pending is not None:  # what an earlier conversation still has to say goes first
-        _postpone(SMS_KIND, start.id, worker.worker_id, pending)
+        delivery.postpone(SMS_KIND, start.id, worker.worker_id, pending)
         return
     session = _reserve_session(start, definition)
     if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
-        _postpone(SMS_KIND, start.id, worker.worker_id, session)
+        delivery.postpone(SMS_KIND, start.id, worker.worker_id, session)
         return
     body = first_message(definition, session.locale, start.org_name)
     try:
@@ -294,7 +284,7 @@ def send_messages(ids: Sequence[int], worker: delivery.Worker) -> None:
             return
         earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
         if earlier is not None:
-            _postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
+            delivery.postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
             continue
         # The confirmation of an opt-out is the one message an opted-out number still gets.
         if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):

@@ -176,6 +176,23 @@ def test_invite_command_by_sms(app, api, runner, make_survey, run_worker, twilio
     assert twilio.bodies_to(BOB)[0].startswith("Acme: 很遗憾您要离开。\n取消的主要原因？")
 
 
+def test_a_conversation_keeps_to_the_version_its_first_message_asked_from(app, api, make_survey, sms_invite,
+                                                                         run_worker, twilio, converse):
+    survey = published(make_survey)
+    sms_invite(survey["id"], {"phone": AMY})
+    run_worker()
+    assert "Main reason for cancelling?" in twilio.bodies_to(AMY)[0]
+    # Published again before the first answer, with other questions: the conversation keeps to version 1.
+    edited = survey_definition(questions=[{"id": "plan", "type": "yes_no", "text": "Were you on a paid plan?"}],
+                               offers=[])
+    assert api.put(f"/api/v1/surveys/{survey['id']}", json=edited).status_code == 200
+    assert api.post(f"/api/v1/surveys/{survey['id']}/publish").get_json()["version"] == 2
+    assert converse(AMY, "2")[0].startswith("How satisfied were you?")
+    response = response_of(app, AMY)
+    assert response.version.number == 1 and response.answer_values() == {"reason": "features"}
+    assert session_of(app, AMY).survey_version_id == response.survey_version_id
+
+
 def test_conversation_in_malay(app, api, make_survey, sms_invite, run_worker, twilio, converse):
     with app.app_context():
         org = db.session.get(Org, api.org_id)

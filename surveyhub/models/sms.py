@@ -28,6 +28,9 @@ class SmsSession(db.Model):
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
     phone: Mapped[str] = mapped_column(String(32))  # E.164
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), index=True)
+    # The version the first message asked from: the conversation keeps to it if the survey is
+    # published again meanwhile (None only for sessions from before migration 0006).
+    survey_version_id: Mapped[int | None] = mapped_column(ForeignKey("survey_versions.id"))
     # Made on the first answer, so a message that never went out leaves no response behind.
     response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id", ondelete="SET NULL"))
     locale: Mapped[str] = mapped_column(String(35))

@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from .. import survey_logic as logic
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Answer, Invitation, Respondent, Response, Survey
+from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for
 from .counters import count_answer_changes
@@ -33,9 +33,11 @@ class Progress:
 
 
 def start_response(survey: Survey, channel: str, *, respondent: Respondent | None = None,
-                   invitation: Invitation | None = None, metadata: dict | None = None) -> Response:
-    """Open a partial response on the survey's live version (the caller commits)."""
-    version = live_version(survey)
+                   invitation: Invitation | None = None, metadata: dict | None = None,
+                   version: SurveyVersion | None = None) -> Response:
+    """Open a partial response on the survey's live version, or on `version` when the person was
+    already asked from an earlier one (an SMS conversation). The caller commits."""
+    version = version or live_version(survey)
     response = Response(answers=[],
         org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
         respondent_id=respondent.id if respondent else None,

@@ -20,7 +20,7 @@ from .. import survey_logic as logic
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import t, ui_locale
-from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression
+from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
 from ..models.invitation import STATUS_ORDER
 from ..models.sms import PROVIDER_STATUS_ORDER
 from ..models.types import utcnow
@@ -167,8 +167,12 @@ def _close(session: SmsSession, status: str) -> None:
 def _converse(session: SmsSession, body: str) -> str:
     """Take a reply to the question asked: save it and ask the next, or ask again with a hint."""
     response = responses.lock_response(session.response_id) if session.response_id else None
-    invitation = db.session.get(Invitation, session.invitation_id) if response is None else None
-    definition = response.version.definition if response else live_version(invitation.survey).definition
+    invitation = version = None
+    if response is None:  # the first answer: the response is made on the version the first message asked from
+        invitation = db.session.get(Invitation, session.invitation_id)
+        version = (db.session.get(SurveyVersion, session.survey_version_id) if session.survey_version_id
+                   else live_version(invitation.survey))
+    definition = response.version.definition if response else version.definition
     default = definition["default_locale"]
     ui = ui_locale(session.locale)
     answers = response.answer_values() if response else {}
@@ -201,7 +205,7 @@ def _converse(session: SmsSession, body: str) -> str:
         reply = sms_logic.Reply("skip")
     if response is None:
         response = responses.start_response(invitation.survey, "sms", respondent=invitation.respondent,
-                                            invitation=invitation)
+                                            invitation=invitation, version=version)
         session.response_id = response.id
     if reply.kind == "skip":
         skipped = [*skipped, question["id"]]

@@ -25,7 +25,7 @@ from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
-from ..models import Invitation, SmsMessage, SmsSession, Survey
+from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
 from ..models.types import utcnow
 from . import delivery, links
 from .events import record_event
@@ -147,11 +147,11 @@ def start_conversations(ids: Sequence[int], worker: delivery.Worker) -> None:
         select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id)
         .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
     ).scalars()]
-    definitions = {}
+    versions = {}
     for survey_id in {s.survey_id for s in starts}:
         survey = db.session.get(Survey, survey_id)
         if survey is not None and survey.archived_at is None and survey.latest_version is not None:
-            definitions[survey_id] = live_version(survey).definition
+            versions[survey_id] = live_version(survey)
     db.session.commit()
     sender = sender_for(sms_settings())
     for index, start in enumerate(starts):
@@ -159,16 +159,16 @@ def start_conversations(ids: Sequence[int], worker: delivery.Worker) -> None:
             delivery.release(SMS_KIND, [s.id for s in starts[index:]], worker.worker_id)
             return
         try:
-            _start_one(start, definitions.get(start.survey_id), sender, worker)
+            _start_one(start, versions.get(start.survey_id), sender, worker)
         except SmsError as err:  # the API could not be reached: the rest would fail the same way
             for rest in starts[index + 1:]:
                 _record_invitation_failure(rest, worker, SmsError(err.reason, transient=True))
             return
 
 
-def _start_one(start: Start, definition: dict | None, sender, worker: delivery.Worker) -> None:
+def _start_one(start: Start, version: SurveyVersion | None, sender, worker: delivery.Worker) -> None:
     reason = None
-    if definition is None:
+    if version is None:
         reason = "survey closed"
     elif start.erased:
         reason = "respondent erased"
@@ -186,11 +186,11 @@ def _start_one(start: Start, definition: dict | None, sender, worker: delivery.W
     if pending is not None:  # what an earlier conversation still has to say goes first
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, pending)
         return
-    session = _reserve_session(start, definition)
+    session = _reserve_session(start, version)
     if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, session)
         return
-    body = first_message(definition, session.locale, start.org_name)
+    body = first_message(version.definition, session.locale, start.org_name)
     try:
         sid = sender.send(start.phone, body, links.url(STATUS_PATH))
     except SmsError as err:
@@ -222,7 +222,7 @@ def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> dat
     return max(due, utcnow()) if due is not None else None
 
 
-def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
+def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datetime:
     """Open the phone's session for this invitation (committed), or return when the open one expires."""
     now = utcnow()
     current = db.session.execute(
@@ -235,8 +235,10 @@ def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
         current.status = "expired"
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
+    definition = version.definition
     locale = logic.pick_locale(definition, start.locale)
-    session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id, locale=locale,
+    session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
+                         survey_version_id=version.id, locale=locale,
                          question_id=logic.next_question(definition, {})["id"], reasks=0, status="open",
                          expires_at=now + timedelta(hours=logic.setting(definition, "sms_session_ttl_hours")))
     db.session.add(session)

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import survey_logic as logic
 from .i18n import t
@@ -165,6 +165,15 @@ def question_prompt(question: dict, locale: str, default_locale: str, ui: str) -
     if not logic.is_required(question):
         lines.append(t("sms_how_skip", ui))
     return "\n".join(lines)
+
+
+def is_timezone(name: str) -> bool:
+    """Tell whether `name` is an IANA timezone (Asia/Kuala_Lumpur) that quiet hours can be judged in."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def next_window_start(now: datetime, timezone: str) -> datetime | None:

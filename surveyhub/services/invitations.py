@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
@@ -72,11 +71,8 @@ def normalize_phone(phone: str, region: str | None) -> str:
 
 def _check_recipient(channel: str, recipient: dict, region: str | None = None) -> tuple[str | None, str | None]:
     """Return (address, None) for a usable recipient, or (None, reason)."""
-    if recipient.get("timezone"):
-        try:
-            ZoneInfo(recipient["timezone"])
-        except (ZoneInfoNotFoundError, ValueError):
-            return None, "invalid_timezone"
+    if recipient.get("timezone") and not sms_logic.is_timezone(recipient["timezone"]):
+        return None, "invalid_timezone"
     if recipient.get("locale") and not LOCALE_RE.match(recipient["locale"]):
         return None, "invalid_locale"
     if channel == "email":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from flask import current_app
@@ -23,6 +22,7 @@ from ..security import (
     new_signing_secret,
     new_widget_key,
 )
+from ..sms_logic import is_timezone
 
 
 @dataclass(frozen=True)
@@ -97,11 +97,8 @@ def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
     Everything is checked before anything is written.
     """
     errors = {}
-    if timezone is not _UNCHANGED:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError, TypeError):
-            errors["timezone"] = "is not an IANA timezone such as Asia/Kuala_Lumpur"
+    if timezone is not _UNCHANGED and not is_timezone(timezone):
+        errors["timezone"] = "is not an IANA timezone such as Asia/Kuala_Lumpur"
     if default_region is not _UNCHANGED and default_region is not None:
         default_region = default_region.strip().upper()
         if default_region not in phonenumbers.SUPPORTED_REGIONS:

@@ -1,8 +1,10 @@
 """The hosted survey page and unsubscribe, reached from the links of mails a real SMTP server received."""
 
 import re
+import time
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from surveyhub.extensions import db
@@ -258,3 +260,16 @@ def test_public_link_takes_anonymous_web_answers(app, api, client, make_survey):
         assert [(r.channel, r.respondent_id, len(r.answers)) for r in rows] == [("web", None, 2), ("web", None, 1)]
     assert count(app, Event, Event.type == "opened", Event.channel == "web") == 2
     assert client.get(path[:-3] + "xyz").status_code == 404
+
+
+def test_public_link_is_the_same_every_time_and_old_timed_links_still_open(app, api, client, make_survey):
+    survey = make_survey()
+    url = f"/api/v1/surveys/{survey['id']}"
+    first = api.get(url).get_json()["public_url"]
+    time.sleep(1.1)  # a timestamped token would differ after a second
+    assert api.get(url).get_json()["public_url"] == first
+    # A public link handed out before links lost their timestamp keeps working.
+    with app.app_context():
+        old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="public-survey-link").dumps({"s": survey["id"]})
+    assert client.get(f"/p/{old}").status_code == 200
+    assert client.get(f"/p/{old[:-3]}xyz").status_code == 404

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 
 SURVEY = "survey-link"
 UNSUBSCRIBE = "unsubscribe"
 PUBLIC = "public-survey-link"
+# Links that never expire carry no timestamp: a survey's public URL is the same every time it is shown.
+TIMELESS = frozenset({PUBLIC})
 
 
 class LinkInvalid(Exception):
@@ -20,20 +23,38 @@ class LinkInvalid(Exception):
 @dataclass(frozen=True)
 class SignedValue:
     value: dict
-    issued_at: datetime
+    issued_at: datetime | None  # None for a timeless link
 
     def expired(self, ttl: timedelta) -> bool:
         """Tell whether the link is older than `ttl`."""
-        return datetime.now(UTC) - self.issued_at > ttl
+        return self.issued_at is not None and datetime.now(UTC) - self.issued_at > ttl
 
 
 def _serializer(purpose: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=purpose)
 
 
+def _timeless_serializer(purpose: str) -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
+
+
 def make_token(purpose: str, value: dict) -> str:
-    """Sign `value` for one purpose."""
+    """Sign `value` for one purpose (with the time it was issued, unless the purpose is timeless)."""
+    if purpose in TIMELESS:
+        return _timeless_serializer(purpose).dumps(value)
     return _serializer(purpose).dumps(value)
+
+
+def _load(purpose: str, token: str) -> tuple[Any, datetime | None]:
+    # Timed first: a timed token is also validly signed as an untimed one (its payload then ends in the
+    # timestamp), while an untimed token fails the timed check for want of a timestamp. Timeless purposes
+    # still read the timed links issued before they lost theirs.
+    try:
+        return _serializer(purpose).loads(token, return_timestamp=True)
+    except BadSignature:
+        if purpose not in TIMELESS:
+            raise
+    return _timeless_serializer(purpose).loads(token), None
 
 
 def read_token(purpose: str, token: str) -> SignedValue:
@@ -42,7 +63,7 @@ def read_token(purpose: str, token: str) -> SignedValue:
     Expiry is left to the caller, which knows the survey's link_ttl_days.
     """
     try:
-        value, issued_at = _serializer(purpose).loads(token, return_timestamp=True)
+        value, issued_at = _load(purpose, token)
     except BadSignature:
         raise LinkInvalid(token) from None
     if not isinstance(value, dict):

@@ -14,7 +14,7 @@ from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "Event", "Invitation", "Org",
-    "Respondent",
-    "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion", "User",
-    "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
+    "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion",
+    "User", "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery",
+    "WebhookEndpoint",
 ]

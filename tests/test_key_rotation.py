@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -387,3 +388,17 @@ def test_rotations_are_in_the_security_log_of_that_org_only(app, client, runner,
     theirs = globex.get("/dashboard/security").get_data(as_text=True)
     assert "data-action=" not in theirs and "Nothing rotated yet" in theirs
     assert "boss@acme.test" not in theirs and "hooks.example" not in theirs
+
+
+def test_security_log_pages_newest_first(app, runner, org):
+    assert runner.invoke(args=["user", "create", "boss@acme.test", "--org", str(org["org_id"]), "--password-stdin"],
+                         input=PASSWORD + "\n").exit_code == 0
+    keys = [cli_json(runner, "org", "rotate", str(org["org_id"]), "--widget-key")["widget_key"] for _ in range(51)]
+    manager = app.test_client()
+    assert _login(manager, "boss@acme.test", PASSWORD) == 302
+    first = manager.get("/dashboard/security").get_data(as_text=True)
+    assert first.count('data-action="widget_key.rotated"') == 50 and keys[-1] in first and keys[0] not in first
+    older = re.search(r'href="(/dashboard/security\?before=\d+)"', first).group(1)
+    second = manager.get(older).get_data(as_text=True)
+    assert second.count('data-action="widget_key.rotated"') == 1 and keys[0] in second
+    assert "?before=" not in second

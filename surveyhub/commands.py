@@ -14,7 +14,7 @@ from flask.cli import AppGroup, with_appcontext
 from .errors import DomainError
 from .extensions import db
 from .models import Survey
-from .services import delivery, demo, orgs, stats, widget
+from .services import audit, delivery, demo, grace, orgs, stats, widget
 from .services.invitations import INVITATION_CHANNELS
 from .services.invite_import import import_csv, refused_path_for
 
@@ -50,6 +50,44 @@ def org_create(name: str, as_json: bool) -> None:
         for key, value in payload.items():
             click.echo(f"{key}: {value}")
         click.echo("Keep api_key and signing_secret now: they are not shown again.")
+
+
+@org.command("rotate")
+@click.argument("org_id", type=int)
+@click.option("--api-key", is_flag=True, help="A new API key; the old one is refused at once.")
+@click.option("--widget-key", is_flag=True, help="A new widget key; the old one stops working at once.")
+@click.option("--signing-secret", is_flag=True, help="A new signing secret; the old one verifies userHash for "
+              "--grace-hours more.")
+@click.option("--grace-hours", type=click.IntRange(0, grace.MAX_GRACE_HOURS),
+              help=f"With --signing-secret: hours the old secret still works (default {grace.DEFAULT_GRACE_HOURS}).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def org_rotate(org_id: int, api_key: bool, widget_key: bool, signing_secret: bool, grace_hours: int | None,
+               as_json: bool) -> None:
+    """Replace one of the org's secrets and print the new one (shown only this once)."""
+    if api_key + widget_key + signing_secret != 1:
+        raise click.UsageError("Give one of --api-key, --widget-key, --signing-secret.")
+    if grace_hours is not None and not signing_secret:
+        raise click.UsageError("--grace-hours goes with --signing-secret only: keys stop working at once.")
+    payload: dict = {"org_id": org_id}
+    try:
+        if api_key:
+            payload["api_key"] = orgs.rotate_api_key(org_id, actor=audit.COMMAND_LINE)
+        elif widget_key:
+            payload["widget_key"] = orgs.rotate_widget_key(org_id, actor=audit.COMMAND_LINE)
+        else:
+            hours = grace.DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours
+            rotated = orgs.rotate_signing_secret(org_id, grace_hours=hours, actor=audit.COMMAND_LINE)
+            payload["signing_secret"] = rotated.secret
+            payload["old_secret_valid_until"] = grace.as_text(rotated.previous_expires_at)
+    except DomainError as err:
+        _fail(err)
+    if as_json:
+        click.echo(json.dumps(payload))
+        return
+    for key, value in payload.items():
+        click.echo(f"{key}: {'-' if value is None else value}")
+    if not widget_key:
+        click.echo("Keep it now: it is not shown again.")
 
 
 @org.command("origins")
@@ -100,12 +138,7 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def user_create(email: str, org_id: int, password_stdin: bool) -> None:
     """Create a manager login for an org."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.BadParameter("must be at least 8 characters", param_hint="password")
+    password = _read_password(password_stdin)
     if "@" not in email:
         raise click.BadParameter("is not an email address", param_hint="EMAIL")
     try:
@@ -113,6 +146,30 @@ def user_create(email: str, org_id: int, password_stdin: bool) -> None:
     except DomainError as err:
         _fail(err)
     click.echo(f"Created manager {created.email} (id {created.id}) in org {org_id}.")
+
+
+@user.command("password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def user_password(email: str, password_stdin: bool) -> None:
+    """Give a manager a new password; the old one stops working."""
+    password = _read_password(password_stdin)
+    try:
+        changed = orgs.set_password(email, password, actor=audit.COMMAND_LINE)
+    except DomainError as err:
+        _fail(err)
+    click.echo(f"Changed the password of {changed.email}.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    """Read a password from standard input or a prompt (typed twice); at least 8 characters."""
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.BadParameter("must be at least 8 characters", param_hint="password")
+    return password
 
 
 @click.command("demo")

@@ -11,6 +11,10 @@ from cryptography.fernet import Fernet, InvalidToken
 
 API_KEY_PREFIX_LEN = 12  # "sk_" + 9 characters: enough to find the row, useless to an attacker
 
+# How long a rotated-out signing or webhook secret keeps working unless told otherwise, and at most.
+DEFAULT_GRACE_HOURS = 24
+MAX_GRACE_HOURS = 720  # 30 days
+
 
 def new_api_key() -> str:
     """Return a fresh secret API key, "sk_…"."""

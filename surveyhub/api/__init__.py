@@ -9,6 +9,7 @@ from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from .. import errors
 from ..schemas.api import ErrorSchema
+from ..security import api_key_prefix
 from ..services.orgs import org_for_api_key
 
 PREFIX = "/api/v1"
@@ -24,7 +25,8 @@ class SurveyHubApi(Api):
 
 
 def authenticate() -> None:
-    """Resolve `Authorization: Bearer sk_…` to the caller's org in `g.org`, or answer 401."""
+    """Resolve `Authorization: Bearer sk_…` to the caller's org in `g.org` (and `g.actor`, for the
+    security log: the key's public prefix), or answer 401."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
     org = org_for_api_key(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
     if org is None:
@@ -33,6 +35,7 @@ def authenticate() -> None:
             www_authenticate=WWWAuthenticate("bearer"),
         )
     g.org = org
+    g.actor = f"API key {api_key_prefix(key.strip())}…"
 
 
 def require_json_body() -> None:

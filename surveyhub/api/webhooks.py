@@ -6,7 +6,13 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from ..schemas.api import WebhookCreatedSchema, WebhookInSchema, WebhookPageSchema
+from ..schemas.api import (
+    RotateSecretQuerySchema,
+    WebhookCreatedSchema,
+    WebhookInSchema,
+    WebhookPageSchema,
+    WebhookRotatedSchema,
+)
 from ..services import webhooks
 from . import PREFIX, authenticate, require_json_body
 
@@ -22,9 +28,7 @@ class Webhooks(MethodView):
     def post(self, body):
         """Register an endpoint; the answer carries its signing secret, shown only this once."""
         new = webhooks.create_endpoint(g.org.id, body["url"], body["events"])
-        endpoint = new.endpoint
-        return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.events, "status": endpoint.status,
-                "disabled_reason": endpoint.disabled_reason, "created_at": endpoint.created_at, "secret": new.secret}
+        return _with_secret(new.endpoint, new.secret)
 
     @blp.response(200, WebhookPageSchema)
     def get(self):
@@ -37,3 +41,18 @@ class Webhooks(MethodView):
 def delete_webhook(endpoint_id):
     """Remove an endpoint and its deliveries."""
     webhooks.delete_endpoint(webhooks.get_endpoint(g.org.id, endpoint_id))
+
+
+@blp.route("/webhooks/<int:endpoint_id>/rotate-secret", methods=["POST"])
+@blp.arguments(RotateSecretQuerySchema, location="query")
+@blp.response(200, WebhookRotatedSchema)
+def rotate_webhook_secret(query, endpoint_id):
+    """Give an endpoint a new secret, shown only in this answer; deliveries carry both signatures for a while."""
+    endpoint = webhooks.get_endpoint(g.org.id, endpoint_id)
+    rotated = webhooks.rotate_secret(endpoint, grace_hours=query["grace_hours"], actor=g.actor)
+    return {**_with_secret(rotated.endpoint, rotated.secret), "previous_secret_expires_at": rotated.previous_expires_at}
+
+
+def _with_secret(endpoint, secret: str) -> dict:
+    return {"id": endpoint.id, "url": endpoint.url, "events": endpoint.events, "status": endpoint.status,
+            "disabled_reason": endpoint.disabled_reason, "created_at": endpoint.created_at, "secret": secret}

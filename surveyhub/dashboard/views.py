@@ -1,4 +1,4 @@
-"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports.
+"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports, logs.
 
 Every POST here needs a CSRF token: CSRFProtect checks the whole app except the API's blueprints.
 """
@@ -30,7 +30,7 @@ from ..extensions import db, login
 from ..models import CHANNELS, Survey, User
 from ..schemas.api import ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
-from ..services import export, followups, open_answers, orgs, responses, stats, surveys, webhooks
+from ..services import audit, export, followups, open_answers, orgs, responses, stats, surveys, webhooks
 from .forms import ActionForm, DefinitionForm, LoginForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -320,6 +320,15 @@ def enable_webhook(endpoint_id: int):
     webhooks.enable_endpoint(webhooks.get_endpoint(current_user.org_id, endpoint_id))
     flash("Endpoint enabled.")
     return redirect(url_for(".webhook_log"))
+
+
+@bp.get("/security")
+@login_required
+def security_log():
+    """Show the org's security log: every rotated key and secret, every changed password."""
+    entries, next_before = audit.recent_entries(current_user.org_id, before=_int_arg("before"))
+    return render_template("dashboard/security.html", entries=entries, labels=audit.ACTION_LABELS,
+                           next_before=next_before)
 
 
 _STARTER = {

@@ -1,5 +1,6 @@
 """Persistence: the tables, their columns and their small invariants."""
 
+from .audit import AUDIT_ACTIONS, AuditEntry
 from .event import EVENT_TYPES, Event
 from .invitation import Invitation
 from .org import ApiKey, Org, User
@@ -12,7 +13,8 @@ from .survey import Survey, SurveyVersion
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "Event", "Invitation", "Org", "Respondent",
-    "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion", "User",
-    "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
+    "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "Event", "Invitation", "Org",
+    "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion",
+    "User", "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery",
+    "WebhookEndpoint",
 ]

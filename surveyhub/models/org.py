@@ -21,6 +21,9 @@ class Org(db.Model):
     widget_key: Mapped[str] = mapped_column(String(64), unique=True)
     # Needed in clear to compute widget HMACs, so encrypted (Fernet) rather than hashed.
     signing_secret_encrypted: Mapped[str] = mapped_column(String(500))
+    # The signing secret rotated out, still verifying userHash until its grace ends (both None: none).
+    previous_signing_secret_encrypted: Mapped[str | None] = mapped_column(String(500))
+    previous_signing_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     settings: Mapped[dict] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -23,6 +23,9 @@ class WebhookEndpoint(db.Model):
     events: Mapped[list] = mapped_column(JSONType)
     # The signing secret ("whsec_…") must be read back to sign, so it is encrypted, not hashed.
     secret_encrypted: Mapped[str] = mapped_column(String(500))
+    # The secret rotated out: deliveries carry its signature too until its overlap ends (both None: none).
+    previous_secret_encrypted: Mapped[str | None] = mapped_column(String(500))
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Deliveries that failed for good one after another; a success resets it. Too many disables.
     failures_in_a_row: Mapped[int] = mapped_column(default=0)

@@ -8,6 +8,7 @@ from datetime import UTC
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
+from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from ..services.hosted import public_url
 from .fields import StrictBoolean
 
@@ -186,6 +187,18 @@ class WebhookSchema(Schema):
 
 class WebhookCreatedSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "whsec_…, shown only in this answer"})
+
+
+class RotateSecretQuerySchema(Schema):
+    grace_hours = fields.Integer(
+        load_default=DEFAULT_GRACE_HOURS, validate=validate.Range(min=0, max=MAX_GRACE_HOURS),
+        metadata={"description": "hours deliveries stay signed with the old secret too "
+                                 f"(default {DEFAULT_GRACE_HOURS}; 0: the old one stops at once)"})
+
+
+class WebhookRotatedSchema(WebhookCreatedSchema):
+    previous_secret_expires_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "until when deliveries also carry the old secret's signature; null: they no longer do"})
 
 
 class WebhookPageSchema(Schema):

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiKey, Org, User
+from ..models.types import utcnow
 from ..security import (
     api_key_matches,
     api_key_prefix,
@@ -23,6 +25,7 @@ from ..security import (
     new_widget_key,
 )
 from ..sms_logic import is_timezone
+from . import audit, grace
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,73 @@ def signing_secret(org: Org) -> str:
     return decrypt_secret(org.signing_secret_encrypted, current_app.config["SECRET_KEY"])
 
 
+def signing_secrets_in_force(org: Org) -> list[str]:
+    """Return the secrets a userHash may be made with: the current one, and the one rotated out while in grace."""
+    in_force = [signing_secret(org)]
+    if org.previous_signing_secret_encrypted and grace.in_grace(org.previous_signing_secret_expires_at):
+        in_force.append(decrypt_secret(org.previous_signing_secret_encrypted, current_app.config["SECRET_KEY"]))
+    return in_force
+
+
+def rotate_api_key(org_id: int, *, actor: str) -> str:
+    """Revoke every live API key of the org and make a new one; return it (shown once). Commits once.
+
+    The API looks keys up in the database on every request, so the old key is refused by every
+    process from the commit on.
+    """
+    org = get_org(org_id, lock=True)
+    db.session.execute(update(ApiKey).where(ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
+    key = _add_api_key(org)
+    audit.record(org.id, "api_key.rotated", actor=actor, subject=f"{api_key_prefix(key)}…",
+                 detail={"old_secret_valid_until": None})
+    db.session.commit()
+    return key
+
+
+def rotate_widget_key(org_id: int, *, actor: str) -> str:
+    """Give the org a new public widget key; the old one stops working at once. Commits."""
+    org = get_org(org_id, lock=True)
+    org.widget_key = new_widget_key()
+    audit.record(org.id, "widget_key.rotated", actor=actor, subject=org.widget_key,
+                 detail={"old_secret_valid_until": None})
+    db.session.commit()
+    return org.widget_key
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """A secret just made, shown only this once, and when the one it replaced stops working (None: already)."""
+
+    secret: str
+    previous_expires_at: datetime | None
+
+
+def rotate_signing_secret(org_id: int, *, grace_hours: int, actor: str) -> RotatedSecret:
+    """Give the org a new signing secret; the old one still verifies userHash for `grace_hours`. Commits.
+
+    The old secret is kept encrypted, like the current one, with the end of its grace; after that it
+    is never used, and the next rotation overwrites it. Only the last secret rotated out is kept.
+    """
+    ends = grace.grace_ends(grace_hours)
+    org = get_org(org_id, lock=True)
+    org.previous_signing_secret_encrypted = org.signing_secret_encrypted if ends else None
+    org.previous_signing_secret_expires_at = ends
+    secret = new_signing_secret()
+    org.signing_secret_encrypted = encrypt_secret(secret, current_app.config["SECRET_KEY"])
+    audit.record(org.id, "signing_secret.rotated", actor=actor,
+                 detail={"grace_hours": grace_hours, "old_secret_valid_until": grace.as_text(ends)})
+    db.session.commit()
+    return RotatedSecret(secret, ends)
+
+
 # Where an org's default phone region is kept in `orgs.settings`.
 REGION_SETTING = "default_region"
 
 
-def get_org(org_id: int) -> Org:
-    """Return an org, or raise NotFound."""
-    org = db.session.get(Org, org_id)
+def get_org(org_id: int, *, lock: bool = False) -> Org:
+    """Return an org, or raise NotFound; `lock` holds its row until commit, so that changes to it queue."""
+    org = db.session.get(Org, org_id, with_for_update=lock or None, populate_existing=lock)
     if org is None:
         raise NotFound(f"No org {org_id}.", {"org": "no such org"})
     return org
@@ -122,6 +185,17 @@ def create_user(email: str, org_id: int, password: str) -> User:
         raise Conflict(f"a user {email} exists already", {"email": "is taken"})
     user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password))
     db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def set_password(email: str, password: str, *, actor: str) -> User:
+    """Give a manager a new password (the old one stops working). Commits."""
+    user = db.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
+    if user is None:
+        raise NotFound(f"No manager {email}.", {"email": "no manager has this email"})
+    user.password_hash = generate_password_hash(password)
+    audit.record(user.org_id, "password.changed", actor=actor, subject=user.email)
     db.session.commit()
     return user
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
+
+from sqlalchemy import Select
 
 from ..errors import Invalid
+from ..extensions import db
 
 
 def encode_cursor(last_id: int) -> str:
@@ -25,3 +29,13 @@ def decode_cursor(cursor: str | None) -> int | None:
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("The cursor is not valid.", {"cursor": "is not a cursor this API gave"}) from None
+
+
+def newest_first_page(query: Select, id_column: Any, *, before: int | None, limit: int) -> tuple[list, int | None]:
+    """Return a page of a log, newest first, from before the id `before`, and the id the next page starts before."""
+    query = query.order_by(id_column.desc()).limit(limit + 1)
+    if before is not None:
+        query = query.where(id_column < before)
+    rows = list(db.session.execute(query).scalars())
+    page = rows[:limit]
+    return page, page[-1].id if len(rows) > limit else None

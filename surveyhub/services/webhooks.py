@@ -29,7 +29,8 @@ from ..extensions import db
 from ..models import Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
 from ..security import decrypt_secret, encrypt_secret
-from . import delivery
+from . import audit, delivery, grace
+from .pagination import newest_first_page
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,34 @@ def delete_endpoint(endpoint: WebhookEndpoint) -> None:
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.delete(endpoint)
     db.session.commit()
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """An endpoint's new secret, shown only this once, and when the old one stops signing (None: already)."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+    previous_expires_at: datetime | None
+
+
+def rotate_secret(endpoint: WebhookEndpoint, *, grace_hours: int, actor: str) -> RotatedSecret:
+    """Give an endpoint a new secret. Until `grace_hours` pass, deliveries are signed with both. Commits.
+
+    Standard Webhooks lets `webhook-signature` carry several signatures, so a receiver still checking
+    with the old secret keeps accepting deliveries while it is switched to the new one.
+    """
+    ends = grace.grace_ends(grace_hours)
+    db.session.refresh(endpoint, with_for_update=True)  # two rotations of one endpoint queue
+    endpoint.previous_secret_encrypted = endpoint.secret_encrypted if ends else None
+    endpoint.previous_secret_expires_at = ends
+    secret = new_secret()
+    endpoint.secret_encrypted = encrypt_secret(secret, current_app.config["SECRET_KEY"])
+    audit.record(endpoint.org_id, "webhook_secret.rotated", actor=actor,
+                 subject=f"endpoint {endpoint.id}: {endpoint.url}",
+                 detail={"grace_hours": grace_hours, "old_secret_valid_until": grace.as_text(ends)})
+    db.session.commit()
+    return RotatedSecret(endpoint, secret, ends)
 
 
 def enable_endpoint(endpoint: WebhookEndpoint) -> None:
@@ -154,13 +183,8 @@ def forget_person(org_id: int, response_ids: Sequence[int], addresses: Sequence[
 
 def recent_deliveries(org_id: int, *, before: int | None, limit: int = 50) -> tuple[list[WebhookDelivery], int | None]:
     """Return a page of the org's delivery log, newest first, and the id the next page starts before."""
-    query = (select(WebhookDelivery).where(WebhookDelivery.org_id == org_id)
-             .order_by(WebhookDelivery.id.desc()).limit(limit + 1))
-    if before is not None:
-        query = query.where(WebhookDelivery.id < before)
-    rows = list(db.session.execute(query).scalars())
-    page = rows[:limit]
-    return page, page[-1].id if len(rows) > limit else None
+    query = select(WebhookDelivery).where(WebhookDelivery.org_id == org_id)
+    return newest_first_page(query, WebhookDelivery.id, before=before, limit=limit)
 
 
 # ---------------------------------------------------------------- delivery (a job kind of the engine)
@@ -170,7 +194,7 @@ class _Outgoing:
     id: int
     endpoint_id: int
     url: str
-    secret: str | None
+    signing_secrets: tuple[str, ...]
     active: bool
     message_id: str
     body: str
@@ -185,13 +209,21 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def sign(secret: str, message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
-    """Return the Standard Webhooks headers for one attempt."""
+def sign(signing_secrets: Sequence[str], message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
+    """Return the Standard Webhooks headers for one attempt: one signature per secret, space-separated."""
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(int(timestamp.timestamp())),
-        "webhook-signature": Webhook(secret).sign(message_id, timestamp, body),
+        "webhook-signature": " ".join(Webhook(secret).sign(message_id, timestamp, body) for secret in signing_secrets),
     }
+
+
+def _secrets_in_force(endpoint: WebhookEndpoint, secret_key: str) -> tuple[str, ...]:
+    """The endpoint's secret, and the one rotated out while its overlap lasts."""
+    current = decrypt_secret(endpoint.secret_encrypted, secret_key)
+    if endpoint.previous_secret_encrypted and grace.in_grace(endpoint.previous_secret_expires_at):
+        return current, decrypt_secret(endpoint.previous_secret_encrypted, secret_key)
+    return (current,)
 
 
 def post(url: str, headers: dict[str, str], body: str, timeout: float) -> int:
@@ -214,7 +246,7 @@ def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
     ).all()
-    batch = [_Outgoing(d.id, e.id, e.url, decrypt_secret(e.secret_encrypted, secret_key), e.disabled_at is None,
+    batch = [_Outgoing(d.id, e.id, e.url, _secrets_in_force(e, secret_key), e.disabled_at is None,
                        d.message_id, json.dumps(d.payload, separators=(",", ":")), d.attempts) for d, e in rows]
     db.session.commit()
     for index, item in enumerate(batch):
@@ -229,7 +261,7 @@ def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
 
 
 def _deliver(item: _Outgoing, worker: delivery.Worker) -> None:
-    headers = sign(item.secret, item.message_id, utcnow(), item.body)
+    headers = sign(item.signing_secrets, item.message_id, utcnow(), item.body)
     try:
         status = post(item.url, headers, item.body, current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
         problem = None if 200 <= status < 300 else f"HTTP {status}"

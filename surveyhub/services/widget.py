@@ -22,7 +22,7 @@ from ..security import user_hash, user_hash_matches
 from . import responses
 from .demo import DEMO_ORG
 from .events import record_event
-from .orgs import get_org, signing_secret
+from .orgs import get_org, signing_secret, signing_secrets_in_force
 from .respondents import find_or_create_respondent
 from .surveys import live_version
 
@@ -156,8 +156,9 @@ def _question_out(question: dict, text) -> dict:
 
 
 def authenticate(org: Org, slug: str, body: dict) -> Visitor:
-    """Check the host's userHash for the user's id; Unauthorized if it does not match."""
-    if not user_hash_matches(signing_secret(org), body["user"]["id"], body["user_hash"]):
+    """Check the host's userHash for the user's id (a rotated-out secret counts in its grace); else Unauthorized."""
+    user_id, presented = body["user"]["id"], body["user_hash"]
+    if not any(user_hash_matches(secret, user_id, presented) for secret in signing_secrets_in_force(org)):
         raise Unauthorized("userHash is not the HMAC-SHA256 of user.id with the org's signing secret.",
                            {"userHash": "does not match user.id"})
     return Visitor(org=org, slug=slug, visit=body["visit"], user=body["user"])

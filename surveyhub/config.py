@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -103,8 +104,31 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         settings["EMBEDDED_WORKER"] = _bool(embedded) if embedded is not None else uri.startswith("sqlite")
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = os.environ.get(ENV_PREFIX + "SECRET_KEY") or _secret_key(instance)
+    # Without SURVEYHUB_BASE_URL, `surveyhub run` points BASE_URL at the address it binds (follow_bind).
+    settings["BASE_URL_GIVEN"] = ENV_PREFIX + "BASE_URL" in os.environ or "BASE_URL" in overrides
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
-    settings.setdefault("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
+    if "SESSION_COOKIE_SECURE" not in overrides:
+        settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
     if isinstance(settings["STATS_ATTRIBUTES"], str):
         settings["STATS_ATTRIBUTES"] = tuple(k.strip() for k in settings["STATS_ATTRIBUTES"].split(",") if k.strip())
     return settings
+
+
+def follow_bind(settings: dict[str, Any], host: str, port: int, tls: bool) -> None:
+    """Point BASE_URL at the host and port a development server binds, unless SURVEYHUB_BASE_URL was set.
+
+    A wildcard host (0.0.0.0, ::) is reached as 127.0.0.1 from this machine; for anyone else, and behind
+    a proxy, the public URL cannot be guessed: SURVEYHUB_BASE_URL must say it.
+    """
+    if settings["BASE_URL_GIVEN"]:
+        return
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name, such as localhost
+        address = None
+    if address is not None and address.is_unspecified:
+        host = "127.0.0.1"
+    elif address is not None and address.version == 6:
+        host = f"[{host}]"
+    settings["BASE_URL"] = f"{'https' if tls else 'http'}://{host}:{port}"
+    settings["SESSION_COOKIE_SECURE"] = tls

@@ -33,14 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "API_MAX_PAGE_SIZE": 500,
-    # flask-smorest: the spec and its docs page live under the API prefix.
+    # flask-smorest: the spec lives under the API prefix.
     "API_TITLE": "SurveyHub API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_REDOC_PATH": "docs",
-    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    # The docs page is the app's own (api/docs.py: ReDoc vendored in static/vendor/, no CDN).
+    "OPENAPI_REDOC_PATH": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Stats: respondent attributes that get counters (comma-separated; docs/stats.md), and the most
     # respondents a filter on any other attribute may scan before it is refused.

@@ -451,9 +451,8 @@ def test_session_ttl_comes_from_the_survey_settings(app, make_survey, sms_invite
 
 def test_quiet_hours_hold_invitations_until_the_window(app, api, make_survey, sms_invite, run_worker, twilio,
                                                        daytime):
-    with app.app_context():
-        db.session.get(Org, api.org_id).timezone = "Asia/Kuala_Lumpur"
-        db.session.commit()
+    assert api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur"},
+                            headers={"Authorization": f"Bearer {api.key}"}).status_code == 200
     survey = published(make_survey)
     daytime["value"] = datetime(2026, 1, 15, 14, 30, tzinfo=UTC)  # 22:30 in Kuala Lumpur
     body = sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB, "timezone": "Europe/London"})  # 14:30 in London

@@ -29,7 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, invitations, org, responses, stats, surveys
+    from .api import SurveyHubApi, docs, invitations, org, responses, stats, surveys
     from .api import webhooks as webhooks_api
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
@@ -38,6 +38,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp):
         csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
         api.register_blueprint(blueprint)
+    app.register_blueprint(docs.bp)
 
     from .pages import bp as pages_bp
     from .pages import hosted

@@ -1,14 +1,15 @@
 """The `surveyhub` console script: Flask's CLI group around the app factory.
 
 `run` is Flask's, plus the embedded delivery worker when SURVEYHUB_EMBEDDED_WORKER is on (the SQLite
-default), started in the process that serves (not in the reloader's watcher).
+default), started in the process that serves (not in the reloader's watcher); without
+SURVEYHUB_BASE_URL its links name the host and port it binds.
 """
 
 import click
 from flask.cli import FlaskGroup, ScriptInfo, get_debug_flag, routes_command, run_command, shell_command
 from werkzeug.serving import is_running_from_reloader
 
-from . import create_app
+from . import config, create_app
 from .services.delivery import start_embedded_worker
 
 
@@ -21,6 +22,7 @@ def cli() -> None:
 @click.pass_context
 def run(ctx: click.Context, **options) -> None:
     app = ctx.ensure_object(ScriptInfo).load_app()
+    config.follow_bind(app.config, options["host"], options["port"], tls=bool(options.get("cert")))
     reloading = options.get("reload")
     if reloading is None:
         reloading = get_debug_flag()

@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
+from . import config
 from .errors import DomainError
 from .extensions import db
 from .models import Survey
@@ -173,9 +174,14 @@ def _read_password(from_stdin: bool) -> str:
 
 
 @click.command("demo")
+@click.option("--host", default="127.0.0.1", show_default=True, help="The host `surveyhub run` binds.")
+@click.option("--port", type=int, help="The port `surveyhub run` binds: the printed links name it "
+              "(unless SURVEYHUB_BASE_URL is set).")
 @with_appcontext
-def demo_command() -> None:
+def demo_command(host: str, port: int | None) -> None:
     """Seed a demo org, manager and published multilingual survey; print where to look."""
+    if port is not None:
+        config.follow_bind(current_app.config, host, port, tls=False)
     try:
         credentials = demo.seed_demo()
     except DomainError as err:

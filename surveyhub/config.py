@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -32,14 +33,14 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_HTTPONLY": True,
     "API_MAX_PAGE_SIZE": 500,
-    # flask-smorest: the spec and its docs page live under the API prefix.
+    # flask-smorest: the spec lives under the API prefix.
     "API_TITLE": "SurveyHub API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",
     "OPENAPI_JSON_PATH": "openapi.json",
-    "OPENAPI_REDOC_PATH": "docs",
-    "OPENAPI_REDOC_URL": "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js",
+    # The docs page is the app's own (api/docs.py: ReDoc vendored in static/vendor/, no CDN).
+    "OPENAPI_REDOC_PATH": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     # Stats: respondent attributes that get counters (comma-separated; docs/stats.md), and the most
     # respondents a filter on any other attribute may scan before it is refused.
@@ -103,8 +104,31 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         settings["EMBEDDED_WORKER"] = _bool(embedded) if embedded is not None else uri.startswith("sqlite")
     if "SECRET_KEY" not in settings:
         settings["SECRET_KEY"] = os.environ.get(ENV_PREFIX + "SECRET_KEY") or _secret_key(instance)
+    # Without SURVEYHUB_BASE_URL, `surveyhub run` points BASE_URL at the address it binds (follow_bind).
+    settings["BASE_URL_GIVEN"] = ENV_PREFIX + "BASE_URL" in os.environ or "BASE_URL" in overrides
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
-    settings.setdefault("SESSION_COOKIE_SECURE", settings["BASE_URL"].startswith("https://"))
+    if "SESSION_COOKIE_SECURE" not in overrides:
+        settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
     if isinstance(settings["STATS_ATTRIBUTES"], str):
         settings["STATS_ATTRIBUTES"] = tuple(k.strip() for k in settings["STATS_ATTRIBUTES"].split(",") if k.strip())
     return settings
+
+
+def follow_bind(settings: dict[str, Any], host: str, port: int, tls: bool) -> None:
+    """Point BASE_URL at the host and port a development server binds, unless SURVEYHUB_BASE_URL was set.
+
+    A wildcard host (0.0.0.0, ::) is reached as 127.0.0.1 from this machine; for anyone else, and behind
+    a proxy, the public URL cannot be guessed: SURVEYHUB_BASE_URL must say it.
+    """
+    if settings["BASE_URL_GIVEN"]:
+        return
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name, such as localhost
+        address = None
+    if address is not None and address.is_unspecified:
+        host = "127.0.0.1"
+    elif address is not None and address.version == 6:
+        host = f"[{host}]"
+    settings["BASE_URL"] = f"{'https' if tls else 'http'}://{host}:{port}"
+    settings["SESSION_COOKIE_SECURE"] = tls

@@ -19,12 +19,18 @@ DEFAULT_SETTINGS = {"cooldown_days": 90, "link_ttl_days": 30, "sms_session_ttl_h
 
 
 class AnswerError(ValueError):
-    """An answer that its question does not take; `field` names the part that is wrong."""
+    """An answer that its question does not take; `field` names the part that is wrong.
 
-    def __init__(self, field: str, message: str):
+    `message` is for API clients (English, naming the field's rule); `reason` and `params` say the
+    same for people: i18n's "answer_<reason>" words it in the respondent's language.
+    """
+
+    def __init__(self, field: str, message: str, reason: str, **params: object):
         super().__init__(message)
         self.field = field
         self.message = message
+        self.reason = reason
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -138,28 +144,28 @@ def validate_answer(question: dict, value: Any, other_text: Any = None) -> Clean
     kind = question["type"]
     qid = question["id"]
     if other_text is not None and not (kind == "multiple_choice" and _mentions_other(value)):
-        raise AnswerError("other_text", "other_text is only taken with the choice \"other\"")
+        raise AnswerError("other_text", "other_text is only taken with the choice \"other\"", "other_not_chosen")
     if kind == "nps":
         if not _is_int(value) or not 0 <= value <= 10:
-            raise AnswerError("value", "must be an integer from 0 to 10")
+            raise AnswerError("value", "must be an integer from 0 to 10", "out_of_range", low=0, high=10)
         return CleanAnswer(qid, value)
     if kind == "likert":
         scale = question.get("scale", 5)
         if not _is_int(value) or not 1 <= value <= scale:
-            raise AnswerError("value", f"must be an integer from 1 to {scale}")
+            raise AnswerError("value", f"must be an integer from 1 to {scale}", "out_of_range", low=1, high=scale)
         return CleanAnswer(qid, value)
     if kind == "yes_no":
         if not isinstance(value, bool):
-            raise AnswerError("value", "must be true or false")
+            raise AnswerError("value", "must be true or false", "yes_or_no")
         return CleanAnswer(qid, value)
     if kind == "open":
         if not isinstance(value, str):
-            raise AnswerError("value", "must be a string")
+            raise AnswerError("value", "must be a string", "empty")
         if not value.strip():
-            raise AnswerError("value", "must not be empty")
+            raise AnswerError("value", "must not be empty", "empty")
         limit = question.get("max_length", DEFAULT_OPEN_MAX_LENGTH)
         if len(value) > limit:
-            raise AnswerError("value", f"must be at most {limit} characters")
+            raise AnswerError("value", f"must be at most {limit} characters", "too_long", limit=limit)
         return CleanAnswer(qid, value)
     return _validate_choice(question, value, other_text)
 
@@ -173,25 +179,26 @@ def _validate_choice(question: dict, value: Any, other_text: Any) -> CleanAnswer
     allow_other = question.get("allow_other", False)
     if question.get("multiple", False):
         if not isinstance(value, list) or not value:
-            raise AnswerError("value", "must be a non-empty list of choice ids")
+            raise AnswerError("value", "must be a non-empty list of choice ids", "choose")
         selected = value
         if len(set(map(repr, selected))) != len(selected):
-            raise AnswerError("value", "lists a choice twice")
+            raise AnswerError("value", "lists a choice twice", "not_a_choice")
     else:
         if isinstance(value, list):
-            raise AnswerError("value", "takes one choice id, not a list")
+            raise AnswerError("value", "takes one choice id, not a list", "one_choice")
         selected = [value]
     for choice in selected:
         if choice == OTHER:
             if not allow_other:
-                raise AnswerError("value", "this question has no \"other\" choice")
+                raise AnswerError("value", "this question has no \"other\" choice", "not_a_choice")
         elif not isinstance(choice, str) or choice not in choice_ids:
-            raise AnswerError("value", f"{choice!r} is not one of the choices")
+            raise AnswerError("value", f"{choice!r} is not one of the choices", "not_a_choice")
     if OTHER in selected:
         if not isinstance(other_text, str) or not other_text.strip():
-            raise AnswerError("other_text", "is required with the choice \"other\"")
+            raise AnswerError("other_text", "is required with the choice \"other\"", "other_text_required")
         if len(other_text) > OTHER_TEXT_MAX_LENGTH:
-            raise AnswerError("other_text", f"must be at most {OTHER_TEXT_MAX_LENGTH} characters")
+            raise AnswerError("other_text", f"must be at most {OTHER_TEXT_MAX_LENGTH} characters", "too_long",
+                              limit=OTHER_TEXT_MAX_LENGTH)
     return CleanAnswer(question["id"], value, other_text if OTHER in selected else None)
 
 
@@ -200,11 +207,11 @@ def check_answer(definition: dict, answers: dict[str, Any], question_id: Any, va
     """Validate an answer to `question_id` given the other answers so far (visibility included)."""
     questions = questions_by_id(definition)
     if not isinstance(question_id, str) or question_id not in questions:
-        raise AnswerError("question", f"{question_id!r} is not a question of this survey")
+        raise AnswerError("question", f"{question_id!r} is not a question of this survey", "not_shown")
     others = {k: v for k, v in answers.items() if k != question_id}
     visible_ids = {q["id"] for q in visible_questions(definition, others)}
     if question_id not in visible_ids:
-        raise AnswerError("question", f"{question_id!r} is hidden by its show_if and takes no answer")
+        raise AnswerError("question", f"{question_id!r} is hidden by its show_if and takes no answer", "not_shown")
     return validate_answer(questions[question_id], value, other_text)
 
 

@@ -45,15 +45,16 @@ def test_answer_by_mouse(app, page, make_survey, invite, smtp, run_worker, live_
 
 
 def arrive(page, question: str) -> None:
-    """Wait for a question's page and for its first option to take focus (autofocus)."""
-    page.get_by_text(question).wait_for()
+    """Wait for a question's page, then Tab to its options (none takes focus by itself)."""
+    page.get_by_role("heading", level=1, name=question).wait_for()
+    page.keyboard.press("Tab")
     page.wait_for_function("document.activeElement && document.activeElement.name === 'value'")
 
 
 def test_answer_by_keyboard_only(app, page, make_survey, invite, smtp, run_worker, live_server):
     link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
     page.goto(link)
-    # The first option has focus on arrival; arrows move within the group, Enter submits the form.
+    # Tab reaches the first option; arrows move within the group, Enter submits the form.
     arrive(page, "Main reason for cancelling?")
     page.keyboard.press("ArrowDown")  # "Missing features"
     page.keyboard.press("Enter")
@@ -87,3 +88,46 @@ def test_readable_on_a_phone(app, browser, make_survey, invite, smtp, run_worker
     phone.get_by_text("Question 2 of 4").wait_for()
     context.close()
     assert stored(app)[0] == "partial"
+
+
+def option_looks(page) -> list[dict]:
+    """How each option of the page's question is drawn: fill, border and outline of its visible box."""
+    return page.evaluate("""() => [...document.querySelectorAll('label.option, label.scale-option')].map(label => {
+        const box = label.classList.contains('scale-option') ? label.querySelector('span') : label;
+        const look = getComputedStyle(box), ring = getComputedStyle(label);
+        return {background: look.backgroundColor, border: look.borderColor, color: look.color,
+                outline: ring.outlineStyle + ' ' + ring.outlineWidth + ' ' + ring.outlineColor};
+    })""")
+
+
+def test_no_option_looks_chosen_on_arrival_and_each_page_has_a_heading(page, make_survey, invite, smtp, run_worker,
+                                                                       live_server):
+    link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
+    page.goto(link)
+    assert page.get_by_role("heading", level=1).all_inner_texts() == ["Main reason for cancelling?"]
+    looks = option_looks(page)
+    assert len(looks) == 3 and all(look == looks[0] for look in looks), looks  # the first is drawn like the rest
+    assert page.evaluate("document.querySelectorAll('input:checked').length") == 0
+    page.get_by_label("Too expensive").check()
+    chosen = option_looks(page)[0]
+    assert chosen["background"] != looks[0]["background"]  # a choice, once made, shows
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("heading", level=1, name="How satisfied were you?").wait_for()
+    scale = option_looks(page)
+    assert len(scale) == 7 and all(look == scale[0] for look in scale), scale
+
+
+def test_nps_fits_one_row_on_a_390_px_phone(browser, make_survey, invite, smtp, run_worker, live_server):
+    link = mailed_link(make_survey, invite, smtp, run_worker, live_server)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        phone = context.new_page()
+        phone.goto(link + "&q=nps" if "?" in link else link + "?q=nps")
+        phone.get_by_role("heading", level=1, name="How likely are you to recommend us?").wait_for()
+        boxes = [option.bounding_box() for option in phone.locator("label.scale-option").all()]
+        assert len(boxes) == 11
+        assert len({round(box["y"]) for box in boxes}) == 1, boxes  # 0 to 10 side by side
+        assert all(box["height"] >= 44 for box in boxes)
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()

@@ -220,6 +220,37 @@ def test_page_is_localized_and_escaped(client, mailed):
     assert "default-src 'none'" in r.headers["Content-Security-Policy"]
 
 
+REASON = {"id": "reason", "type": "multiple_choice", "required": True, "allow_other": True,
+          "text": {"en": "Main reason?", "ms": "Sebab utama?", "zh": "主要原因？"},
+          "choices": [{"id": "price", "label": {"en": "Too expensive", "ms": "Terlalu mahal", "zh": "太贵"}}]}
+SCORE = {"id": "score", "type": "nps", "text": {"en": "Recommend us?", "ms": "Syorkan kami?", "zh": "推荐我们吗？"}}
+
+
+@pytest.mark.parametrize(("locale", "no_choice", "other_without_text", "score_too_high", "required_skipped"), [
+    ("ms", "Sila semak jawapan anda: Sila pilih satu jawapan.",
+     "Sila semak jawapan anda: Sila nyatakan pilihan “Lain-lain” anda.",
+     "Sila semak jawapan anda: Pilih nombor dari 0 hingga 10.", "Sila semak jawapan anda: Soalan ini perlu dijawab."),
+    ("zh", "请检查您的答案：请选择一个答案。", "请检查您的答案：选择“其他”时请说明。",
+     "请检查您的答案：请选择 0 到 10 之间的数字。", "请检查您的答案：此题为必答题。"),
+])
+def test_error_messages_speak_the_respondents_language(client, mailed, row_counts, locale, no_choice,
+                                                       other_without_text, score_too_high, required_skipped):
+    _, links = mailed(questions=[REASON, SCORE], offers=[], recipient={"locale": locale})
+    page = Page(client, links[0])
+    before = row_counts()
+    for (question, value, action), expected in [(("reason", None, "next"), no_choice),
+                                                (("reason", "other", "next"), other_without_text),
+                                                (("reason", None, "skip"), required_skipped)]:
+        assert page.answer(question, value, action=action).status_code == 422
+        errors = re.findall(r'<p class="error"[^>]*>([^<]*)</p>', page.html)
+        assert errors == [expected], errors
+    assert row_counts() == before
+    page.answer("reason", "price")
+    assert page.answer("score", "11").status_code == 422
+    assert re.findall(r'<p class="error"[^>]*>([^<]*)</p>', page.html) == [score_too_high]
+    assert "must be" not in page.html and "choose an answer" not in page.html
+
+
 def test_unsubscribe_confirms_before_writing(app, client, mailed, invite, make_survey):
     survey, links = mailed()
     unsubscribe = links[-1]
@@ -273,3 +304,11 @@ def test_public_link_is_the_same_every_time_and_old_timed_links_still_open(app, 
         old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="public-survey-link").dumps({"s": survey["id"]})
     assert client.get(f"/p/{old}").status_code == 200
     assert client.get(f"/p/{old[:-3]}xyz").status_code == 404
+
+
+def test_every_word_of_the_product_is_in_all_four_languages():
+    """The page's messages (answer errors among them) exist in English, Malay, Indonesian and Chinese."""
+    from surveyhub.i18n import SUPPORTED, TEXT
+
+    assert [key for key, words in TEXT.items() if set(words) != set(SUPPORTED)] == []
+    assert {"answer_choose", "answer_out_of_range", "answer_required", "answer_other_text_required"} <= set(TEXT)

@@ -451,9 +451,8 @@ def test_session_ttl_comes_from_the_survey_settings(app, make_survey, sms_invite
 
 def test_quiet_hours_hold_invitations_until_the_window(app, api, make_survey, sms_invite, run_worker, twilio,
                                                        daytime):
-    with app.app_context():
-        db.session.get(Org, api.org_id).timezone = "Asia/Kuala_Lumpur"
-        db.session.commit()
+    assert api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur"},
+                            headers={"Authorization": f"Bearer {api.key}"}).status_code == 200
     survey = published(make_survey)
     daytime["value"] = datetime(2026, 1, 15, 14, 30, tzinfo=UTC)  # 22:30 in Kuala Lumpur
     body = sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB, "timezone": "Europe/London"})  # 14:30 in London
@@ -478,6 +477,58 @@ def test_quiet_hours_hold_invitations_until_the_window(app, api, make_survey, sm
     daytime["value"] = datetime(2026, 1, 16, 0, 0, tzinfo=UTC)  # 08:00
     run_worker()
     assert [m.to for m in twilio.messages] == [BOB, AMY]
+
+
+def first_text_at(run_worker, twilio, daytime, phone: str, hours: list[datetime]) -> datetime | None:
+    """Run the worker at each of these clock times; return the first at which `phone` got a text."""
+    for hour in hours:
+        daytime["value"] = hour
+        run_worker(max_rounds=3)  # a held invitation comes back each round while the clock stands still
+        if twilio.bodies_to(phone):
+            return hour
+    return None
+
+
+def every_half_hour(start: datetime, hours: int) -> list[datetime]:
+    return [start + timedelta(minutes=30 * i) for i in range(hours * 2 + 1)]
+
+
+def test_a_malaysian_number_without_a_timezone_waits_for_morning_in_malaysia(make_survey, sms_invite, run_worker,
+                                                                             twilio, daytime):
+    """The org's zone is UTC, the person gave none: their +60 number says Malaysia (UTC+8)."""
+    survey = published(make_survey)
+    daytime["value"] = datetime(2026, 1, 15, 18, 54, tzinfo=UTC)  # 02:54 in Kuala Lumpur, daytime in UTC
+    body = sms_invite(survey["id"], {"phone": AMY})
+    assert body["queued"][0]["recipient"]["phone"] == AMY
+    sent = first_text_at(run_worker, twilio, daytime, AMY, every_half_hour(daytime["value"], 8))
+    assert sent == datetime(2026, 1, 16, 0, 24, tzinfo=UTC)  # the first run after 08:00 there (00:00 UTC)
+    assert len(twilio.bodies_to(AMY)) == 1
+
+
+def test_a_number_of_several_zones_waits_until_it_is_day_in_all_of_them(make_survey, sms_invite, run_worker,
+                                                                        twilio, daytime):
+    """+62 811 is Jakarta (UTC+7) and Makassar (UTC+8): 08:00 in Jakarta to 21:00 in Makassar."""
+    phone = "+6281112345678"
+    survey = published(make_survey)
+    # 20:30 in Jakarta but 21:30 in Makassar: closed.
+    daytime["value"] = datetime(2026, 1, 15, 13, 30, tzinfo=UTC)
+    sms_invite(survey["id"], {"phone": phone})
+    hours = every_half_hour(daytime["value"], 12)  # 00:30 UTC is 08:30 in Makassar, still 07:30 in Jakarta
+    assert first_text_at(run_worker, twilio, daytime, phone, hours) == datetime(2026, 1, 16, 1, 0, tzinfo=UTC)
+
+
+def test_a_number_of_one_zone_elsewhere_follows_that_zone(api, make_survey, sms_invite, run_worker, twilio, daytime):
+    """+55 11 is São Paulo (UTC-3), whatever the org's zone; the person's own timezone still comes first."""
+    assert api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur"},
+                            headers={"Authorization": f"Bearer {api.key}"}).status_code == 200
+    survey = published(make_survey)
+    sao_paulo, traveller = "+5511987654321", "+5511987654322"
+    daytime["value"] = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)  # 07:00 in São Paulo, 18:00 in Kuala Lumpur
+    sms_invite(survey["id"], {"phone": sao_paulo}, {"phone": traveller, "timezone": "Europe/Lisbon"})
+    run_worker(max_rounds=3)
+    assert [m.to for m in twilio.messages] == [traveller]  # 10:00 in Lisbon
+    hours = every_half_hour(daytime["value"], 2)
+    assert first_text_at(run_worker, twilio, daytime, sao_paulo, hours) == datetime(2026, 1, 15, 11, 0, tzinfo=UTC)
 
 
 # --- sending: errors from Twilio --------------------------------------------------------------------
@@ -587,3 +638,19 @@ def test_segment_counts():
     assert count_segments("中" * 70).segments == 1 and count_segments("中" * 71).segments == 2
     assert count_segments("中" * 134).segments == 2 and count_segments("中" * 135).segments == 3
     assert count_segments("a" * 69 + "’").encoding == "UCS-2"
+
+
+def test_quiet_hours_zones_of_a_whole_country_and_of_a_number_that_says_too_little():
+    """The zone choice other code reuses (cascades): all three of Indonesia's zones; a toll-free +1 800
+    number spans Guam to Hawaii, which never share an hour of the window, so the org's zone rules."""
+    from surveyhub import sms_logic
+
+    indonesia = sms_logic.quiet_hours_zones("+628001234567", None, "UTC")
+    assert indonesia == ("Asia/Jakarta", "Asia/Jayapura", "Asia/Makassar")
+    # 08:00 in Jakarta (01:00 UTC) to 21:00 in Jayapura (12:00 UTC).
+    assert sms_logic.next_window_start(datetime(2026, 1, 15, 12, 0, tzinfo=UTC), indonesia) == \
+        datetime(2026, 1, 16, 1, 0, tzinfo=UTC)
+    assert sms_logic.next_window_start(datetime(2026, 1, 15, 11, 59, tzinfo=UTC), indonesia) is None
+    assert sms_logic.quiet_hours_zones("+18005551234", None, "Europe/Paris") == ("Europe/Paris",)
+    assert sms_logic.quiet_hours_zones("+18005551234", "America/Chicago", "Europe/Paris") == ("America/Chicago",)
+    assert sms_logic.quiet_hours_zones(AMY, None, None) == ("Asia/Kuching",)

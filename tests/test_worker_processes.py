@@ -140,3 +140,50 @@ def test_surveyhub_run_sends_with_its_embedded_worker(app, make_survey, invite, 
         server.terminate()
         server.wait(timeout=20)
     assert [m["To"] for m in smtp.messages] == ["embedded@example.com"]
+
+
+def test_surveyhub_run_links_name_the_port_it_serves_on(app, api, make_survey, smtp, test_database, tmp_path):
+    """No SURVEYHUB_BASE_URL: `surveyhub run --port N` puts N in public_url and in the links it mails,
+    and `surveyhub demo --port N` (as scripts/serve runs it) in the links it prints."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from tests.smtp import free_port
+    survey = make_survey()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "SURVEYHUB_BASE_URL"}
+    env.update({"SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
+                "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_EMBEDDED_WORKER": "1"})
+
+    def call(method: str, path: str, body: dict | None = None) -> dict | None:
+        request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None,
+                                         headers={"Authorization": f"Bearer {api.key}",
+                                                  "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:
+                return json.load(answer)
+        except (urllib.error.URLError, ConnectionError):
+            return None
+
+    # What scripts/serve prints before it runs the server.
+    described = subprocess.run([SURVEYHUB, "demo", "--port", str(port)], env=env, cwd=tmp_path, capture_output=True,
+                               text=True, timeout=120)
+    assert described.returncode == 0, described.stderr
+    assert f"{base}/dashboard/" in described.stdout and ":5000" not in described.stdout
+    with (tmp_path / "run.log").open("w") as log:
+        server = subprocess.Popen([SURVEYHUB, "run", "--port", str(port)], env=env, cwd=tmp_path,
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: call("GET", f"/api/v1/surveys/{survey['id']}") is not None, timeout=60)
+        assert call("GET", f"/api/v1/surveys/{survey['id']}")["public_url"].startswith(f"{base}/p/")
+        queued = call("POST", f"/api/v1/surveys/{survey['id']}/invitations",
+                      {"channel": "email", "recipients": [{"email": "port@example.com"}]})
+        assert len(queued["queued"]) == 1
+        wait_until(lambda: len(smtp.messages) == 1, timeout=60)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    text = smtp.messages[0].get_body(preferencelist=("plain",)).get_content()
+    assert f"{base}/s/" in text and "127.0.0.1:5000" not in text

@@ -144,7 +144,7 @@ def _answer(visit: Visit, page_url: str):
             value, other_text = hosted.parse_form_answer(question, request.form)
             logic.check_answer(definition, answers, question["id"], value, other_text)
         elif action == "skip" and logic.is_required(question):
-            raise logic.AnswerError("value", t("fix_answer", ui_locale(_locale(visit))))
+            raise logic.AnswerError("value", "is required", "required")
         response = hosted.response_for_answering(visit)
         if action == "skip":
             state = responses.skip_question(response, question["id"])
@@ -153,10 +153,13 @@ def _answer(visit: Visit, page_url: str):
         else:
             state = responses.answer_question(response, question["id"], value, other_text)
     except (logic.AnswerError, DomainError) as err:
-        message = err.message if isinstance(err, logic.AnswerError) else "; ".join(err.fields.values()) or err.message
+        ui = ui_locale(_locale(visit))
+        # The page speaks the respondent's language: the reason, never the API's English message.
+        problem = t(f"answer_{err.reason}", ui, **err.params) if isinstance(err, logic.AnswerError) else (
+            t("answer_required", ui) if action == "finish" else t("answer_not_taken", ui))
         chosen = request.form.getlist("value") if question and question.get("multiple") else request.form.get("value")
         return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
-                       f"{t('fix_answer', ui_locale(_locale(visit)))}: {message}", 422, request.form.get("other_text"))
+                       t("fix_answer", ui, problem=problem), 422, request.form.get("other_text"))
     if state.next_question is None and state.can_complete:
         responses.complete_response(response)
         locale = _locale(visit)

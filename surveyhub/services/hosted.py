@@ -151,14 +151,16 @@ def parse_form_answer(question: dict, form: MultiDict) -> tuple[Any, str | None]
         value = form.get("value", "").strip() if kind != "open" else form.get("value", "")
         chosen = [value]
     if value in ("", []):
-        raise logic.AnswerError("value", "choose an answer" if kind != "open" else "must not be empty")
+        if kind == "open":
+            raise logic.AnswerError("value", "must not be empty", "empty")
+        raise logic.AnswerError("value", "choose an answer", "choose")
     if kind in ("nps", "likert"):
         if not value.isdigit():
-            raise logic.AnswerError("value", "must be a whole number")
+            raise logic.AnswerError("value", "must be a whole number", "choose")
         value = int(value)
     elif kind == "yes_no":
         if value not in ("yes", "no"):
-            raise logic.AnswerError("value", "must be yes or no")
+            raise logic.AnswerError("value", "must be yes or no", "yes_or_no")
         value = value == "yes"
     other_text = form.get("other_text") if logic.OTHER in chosen else None
     return value, other_text

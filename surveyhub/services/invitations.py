@@ -141,7 +141,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     id_of = dict(db.session.execute(
         insert(Invitation).returning(Invitation.address, Invitation.id),
         [{"org_id": survey.org_id, "survey_id": survey.id, "respondent_id": respondent_id, "channel": channel,
-          "address": address, "send_at": send_at, "due_at": _due_at(survey, channel, recipient, send_at),
+          "address": address, "send_at": send_at, "due_at": _due_at(survey, channel, recipient, address, send_at),
           "status": "queued", "attempts": 0, "meta": {}, "created_at": now}
          for (recipient, address), respondent_id in zip(usable, respondent_ids, strict=True)],
     ).all())
@@ -158,12 +158,12 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     return InvitationBatch(queued, refused)
 
 
-def _due_at(survey: Survey, channel: str, recipient: dict, send_at: datetime) -> datetime:
+def _due_at(survey: Survey, channel: str, recipient: dict, address: str, send_at: datetime) -> datetime:
     """SMS surveys start only in quiet-hours-free time: an invitation due outside it waits for the window."""
     if channel != "sms":
         return send_at
-    timezone = recipient.get("timezone") or survey.org.timezone or "UTC"
-    return sms_logic.next_window_start(max(send_at, sms_delivery.clock()), timezone) or send_at
+    zones = sms_logic.quiet_hours_zones(address, recipient.get("timezone"), survey.org.timezone)
+    return sms_logic.next_window_start(max(send_at, sms_delivery.clock()), zones) or send_at
 
 
 def _sms_estimates(survey: Survey, definition: dict, recipients: list[dict]) -> dict[str | None, dict]:

@@ -42,9 +42,9 @@ def clock() -> datetime:
     return utcnow()
 
 
-def quiet_until(timezone: str) -> datetime | None:
-    """Return when surveys may next start in `timezone`, or None if they may start now."""
-    return sms_logic.next_window_start(clock(), timezone)
+def quiet_until(zones: Sequence[str]) -> datetime | None:
+    """Return when surveys may next start in all `zones` (sms_logic.quiet_hours_zones), or None if now."""
+    return sms_logic.next_window_start(clock(), zones)
 
 
 def sms_settings() -> SmsSettings:
@@ -129,15 +129,16 @@ class Start:
     attempts: int
     org_name: str
     locale: str | None
-    timezone: str
+    zones: tuple[str, ...]  # where quiet hours are judged
     erased: bool
 
     @classmethod
     def of(cls, invitation: Invitation) -> Start:
         person, org = invitation.respondent, invitation.survey.org
-        return cls(invitation.id, invitation.org_id, invitation.survey_id, invitation.address or "",
-                   invitation.attempts, " ".join(org.name.split()), person.locale if person else None,
-                   (person.timezone if person and person.timezone else None) or org.timezone or "UTC",
+        phone = invitation.address or ""
+        return cls(invitation.id, invitation.org_id, invitation.survey_id, phone, invitation.attempts,
+                   " ".join(org.name.split()), person.locale if person else None,
+                   sms_logic.quiet_hours_zones(phone, person.timezone if person else None, org.timezone),
                    person is None)
 
 
@@ -178,7 +179,7 @@ def _start_one(start: Start, version: SurveyVersion | None, sender, worker: deli
         delivery.finish(SMS_KIND, start.id, worker.worker_id, "cancelled", last_error=reason)
         db.session.commit()
         return
-    window = quiet_until(start.timezone)
+    window = quiet_until(start.zones)
     if window is not None:
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, window)
         return

@@ -231,12 +231,24 @@ def _answer_upsert(dialect_name: str):
     )
 
 
+def complete_saved_response(response: Response) -> None:
+    """Finish a response whose flow ended with an accepted save offer, whatever is left unasked.
+
+    The person stays, so the rest of the survey is not asked (CONTRACT §10). The caller commits.
+    """
+    _mark_completed(response)
+
+
 def _complete(response: Response, answers: dict[str, Any]) -> None:
     """Finish a response that has `answers` (the caller commits); Invalid while a required one is missing."""
     missing = logic.missing_required(response.version.definition, answers)
     if missing:
         raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
                       {qid: "is required" for qid in missing})
+    _mark_completed(response)
+
+
+def _mark_completed(response: Response) -> None:
     now = utcnow()
     done = db.session.execute(
         update(Response).where(Response.id == response.id, Response.status == "partial")

@@ -442,4 +442,4 @@ def test_the_demo_page_runs_the_whole_flow(app, runner, page, live_app):
     expect(page.get_by_role("status")).to_have_text("Offer accepted: you stay on Pro at the discounted price.")
     expect(page.locator("#result")).to_contain_text('"accepted": true')
     eventually(lambda: live_app.writes("offer"))
-    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted"]
+    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted", "completed"]

@@ -239,7 +239,9 @@ def test_exports_from_the_page(site, page, manager, survey):
     page.goto(f"{site}/dashboard/surveys/{survey['id']}")
     with page.expect_download() as download:
         page.click("#export-csv")
-    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a UTF-8 BOM, for Excel
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert rows[0][:3] == ["response_id", "external_id", "channel"] and len(rows) == 4
     with page.expect_download() as download:
         page.click("#export-json")
@@ -261,6 +263,28 @@ def test_sign_out(site, page, manager, survey):
 def _csrf(client, path: str) -> str:
     html = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_exports_leave_out_empty_responses_unless_asked(app, client, api, manager, survey):
+    from tests.widget_helpers import WidgetClient, widget_org_of
+
+    widget = WidgetClient(client, widget_org_of(app, api.org_id), user={"id": "w1", "attributes": {"plan": "团队"}})
+    assert widget.post("display").status_code == 200 and widget.post("dismiss").status_code == 200
+    token = _csrf(client, "/dashboard/login")
+    assert client.post("/dashboard/login", data={"csrf_token": token, "email": manager,
+                                                  "password": PASSWORD}).status_code == 302
+    base = f"/dashboard/surveys/{survey['id']}/export"
+    for query, expected in [("", ["cust-1", "cust-2", ""]), ("?include_empty=true", ["cust-1", "cust-2", "", "w1"])]:
+        r = client.get(base + ".csv" + query)
+        assert r.status_code == 200 and r.get_data().startswith(b"\xef\xbb\xbf")
+        rows = list(csv.DictReader(io.StringIO(r.get_data().decode("utf-8-sig"))))
+        assert [row["external_id"] for row in rows] == expected
+        assert rows[1]["reason"] == "Other: Company closed"
+        data = client.get(base + ".json" + query).get_json()
+        assert [d["external_id"] or "" for d in data] == expected
+    assert rows[3]["attr.plan"] == "团队" and rows[3]["nps"] == ""
+    r = client.get(base + ".csv?include_empty=perhaps")
+    assert r.status_code == 422 and "include_empty" in r.get_data(as_text=True)
 
 
 def test_session_cookie_flags(app, client, manager):

@@ -23,6 +23,18 @@ def test_queued_and_refused(api, make_survey, invite):
     assert body["refused"][0]["recipient"] == {"email": "not-an-address"}
 
 
+def test_invitations_are_counted_as_invited_in_the_stats(api, make_survey, invite):
+    survey = make_survey()
+    invite(survey["id"], *({"external_id": f"c{i}", "email": f"c{i}@example.com",
+                            "attributes": {"plan": "pro" if i % 2 else "free"}} for i in range(5)),
+           {"email": "not-an-address"})
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()
+    assert stats["channels"]["email"]["invited"] == 5
+    assert stats["channels"]["sms"]["invited"] == 0
+    pro = api.get(f"/api/v1/surveys/{survey['id']}/stats?attr.plan=pro").get_json()  # an indexed attribute
+    assert pro["channels"]["email"]["invited"] == 2
+
+
 def test_recently_invited_within_cooldown(api, make_survey, invite):
     survey = make_survey()
     invite(survey["id"], {"email": "a@example.com"})

@@ -36,6 +36,19 @@ def test_invites_from_csv_and_writes_refused_rows(app, runner, make_survey, tmp_
         assert person.attributes == {"plan": "pro", "seats": "7"}
 
 
+def test_invitations_from_csv_are_counted_as_invited(api, runner, make_survey, tmp_path):
+    survey = make_survey()
+    path = tmp_path / "leavers.csv"
+    write_csv(path, [(f"c{i}", f"user{i}@example.com", "", "", "pro" if i < 700 else "free", "1")
+                     for i in range(1203)] + [("bad", "not-an-email", "", "", "pro", "")])
+    result = runner.invoke(args=["invite", str(survey["id"]), "--channel", "email", "--csv", str(path)])
+    assert result.exit_code == 0, result.output
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()
+    assert stats["channels"]["email"]["invited"] == 1203
+    pro = api.get(f"/api/v1/surveys/{survey['id']}/stats?attr.plan=pro").get_json()
+    assert pro["channels"]["email"]["invited"] == 700
+
+
 def test_unknown_survey_and_missing_file(runner, tmp_path):
     path = tmp_path / "x.csv"
     write_csv(path, [])

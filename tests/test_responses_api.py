@@ -6,6 +6,7 @@ import io
 import pytest
 
 from tests.test_surveys_api import error_fields
+from tests.widget_helpers import WidgetClient, widget_org_of
 
 
 @pytest.fixture
@@ -180,12 +181,73 @@ def test_csv_export(api, post_response, survey):
         assert r.status_code == 200 and r.mimetype == "text/csv"
         rows = list(csv.DictReader(io.StringIO(r.get_data(as_text=True))))
         assert len(rows) == 3
-        assert rows[0]["external_id"] == "c1" and rows[0]["reason"] == "other"
+        assert rows[0]["external_id"] == "c1" and rows[0]["reason"] == "Other: Company closed"
         assert rows[0]["reason_other"] == "Company closed" and rows[0]["why_not"] == "Harga terlalu tinggi"
         assert rows[0]["come_back"] == "no" and rows[0]["status"] == "completed"
         assert rows[1]["reason"] == "Too expensive" and rows[1]["nps"] == "9" and rows[1]["come_back"] == "yes"
         # Formula-looking text is kept as text for spreadsheets.
         assert rows[2]["reason_other"] == "'=HYPERLINK(\"x\")"
+        assert rows[2]["reason"] == "Other: =HYPERLINK(\"x\")"  # starts with the label: text already
+
+
+def _csv(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+
+
+def test_csv_export_opens_cleanly_in_a_spreadsheet(app, client, api, invite, post_response, survey):
+    invite(survey["id"], {"external_id": "c1", "email": "c1@example.com", "locale": "zh-CN",
+                          "attributes": {"plan": "pro", "company": "示例公司", "seats": 12}},
+           {"external_id": "c2", "email": "c2@example.com", "attributes": {"plan": "=HYPERLINK(\"x\")"}})
+    assert post_response({"external_id": "c1", "answers": [
+        {"question": "reason", "value": "other", "other_text": "更便宜的工具"},
+        {"question": "come_back", "value": False}, {"question": "why_not", "value": "价格太贵了"}]}).status_code == 201
+    assert post_response({"external_id": "c2", "answers": [
+        {"question": "reason", "value": "other", "other_text": "=1+1"},
+        {"question": "come_back", "value": False}, {"question": "why_not", "value": "+SUM(A1:A9)"}]}).status_code == 201
+    # A widget opened and closed: a response with no answer.
+    widget = WidgetClient(client, widget_org_of(app, api.org_id), user={"id": "w1", "attributes": {"tier": "gold"}})
+    assert widget.post("display").status_code == 200 and widget.post("dismiss").status_code == 200
+    url = f"/api/v1/surveys/{survey['id']}/responses?format=csv"
+
+    plain = api.get(url)
+    assert plain.status_code == 200 and not plain.get_data().startswith(b"\xef\xbb\xbf")
+    with_bom = api.get(url + "&bom=1")
+    assert with_bom.get_data().startswith(b"\xef\xbb\xbf") and with_bom.get_data()[3:] == plain.get_data()
+    rows = _csv(with_bom)
+    assert [r["external_id"] for r in rows] == ["c1", "c2"]  # the empty widget response is left out
+    header = list(rows[0])
+    assert header[:8] == ["response_id", "external_id", "channel", "status", "version", "started_at",
+                          "completed_at", "locale"]
+    assert header[8:11] == ["attr.company", "attr.plan", "attr.seats"] and "attr.tier" not in header
+    first, second = rows
+    assert (first["locale"], first["attr.company"], first["attr.plan"], first["attr.seats"]) == \
+        ("zh-CN", "示例公司", "pro", "12")
+    assert first["reason"] == "Other: 更便宜的工具" and first["reason_other"] == "更便宜的工具"
+    assert first["why_not"] == "价格太贵了"
+    # Formula-looking values stay text.
+    assert second["attr.plan"] == "'=HYPERLINK(\"x\")" and second["locale"] == "" and second["attr.company"] == ""
+    assert second["reason"] == "Other: =1+1" and second["reason_other"] == "'=1+1"
+    assert second["why_not"] == "'+SUM(A1:A9)"
+
+    everything = _csv(api.get(url + "&include_empty=true"))
+    assert [r["external_id"] for r in everything] == ["c1", "c2", "w1"]
+    assert everything[2]["attr.tier"] == "gold" and everything[2]["reason"] == ""
+    # The JSON listing still lists every response.
+    assert len(api.get(f"/api/v1/surveys/{survey['id']}/responses").get_json()["data"]) == 3
+
+
+@pytest.mark.parametrize("query, field", [("bom=maybe", "bom"), ("include_empty=perhaps", "include_empty")])
+def test_bad_export_options_are_refused_naming_them(api, survey, query, field):
+    r = api.get(f"/api/v1/surveys/{survey['id']}/responses?format=csv&{query}")
+    assert r.status_code == 422 and field in error_fields(r)
+
+
+def test_export_options_are_in_the_openapi_spec(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    [operation] = [op["get"] for path, op in spec["paths"].items() if path.endswith("/surveys/{survey_id}/responses")]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+    assert parameters["bom"]["schema"]["type"] == "boolean" and "byte order mark" in parameters["bom"]["description"]
+    assert parameters["include_empty"]["schema"]["type"] == "boolean"
 
 
 def test_csv_export_streams_many_rows(app, api, survey):

@@ -92,7 +92,8 @@ def naive_stats(survey_id: int, date_from=None, date_to=None, channel=None, attr
         elif q["type"] == "multiple_choice":
             out["distribution"] = {c: values.count(c) for c in ["price", "features", "other"]}
         elif q["type"] == "yes_no":
-            out.update(yes=values.count(True), no=values.count(False))
+            yes, no = values.count(True), values.count(False)
+            out.update(distribution={"yes": yes, "no": no}, yes=yes, no=no)
         questions[q["id"]] = out
     shown = sum(n for (_, m), n in funnel.items() if m == "offer_shown:discount")
     accepted = sum(n for (_, m), n in funnel.items() if m == "offer_accepted:discount")
@@ -300,9 +301,23 @@ def test_contract_example(app, api, history):
     assert nps["score"] == 0.0
     assert body["questions"]["reason"]["distribution"] == {"price": 1, "features": 0, "other": 1}
     assert body["questions"]["satisfaction"]["mean"] == 6.0
-    assert body["questions"]["come_back"] == {"type": "yes_no", "answered": 1, "yes": 0, "no": 1}
+    assert body["questions"]["come_back"] == {"type": "yes_no", "answered": 1, "distribution": {"yes": 0, "no": 1},
+                                              "yes": 0, "no": 1}
     assert body["questions"]["why_not"] == {"type": "open", "answered": 0}
     assert body["offers"]["discount"] == {"shown": 0, "accepted": 0, "save_rate": None}
+
+
+def test_yes_no_summaries_carry_a_distribution_like_every_closed_type(api, make_survey):
+    survey = make_survey()
+    for come_back in (True, True, False):
+        r = api.post(f"/api/v1/surveys/{survey['id']}/responses",
+                     json={"answers": [{"question": "come_back", "value": come_back}]})
+        assert r.status_code == 201, r.get_json()
+    questions = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["questions"]
+    assert questions["come_back"] == {"type": "yes_no", "answered": 3, "distribution": {"yes": 2, "no": 1},
+                                      "yes": 2, "no": 1}
+    closed = [q for q in questions.values() if q["type"] != "open"]
+    assert closed and all("distribution" in q for q in closed)
 
 
 def test_series_by_day_and_week(app, api, history):

@@ -13,6 +13,7 @@ import redis
 from surveyhub.security import user_hash
 from surveyhub.services import widget as widget_service
 from tests.conftest import _make_app
+from tests.test_webhooks import Receiver, register
 from tests.widget_helpers import VISIT, WidgetClient, events, widget_org_of, widget_responses
 
 WRITES = ["display", "answers", "offer", "dismiss", "complete"]
@@ -183,10 +184,44 @@ def test_the_offer_is_shown_accepted_and_recorded_once(app, wc):
         assert r.status_code == 200, r.get_json()
     [accepted] = events(app, "offer_accepted")
     assert accepted.data == {"offer": "discount"} and accepted.response_id == shown.response_id
-    assert widget_responses(app)[0]["meta"]["widget"]["offer"] == {"id": "discount", "accepted": True}
+    assert widget_responses(app)[0]["meta"]["offer"] == {"id": "discount", "accepted": True}
     r = wc.post("offer", offer="discount", accepted=False)
     assert r.status_code == 422 and "accepted" in r.get_json()["error"]["fields"]
     assert len(events(app, "offer_shown")) == 1 and events(app, "offer_declined") == []
+
+
+@pytest.fixture
+def hooks():
+    """A local webhook receiver answering 200."""
+    receiver = Receiver([])
+    yield receiver
+    receiver.stop()
+
+
+def test_an_accepted_offer_finishes_the_response(api, wc, survey, hooks, run_worker):
+    """CONTRACT §10: the widget's result and the API say the same — completed, with metadata.offer."""
+    register(api, hooks.url, ["response.completed"])
+    assert wc.post("display").status_code == 200
+    answer(wc, "reason", "price")
+    r = wc.post("offer", offer="discount", accepted=True)
+    assert r.status_code == 200 and r.get_json()["status"] == "completed"
+    for what, extra in [("offer", {"offer": "discount", "accepted": True}), ("complete", {}), ("dismiss", {})]:
+        late = wc.post(what, **extra)  # a retried decision, a late complete or dismiss change nothing
+        assert late.status_code == 200 and late.get_json()["status"] == "completed", late.get_json()
+    [listed] = api.get(f"/api/v1/surveys/{survey['id']}/responses?status=completed").get_json()["data"]
+    assert listed["status"] == "completed" and listed["completed_at"] is not None
+    assert listed["metadata"]["offer"] == {"id": "discount", "accepted": True}
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()
+    widget_funnel = stats["channels"]["widget"]
+    assert (widget_funnel["responded"], widget_funnel["completed"], widget_funnel["completion_rate"]) == (1, 1, 1.0)
+    assert widget_funnel["dismissed"] == 0 and stats["totals"]["completed"] == 1
+    assert stats["offers"]["discount"] == {"shown": 1, "accepted": 1, "save_rate": 1.0}
+    run_worker()
+    [(_, body)] = hooks.received
+    sent = json.loads(body)
+    assert sent["type"] == "response.completed" and sent["data"]["response"]["id"] == listed["id"]
+    assert sent["data"]["response"]["status"] == "completed"
+    assert sent["data"]["response"]["metadata"]["offer"] == {"id": "discount", "accepted": True}
 
 
 def test_a_declined_offer_lets_the_survey_go_on(app, wc):
@@ -235,7 +270,7 @@ def test_widget_responses_show_in_the_api(api, wc, survey):
     answer(wc, "reason", "price")
     [listed] = api.get(f"/api/v1/surveys/{survey['id']}/responses?channel=widget").get_json()["data"]
     assert listed["external_id"] == "u_123" and listed["channel"] == "widget"
-    assert listed["metadata"]["widget"]["offer"] == {"id": "discount"}
+    assert listed["metadata"]["offer"] == {"id": "discount"} and "offer" not in listed["metadata"]["widget"]
 
 
 # --- who may write: the userHash ---------------------------------------------------------------------

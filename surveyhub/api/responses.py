@@ -34,9 +34,9 @@ class SurveyResponses(MethodView):
         survey = surveys.get_survey(g.org.id, survey_id)
         filters = {k: query.get(k) for k in ("channel", "status", "since")}
         if wants_csv(query):
-            rows = export.csv_rows(survey, responses.iter_responses(survey, **filters))
+            chunks = export.export_csv(survey, **filters, include_empty=query["include_empty"], bom=query["bom"])
             return HttpResponse(
-                stream_with_context(export.csv_chunks(rows)), mimetype="text/csv",
+                stream_with_context(chunks), mimetype="text/csv",
                 headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.csv"'},
             )
         page, next_cursor = responses.list_responses(

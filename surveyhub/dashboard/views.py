@@ -21,14 +21,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required, login_user, logout_user
-from marshmallow import ValidationError
+from marshmallow import EXCLUDE, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from .. import survey_logic as logic
-from ..errors import DomainError, flatten_messages
+from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import db, login
 from ..models import CHANNELS, Survey, User
-from ..schemas.api import ResponseSchema, StatsQuerySchema
+from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
 from ..services import audit, export, followups, open_answers, orgs, responses, stats, surveys, webhooks
 from .forms import ActionForm, DefinitionForm, LoginForm
@@ -280,8 +280,8 @@ def publish(survey_id: int):
 def export_csv(survey_id: int):
     """Download every response as CSV."""
     survey = _own_survey(survey_id)
-    rows = export.csv_rows(survey, responses.iter_responses(survey, channel=None, status=None, since=None))
-    return Response(stream_with_context(export.csv_chunks(rows)), mimetype="text/csv",
+    chunks = export.export_csv(survey, include_empty=_export_options()["include_empty"], bom=True)
+    return Response(stream_with_context(chunks), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.csv"'})
 
 
@@ -290,14 +290,26 @@ def export_csv(survey_id: int):
 def export_json(survey_id: int):
     """Download every response as a JSON array, in the API's response shape."""
     survey = _own_survey(survey_id)
-    return Response(stream_with_context(_json_array(survey)), mimetype="application/json",
+    rows = _json_array(survey, include_empty=_export_options()["include_empty"])
+    return Response(stream_with_context(rows), mimetype="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{survey.slug}-responses.json"'})
 
 
-def _json_array(survey: Survey) -> Iterator[str]:
+def _export_options() -> dict:
+    """The exports' query options (?include_empty=true); a bad value is a 422 naming it."""
+    try:
+        return ExportQuerySchema().load(request.args, unknown=EXCLUDE)
+    except ValidationError as err:
+        fields = flatten_messages(err.messages)
+        raise Invalid("The export options are not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()),
+                      fields) from None
+
+
+def _json_array(survey: Survey, *, include_empty: bool) -> Iterator[str]:
     schema = ResponseSchema()
     yield "["
-    for i, response in enumerate(responses.iter_responses(survey, channel=None, status=None, since=None)):
+    for i, response in enumerate(responses.iter_responses(survey, channel=None, status=None, since=None,
+                                                          include_empty=include_empty)):
         yield ("," if i else "") + json.dumps(schema.dump(response), ensure_ascii=False)
     yield "]"
 

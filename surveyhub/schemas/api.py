@@ -107,6 +107,17 @@ class ResponseQuerySchema(PageQuerySchema):
     status = fields.String(validate=validate.OneOf(["partial", "completed"]))
     since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "updated at or after"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
+    include_empty = fields.Boolean(load_default=False, metadata={
+        "description": "CSV: also export responses with no answer (a widget opened and closed); "
+                       "the JSON listing always lists them"})
+    bom = fields.Boolean(load_default=False, metadata={
+        "description": "CSV: start with a UTF-8 byte order mark (bom=1), so that Excel reads the text as UTF-8"})
+
+
+class ExportQuerySchema(Schema):
+    """Options of the dashboard's exports."""
+
+    include_empty = fields.Boolean(load_default=False)
 
 
 class StatsQuerySchema(Schema):

@@ -112,28 +112,39 @@ def add_answer(survey_id: int, channel: str, day: date, question: dict | None, q
             _add(("a", survey_id, segment, day, channel, question_id, bucket), n)
 
 
-def subject_attributes(response_id: int | None, invitation_id: int | None) -> dict | None:
-    """Return the attributes of the person an event is about: its response's, else its invitation's."""
-    if not current_app.config["STATS_ATTRIBUTES"]:
-        return None
-    for model, row_id in ((Response, response_id), (Invitation, invitation_id)):
-        if row_id is None:
-            continue
-        row = db.session.execute(
-            select(Respondent.attributes).join(model, model.respondent_id == Respondent.id).where(model.id == row_id)
-        ).first()
-        if row is not None:
-            return row[0]
-    return None
+def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
+    """Return the attributes of the people that responses or invitations (`model`) belong to, by row id."""
+    if not row_ids:
+        return {}
+    return dict(db.session.execute(
+        select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
+        .where(model.id.in_(row_ids))
+    ).all())
 
 
-def count_event(event_row: Event) -> None:
-    """Count a new event of a survey and channel (record_event calls this)."""
-    if event_row.survey_id is None or event_row.channel is None:
+def count_events(rows: list[dict]) -> None:
+    """Count new events of a survey and channel (record_events calls this with the rows it inserts).
+
+    Each counts for everyone and for the segments of its person: its response's respondent, else its
+    invitation's, read in two queries at most for the whole batch.
+    """
+    rows = [row for row in rows if row["survey_id"] is not None and row["channel"] is not None]
+    if not rows:
         return
-    segments = counted_segments(subject_attributes(event_row.response_id, event_row.invitation_id))
-    add_event(event_row.survey_id, event_row.channel, event_row.occurred_at.date(),
-              funnel_metric(event_row.type, event_row.data), segments)
+    by_response: dict[int, dict] = {}
+    by_invitation: dict[int, dict] = {}
+    if current_app.config["STATS_ATTRIBUTES"]:
+        by_response = _attributes_by_row(Response, {r["response_id"] for r in rows if r["response_id"] is not None})
+        by_invitation = _attributes_by_row(
+            Invitation, {r["invitation_id"] for r in rows
+                         if r["invitation_id"] is not None and r["response_id"] not in by_response})
+    for row in rows:
+        if row["response_id"] in by_response:
+            attributes = by_response[row["response_id"]]
+        else:
+            attributes = by_invitation.get(row["invitation_id"])
+        add_event(row["survey_id"], row["channel"], row["occurred_at"].date(),
+                  funnel_metric(row["type"], row["data"]), counted_segments(attributes))
 
 
 def count_answer_changes(response: Response, before: dict[str, Any], after: dict[str, Any],

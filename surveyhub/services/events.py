@@ -1,23 +1,59 @@
-"""The event record every state change writes, in the same transaction as the change."""
+"""The event record every state change writes, in the same transaction as the change.
+
+`record_events` is the one door: every event, one or a hundred thousand, is inserted, counted in the
+stats counters and has its webhooks queued there. Nothing else inserts Event rows.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
 
 from ..extensions import db
 from ..models import EVENT_TYPES, Event
 from ..models.types import utcnow
-from .counters import count_event
+from .counters import count_events
 from .webhooks import enqueue_for_event
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to record: what happened, and the survey, channel, response or invitation it concerns."""
+
+    type: str
+    survey_id: int | None = None
+    channel: str | None = None
+    response_id: int | None = None
+    invitation_id: int | None = None
+    data: dict = field(default_factory=dict)
 
 
 def record_event(org_id: int, type: str, *, survey_id: int | None = None, channel: str | None = None,
                  response_id: int | None = None, invitation_id: int | None = None,
-                 data: dict | None = None) -> Event:
-    """Add an event to the current transaction, count it in the stats, queue its webhooks (the caller commits)."""
-    if type not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type!r}")
-    event = Event(org_id=org_id, type=type, survey_id=survey_id, channel=channel,
-                  response_id=response_id, invitation_id=invitation_id, data=data or {}, occurred_at=utcnow())
-    db.session.add(event)
-    count_event(event)
-    enqueue_for_event(org_id, type, survey_id=survey_id, channel=channel, response_id=response_id, data=event.data)
-    return event
+                 data: dict | None = None) -> None:
+    """Record one event of the org (see record_events; the caller commits)."""
+    record_events(org_id, [NewEvent(type, survey_id, channel, response_id, invitation_id, data or {})])
+
+
+def record_events(org_id: int, events: Sequence[NewEvent]) -> None:
+    """Add events to the current transaction, count them in the stats, queue their webhooks (the caller commits).
+
+    One multi-row INSERT however many there are, so bulk invitations cost no more than they did
+    before they were counted.
+    """
+    if not events:
+        return
+    unknown = sorted({e.type for e in events} - set(EVENT_TYPES))
+    if unknown:
+        raise ValueError(f"unknown event type {unknown[0]!r}")
+    now = utcnow()
+    rows = [{"org_id": org_id, "type": e.type, "survey_id": e.survey_id, "channel": e.channel,
+             "response_id": e.response_id, "invitation_id": e.invitation_id, "data": e.data, "occurred_at": now}
+            for e in events]
+    db.session.execute(insert(Event), rows)
+    count_events(rows)
+    for e in events:
+        enqueue_for_event(org_id, e.type, survey_id=e.survey_id, channel=e.channel, response_id=e.response_id,
+                          data=e.data)

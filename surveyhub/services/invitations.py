@@ -14,10 +14,11 @@ from sqlalchemy import insert, select
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
-from ..models import Event, Invitation, Respondent, Survey
+from ..models import Invitation, Respondent, Survey
 from ..models.types import utcnow
 from ..schemas.fields import LOCALE_RE
 from . import sms_delivery
+from .events import NewEvent, record_events
 from .orgs import REGION_SETTING
 from .suppressions import suppressed
 from .surveys import live_version
@@ -146,9 +147,8 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
          for (recipient, address), respondent_id in zip(usable, respondent_ids, strict=True)],
     ).all())
     invitation_ids = [id_of[address] for _, address in usable]
-    db.session.execute(insert(Event), [
-        {"org_id": survey.org_id, "type": "invited", "survey_id": survey.id, "channel": channel,
-         "invitation_id": invitation_id, "occurred_at": now, "data": {}} for invitation_id in invitation_ids])
+    record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=channel, invitation_id=invitation_id)
+                                  for invitation_id in invitation_ids])
     db.session.commit()
     field = "email" if channel == "email" else "phone"
     estimates = _sms_estimates(survey, definition, [r for r, _ in usable]) if channel == "sms" else {}

@@ -231,12 +231,24 @@ def _answer_upsert(dialect_name: str):
     )
 
 
+def complete_saved_response(response: Response) -> None:
+    """Finish a response whose flow ended with an accepted save offer, whatever is left unasked.
+
+    The person stays, so the rest of the survey is not asked (CONTRACT §10). The caller commits.
+    """
+    _mark_completed(response)
+
+
 def _complete(response: Response, answers: dict[str, Any]) -> None:
     """Finish a response that has `answers` (the caller commits); Invalid while a required one is missing."""
     missing = logic.missing_required(response.version.definition, answers)
     if missing:
         raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
                       {qid: "is required" for qid in missing})
+    _mark_completed(response)
+
+
+def _mark_completed(response: Response) -> None:
     now = utcnow()
     done = db.session.execute(
         update(Response).where(Response.id == response.id, Response.status == "partial")
@@ -258,8 +270,15 @@ def get_response(org_id: int, response_id: int) -> Response:
     return response
 
 
-def _filtered(survey: Survey, channel: str | None, status: str | None, since: datetime | None):
+def matching_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
+                       include_empty: bool = True):
+    """Select a survey's responses by the listing's filters, oldest first.
+
+    `include_empty=False` leaves out responses with no answer (a widget opened and closed).
+    """
     query = select(Response).where(Response.survey_id == survey.id).order_by(Response.id)
+    if not include_empty:
+        query = query.where(Response.responded_at.is_not(None))
     if channel:
         query = query.where(Response.channel == channel)
     if status:
@@ -272,7 +291,7 @@ def _filtered(survey: Survey, channel: str | None, status: str | None, since: da
 def list_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
                    cursor: str | None, limit: int) -> tuple[list[Response], str | None]:
     """Return a page of a survey's responses, oldest first, and the next page's cursor."""
-    query = _filtered(survey, channel, status, since).limit(limit + 1)
+    query = matching_responses(survey, channel=channel, status=status, since=since).limit(limit + 1)
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(Response.id > after)
@@ -282,11 +301,12 @@ def list_responses(survey: Survey, *, channel: str | None, status: str | None, s
 
 
 def iter_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
-                   chunk: int = 500) -> Iterator[Response]:
-    """Yield every matching response, reading in chunks so memory stays flat for any count."""
+                   include_empty: bool = True, chunk: int = 500) -> Iterator[Response]:
+    """Yield every matching response (see matching_responses), reading in chunks so memory stays flat."""
+    query_all = matching_responses(survey, channel=channel, status=status, since=since, include_empty=include_empty)
     after = 0
     while True:
-        query = _filtered(survey, channel, status, since).where(Response.id > after).limit(chunk)
+        query = query_all.where(Response.id > after).limit(chunk)
         rows = list(db.session.execute(query).unique().scalars())
         yield from rows
         if len(rows) < chunk:

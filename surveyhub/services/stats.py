@@ -257,7 +257,9 @@ def summarize_question(question: dict, answers: Counter) -> dict:
                 distribution[bucket] = n
         out["distribution"] = distribution
     elif kind == "yes_no":
-        out.update(yes=answers[(qid, "true")], no=answers[(qid, "false")])
+        yes, no = answers[(qid, "true")], answers[(qid, "false")]
+        # `distribution` as every closed type has it; `yes` and `no` stay for existing readers.
+        out.update(distribution={"yes": yes, "no": no}, yes=yes, no=no)
     return out
 
 

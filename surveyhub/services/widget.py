@@ -182,26 +182,32 @@ def answer(visitor: Visitor, question: Any, value: Any, other_text: Any) -> Resp
     _lock_respondent(response.respondent_id)
     db.session.refresh(response)
     offer = logic.matching_offer(response.version.definition, response.answer_values())
-    if offer is not None and "offer" not in _widget_meta(response):
+    if offer is not None and "offer" not in (response.meta or {}):
         _show_offer(response, offer["id"])
     db.session.commit()
     return response
 
 
 def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
-    """Record the person's answer to the save offer their answers brought up, once. Commits."""
+    """Record the person's answer to the save offer their answers brought up, once. Commits.
+
+    Accepting ends the flow: the response is completed (CONTRACT §10), with `metadata.offer`
+    saying which offer kept the person.
+    """
     response = _open_visit(visitor)
     offer = logic.matching_offer(response.version.definition, response.answer_values())
     if offer is None or offer["id"] != offer_id:
         raise Invalid(f"The offer {offer_id!r} is not on offer for this visit's answers.",
                       {"offer": "is not on offer for these answers"})
-    shown = _widget_meta(response).get("offer") or {}
+    shown = (response.meta or {}).get("offer") or {}
     if shown.get("id") != offer_id:
         _show_offer(response, offer_id)
         shown = {"id": offer_id}
     if "accepted" not in shown:
-        _update_widget_meta(response, offer={"id": offer_id, "accepted": accepted})
+        _set_offer(response, {"id": offer_id, "accepted": accepted})
         _record(response, "offer_accepted" if accepted else "offer_declined", {"offer": offer_id})
+        if accepted:
+            responses.complete_saved_response(response)
     elif shown["accepted"] != accepted:
         raise Invalid("The offer was already " + ("accepted." if shown["accepted"] else "declined."),
                       {"accepted": "the offer was already decided otherwise"})
@@ -220,8 +226,12 @@ def dismiss(visitor: Visitor) -> Response:
 
 
 def complete(visitor: Visitor) -> Response:
-    """Finish the visit's response through the response engine. Commits."""
-    return responses.complete_response(_open_visit(visitor))
+    """Finish the visit's response through the response engine (a retry after it finished changes nothing). Commits."""
+    response = _open_visit(visitor)
+    if response.status == "completed":
+        db.session.commit()
+        return response
+    return responses.complete_response(response)
 
 
 def _survey(org: Org, slug: str) -> Survey:
@@ -273,8 +283,13 @@ def _update_widget_meta(response: Response, **changes: Any) -> None:
     response.meta = {**(response.meta or {}), "widget": {**_widget_meta(response), **changes}}
 
 
+def _set_offer(response: Response, offer: dict) -> None:
+    # A new dict, so that SQLAlchemy sees the JSON column change.
+    response.meta = {**(response.meta or {}), "offer": offer}
+
+
 def _show_offer(response: Response, offer_id: str) -> None:
-    _update_widget_meta(response, offer={"id": offer_id})
+    _set_offer(response, {"id": offer_id})
     _record(response, "offer_shown", {"offer": offer_id})
 
 

@@ -150,7 +150,7 @@ def test_full_screen_flow_on_a_phone(app, new_page, live_app, host, widget_org):
                                                    "come_back": True}
 
 
-def test_offer_accepted(app, page, live_app, host, widget_org):
+def test_offer_accepted(app, api, page, live_app, host, widget_org):
     dialog = open_survey(page, host.add("/account", host_page(live_app.url, widget_org)))
     choose(page, "Too expensive")
     next_step(page)
@@ -162,10 +162,14 @@ def test_offer_accepted(app, page, live_app, host, widget_org):
     assert got["status"] == "completed" and got["offer"] == {"id": "discount", "accepted": True}
     assert got["answers"] == [{"question": "reason", "value": "price"}]
     eventually(lambda: live_app.writes("offer"))
-    [response] = widget_responses(app)
-    assert response["meta"]["widget"]["offer"] == {"id": "discount", "accepted": True}
-    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted"]
+    # The host page and the API say the same (CONTRACT §10).
+    [survey] = api.get("/api/v1/surveys").get_json()["data"]
+    [response] = api.get(f"/api/v1/surveys/{survey['id']}/responses").get_json()["data"]
+    assert response["status"] == "completed" and response["metadata"]["offer"] == got["offer"]
     assert got["responseId"] == response["id"]
+    widget_funnel = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["channels"]["widget"]
+    assert (widget_funnel["completed"], widget_funnel["completion_rate"]) == (1, 1.0)
+    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted", "completed"]
 
 
 def test_offer_declined_then_the_survey_goes_on(app, page, live_app, host, widget_org):
@@ -438,4 +442,4 @@ def test_the_demo_page_runs_the_whole_flow(app, runner, page, live_app):
     expect(page.get_by_role("status")).to_have_text("Offer accepted: you stay on Pro at the discounted price.")
     expect(page.locator("#result")).to_contain_text('"accepted": true')
     eventually(lambda: live_app.writes("offer"))
-    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted"]
+    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted", "completed"]

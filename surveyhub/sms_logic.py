@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from phonenumbers import timezone as phonenumber_zones
+from phonenumbers.tzdata import TIMEZONE_DATA
 
 from . import survey_logic as logic
 from .i18n import t
@@ -184,9 +185,11 @@ def is_timezone(name: str) -> bool:
 def quiet_hours_zones(phone: str | None, timezone: str | None, org_timezone: str | None) -> tuple[str, ...]:
     """Return the zones in which an SMS to this person must fall in 08:00–21:00 (CONTRACT §9).
 
-    Their own `timezone`, else the zones phonenumbers gives their number (the country's, unless the
-    number's prefix says where more narrowly), else the org's. A number whose zones share no hour of the
-    window (a North American toll-free number spans Guam to Hawaii) says too little: the org's zone rules.
+    Their own `timezone`, else the zones of their phone number's country — all of them, since a mobile
+    number travels with its owner (Indonesia: Jakarta, Makassar and Jayapura) —, else the org's. A
+    calling code that several countries share (+1, +7) names no one country: there the zones
+    phonenumbers gives the number itself are used. Zones that share no hour of the window (a North
+    American toll-free number spans Guam to Hawaii) say too little: the org's zone rules.
     """
     if timezone:
         return (timezone,)
@@ -202,8 +205,19 @@ def _number_zones(phone: str) -> tuple[str, ...]:
         number = phonenumbers.parse(phone)
     except phonenumbers.NumberParseException:
         return ()
-    zones = phonenumber_zones.time_zones_for_number(number)
+    code = number.country_code
+    if len(phonenumbers.region_codes_for_country_code(code)) == 1:
+        zones: Iterable[str] = _country_zones(code)
+    else:
+        zones = phonenumber_zones.time_zones_for_number(number)
     return tuple(sorted(z for z in zones if z != phonenumber_zones.UNKNOWN_TIMEZONE and is_timezone(z)))
+
+
+@lru_cache(maxsize=256)
+def _country_zones(country_code: int) -> frozenset[str]:
+    """Return every zone phonenumbers knows for the numbers of one calling code."""
+    prefix = str(country_code)
+    return frozenset(zone for start, zones in TIMEZONE_DATA.items() if start.startswith(prefix) for zone in zones)
 
 
 # Midwinter and midsummer: a set of zones shares the window if it does on both (daylight saving moves it).

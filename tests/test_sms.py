@@ -507,28 +507,28 @@ def test_a_malaysian_number_without_a_timezone_waits_for_morning_in_malaysia(mak
 
 def test_a_number_of_several_zones_waits_until_it_is_day_in_all_of_them(make_survey, sms_invite, run_worker,
                                                                         twilio, daytime):
-    """+62 811 is Jakarta (UTC+7) and Makassar (UTC+8): 08:00 in Jakarta to 21:00 in Makassar."""
-    phone = "+6281112345678"
+    """A +62 mobile may be anywhere in Indonesia: 08:00 in Jakarta (UTC+7) to 21:00 in Jayapura (UTC+9)."""
+    phone = "+6281234567890"  # phonenumbers places the number itself in Jakarta only
     survey = published(make_survey)
-    # 20:30 in Jakarta but 21:30 in Makassar: closed.
-    daytime["value"] = datetime(2026, 1, 15, 13, 30, tzinfo=UTC)
+    # 19:30 in Jakarta but 21:30 in Jayapura: closed.
+    daytime["value"] = datetime(2026, 1, 15, 12, 30, tzinfo=UTC)
     sms_invite(survey["id"], {"phone": phone})
-    hours = every_half_hour(daytime["value"], 12)  # 00:30 UTC is 08:30 in Makassar, still 07:30 in Jakarta
+    hours = every_half_hour(daytime["value"], 14)  # 00:30 UTC is 08:30 in Jayapura, still 07:30 in Jakarta
     assert first_text_at(run_worker, twilio, daytime, phone, hours) == datetime(2026, 1, 16, 1, 0, tzinfo=UTC)
 
 
 def test_a_number_of_one_zone_elsewhere_follows_that_zone(api, make_survey, sms_invite, run_worker, twilio, daytime):
-    """+55 11 is São Paulo (UTC-3), whatever the org's zone; the person's own timezone still comes first."""
+    """+49 is Germany (UTC+1 in January), whatever the org's zone; the person's own timezone still comes first."""
     assert api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur"},
                             headers={"Authorization": f"Bearer {api.key}"}).status_code == 200
     survey = published(make_survey)
-    sao_paulo, traveller = "+5511987654321", "+5511987654322"
-    daytime["value"] = datetime(2026, 1, 15, 10, 0, tzinfo=UTC)  # 07:00 in São Paulo, 18:00 in Kuala Lumpur
-    sms_invite(survey["id"], {"phone": sao_paulo}, {"phone": traveller, "timezone": "Europe/Lisbon"})
+    berlin, traveller = "+4915123456789", "+4915123456788"
+    daytime["value"] = datetime(2026, 1, 15, 6, 0, tzinfo=UTC)  # 07:00 in Berlin, 14:00 in Kuala Lumpur
+    sms_invite(survey["id"], {"phone": berlin}, {"phone": traveller, "timezone": "Asia/Tokyo"})
     run_worker(max_rounds=3)
-    assert [m.to for m in twilio.messages] == [traveller]  # 10:00 in Lisbon
+    assert [m.to for m in twilio.messages] == [traveller]  # 15:00 in Tokyo
     hours = every_half_hour(daytime["value"], 2)
-    assert first_text_at(run_worker, twilio, daytime, sao_paulo, hours) == datetime(2026, 1, 15, 11, 0, tzinfo=UTC)
+    assert first_text_at(run_worker, twilio, daytime, berlin, hours) == datetime(2026, 1, 15, 7, 0, tzinfo=UTC)
 
 
 # --- sending: errors from Twilio --------------------------------------------------------------------
@@ -646,6 +646,7 @@ def test_quiet_hours_zones_of_a_whole_country_and_of_a_number_that_says_too_litt
     from surveyhub import sms_logic
 
     indonesia = sms_logic.quiet_hours_zones("+628001234567", None, "UTC")
+    assert sms_logic.quiet_hours_zones("+6281112345678", None, "UTC") == indonesia
     assert indonesia == ("Asia/Jakarta", "Asia/Jayapura", "Asia/Makassar")
     # 08:00 in Jakarta (01:00 UTC) to 21:00 in Jayapura (12:00 UTC).
     assert sms_logic.next_window_start(datetime(2026, 1, 15, 12, 0, tzinfo=UTC), indonesia) == \

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, Invalid, NotFound
@@ -136,3 +137,22 @@ def authenticate_user(email: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not a password")
+
+
+def user_for_session(session_id: str) -> User | None:
+    """Return the manager a session names (`id.version`, User.get_id), or None once it has been ended."""
+    named = _SESSION_ID.fullmatch(session_id)
+    if named is None:
+        return None
+    user = db.session.get(User, int(named["user"]))
+    return user if user is not None and user.session_version == int(named["version"]) else None
+
+
+_SESSION_ID = re.compile(r"(?P<user>[0-9]{1,9})\.(?P<version>[0-9]{1,9})")
+
+
+def end_sessions(user_id: int) -> None:
+    """End every dashboard session of the manager (sign-out; a password change should too). Commits."""
+    db.session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()

@@ -408,6 +408,48 @@ def test_the_origins_command(app, runner, wc):
     assert wc.post("display", headers={"Origin": "https://other.example"}).status_code == 200
 
 
+# --- one user can't stuff the stats -------------------------------------------------------------------
+
+def test_one_user_starts_at_most_the_orgs_cap_of_responses_a_day(api, wc, survey, make_survey, row_counts):
+    visits = [f"visit-{i:016d}" for i in range(6)]
+    for visit in visits[:5]:
+        assert wc.post("display", visit=visit).status_code == 200
+        answer(wc, "reason", "price", visit=visit)
+    before = row_counts()
+    for what in ("display", "answers", "complete"):
+        extra = {"question": "reason", "value": "price"} if what == "answers" else {}
+        r = wc.post(what, visit=visits[5], **extra)
+        assert r.status_code == 429, r.get_json()
+        assert r.get_json()["error"]["code"] == "too_many_requests" and "user.id" in r.get_json()["error"]["fields"]
+        assert 23 * 3600 < int(r.headers["Retry-After"]) <= 24 * 3600
+    assert row_counts() == before
+    # The user's open visits go on; another user, and another survey, have caps of their own.
+    answer(wc, "satisfaction", 2, visit=visits[0])
+    other_user = WidgetClient(wc.client, wc.org, user={"id": "u_456"})
+    assert other_user.post("display", visit=visits[5]).status_code == 200
+    make_survey(slug="second-flow")
+    assert WidgetClient(wc.client, wc.org, slug="second-flow").post("display", visit=visits[5]).status_code == 200
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["channels"]["widget"]
+    assert stats["displayed"] == 6 and stats["responded"] == 5
+
+
+def test_the_cap_is_the_orgs_setting(api, wc, runner):
+    headers = {"Authorization": f"Bearer {api.key}"}
+    r = api.client.patch("/api/v1/org", json={"widget_responses_per_day": 2}, headers=headers)
+    assert r.status_code == 200 and r.get_json()["widget_responses_per_day"] == 2
+    codes = [wc.post("display", visit=f"visit-{i:016d}").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    shown = runner.invoke(args=["org", "settings", str(api.org_id), "--widget-responses-per-day", "3"])
+    assert shown.exit_code == 0 and "widget_responses_per_day: 3" in shown.output
+    assert wc.post("display", visit=f"visit-{3:016d}").status_code == 200
+    assert wc.post("display", visit=f"visit-{4:016d}").status_code == 429
+    bad = runner.invoke(args=["org", "settings", str(api.org_id), "--widget-responses-per-day", "-1"])
+    assert bad.exit_code != 0 and "widget_responses_per_day must be a whole number" in bad.output
+    # 0 takes the cap off.
+    assert api.client.patch("/api/v1/org", json={"widget_responses_per_day": 0}, headers=headers).status_code == 200
+    assert [wc.post("display", visit=f"visit-{i:016d}").status_code for i in range(5, 10)] == [200] * 5
+
+
 # --- rate limits -------------------------------------------------------------------------------------
 
 def limited_app(test_database, tmp_path, **settings):

@@ -71,6 +71,15 @@ def signing_secret(org: Org) -> str:
 
 # Where an org's default phone region is kept in `orgs.settings`.
 REGION_SETTING = "default_region"
+# How many widget responses one user may start per survey in 24 hours (0: no cap).
+WIDGET_RESPONSES_SETTING = "widget_responses_per_day"
+DEFAULT_WIDGET_RESPONSES_PER_DAY = 5
+MAX_WIDGET_RESPONSES_PER_DAY = 10_000
+
+
+def widget_responses_per_day(org: Org) -> int:
+    """Return the org's cap on widget responses per user, survey and day (0: none)."""
+    return int((org.settings or {}).get(WIDGET_RESPONSES_SETTING, DEFAULT_WIDGET_RESPONSES_PER_DAY))
 
 
 def get_org(org_id: int) -> Org:
@@ -84,16 +93,19 @@ def get_org(org_id: int) -> Org:
 def describe(org: Org) -> dict:
     """The org's settings as the API and the CLI show them."""
     return {"id": org.id, "name": org.name, "timezone": org.timezone or "UTC",
-            "default_region": (org.settings or {}).get(REGION_SETTING)}
+            "default_region": (org.settings or {}).get(REGION_SETTING),
+            "widget_responses_per_day": widget_responses_per_day(org)}
 
 
 _UNCHANGED = object()
 
 
 def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
-                    default_region: str | None | object = _UNCHANGED) -> Org:
-    """Change the org's timezone (IANA name: quiet hours of people without one) and default phone
-    region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none). Commits.
+                    default_region: str | None | object = _UNCHANGED,
+                    widget_responses_per_day: int | object = _UNCHANGED) -> Org:
+    """Change the org's timezone (IANA name: quiet hours of people without one), default phone
+    region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none) and cap on
+    widget responses one user starts per survey and day (0: none). Commits.
 
     Everything is checked before anything is written.
     """
@@ -104,6 +116,10 @@ def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
         default_region = default_region.strip().upper()
         if default_region not in phonenumbers.SUPPORTED_REGIONS:
             errors["default_region"] = "is not a region code such as MY, ID or SG"
+    if widget_responses_per_day is not _UNCHANGED and not (
+            isinstance(widget_responses_per_day, int) and not isinstance(widget_responses_per_day, bool)
+            and 0 <= widget_responses_per_day <= MAX_WIDGET_RESPONSES_PER_DAY):
+        errors["widget_responses_per_day"] = f"must be a whole number from 0 to {MAX_WIDGET_RESPONSES_PER_DAY}"
     if errors:
         raise Invalid("; ".join(f"{name} {problem}" for name, problem in errors.items()) + ".", errors)
     if timezone is not _UNCHANGED:
@@ -111,6 +127,8 @@ def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
     if default_region is not _UNCHANGED:
         settings = {k: v for k, v in (org.settings or {}).items() if k != REGION_SETTING}
         org.settings = {**settings, REGION_SETTING: default_region} if default_region else settings
+    if widget_responses_per_day is not _UNCHANGED:
+        org.settings = {**(org.settings or {}), WIDGET_RESPONSES_SETTING: widget_responses_per_day}
     db.session.commit()
     return org
 

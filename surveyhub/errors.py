@@ -61,6 +61,12 @@ class TooManyRequests(DomainError):
         self.retry_after = max(1, retry_after)
 
 
+class TooManyResponses(TooManyRequests):
+    """Over a cap of responses (one widget user's per survey and day): retrying soon won't help."""
+
+    code = "too_many_responses"
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
     """Turn marshmallow's nested messages into {"questions.0.text": "message; message"}.
 

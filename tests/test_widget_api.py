@@ -420,7 +420,7 @@ def test_one_user_starts_at_most_the_orgs_cap_of_responses_a_day(api, wc, survey
         extra = {"question": "reason", "value": "price"} if what == "answers" else {}
         r = wc.post(what, visit=visits[5], **extra)
         assert r.status_code == 429, r.get_json()
-        assert r.get_json()["error"]["code"] == "too_many_requests" and "user.id" in r.get_json()["error"]["fields"]
+        assert r.get_json()["error"]["code"] == "too_many_responses" and "user.id" in r.get_json()["error"]["fields"]
         assert 23 * 3600 < int(r.headers["Retry-After"]) <= 24 * 3600
     assert row_counts() == before
     # The user's open visits go on; another user, and another survey, have caps of their own.

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import survey_logic as logic
-from ..errors import Invalid, NotFound, TooManyRequests, Unauthorized
+from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
 from ..extensions import db
 from ..models import Org, Respondent, Response, Survey
 from ..models.types import utcnow
@@ -270,7 +270,7 @@ def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> No
         .order_by(Response.started_at.desc()).limit(cap)).scalars().all()
     if len(latest) >= cap:
         retry_after = math.ceil((latest[-1] + DAY - now).total_seconds())
-        raise TooManyRequests(f"This user has started {cap} responses to this survey in the last 24 hours, "
+        raise TooManyResponses(f"This user has started {cap} responses to this survey in the last 24 hours, "
                               "the org's widget_responses_per_day.", retry_after,
                               {"user.id": f"has started {cap} responses to this survey today"})
 

@@ -77,7 +77,7 @@ DEFAULT_WIDGET_RESPONSES_PER_DAY = 5
 MAX_WIDGET_RESPONSES_PER_DAY = 10_000
 
 
-def widget_responses_per_day(org: Org) -> int:
+def widget_responses_cap(org: Org) -> int:
     """Return the org's cap on widget responses per user, survey and day (0: none)."""
     return int((org.settings or {}).get(WIDGET_RESPONSES_SETTING, DEFAULT_WIDGET_RESPONSES_PER_DAY))
 
@@ -94,7 +94,7 @@ def describe(org: Org) -> dict:
     """The org's settings as the API and the CLI show them."""
     return {"id": org.id, "name": org.name, "timezone": org.timezone or "UTC",
             "default_region": (org.settings or {}).get(REGION_SETTING),
-            "widget_responses_per_day": widget_responses_per_day(org)}
+            "widget_responses_per_day": widget_responses_cap(org)}
 
 
 _UNCHANGED = object()

@@ -25,7 +25,7 @@ from ..security import user_hash, user_hash_matches
 from . import responses
 from .demo import DEMO_ORG
 from .events import record_event
-from .orgs import get_org, signing_secret, widget_responses_per_day
+from .orgs import get_org, signing_secret, widget_responses_cap
 from .respondents import find_or_create_respondent
 from .surveys import live_version
 
@@ -260,7 +260,7 @@ def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> No
     Otherwise one user id and its userHash could stuff the stats with a new visit id per response.
     Runs with the respondent's row locked (_open_visit), so concurrent new visits count one by one.
     """
-    cap = widget_responses_per_day(org)
+    cap = widget_responses_cap(org)
     if not cap:
         return
     now = utcnow()

@@ -232,8 +232,9 @@ class Server:
 
 def gunicorn_settings(args: argparse.Namespace) -> list[str]:
     """The gunicorn options both servers get (the only difference between them is the app)."""
+    # No control socket: gunicorn's is one shared path, removed by whichever instance stops first.
     settings = ["--workers", str(args.workers), "--worker-class", args.worker_class,
-                "--graceful-timeout", "10", "--log-level", "warning"]
+                "--graceful-timeout", "10", "--log-level", "warning", "--no-control-socket"]
     if args.worker_class == "gthread":
         settings += ["--threads", str(args.gthreads)]
     return settings

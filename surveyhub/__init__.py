@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors
 from .extensions import csrf, db, limiter, login, migrate
@@ -18,6 +19,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(app.instance_path, overrides))
     app.json.sort_keys = False  # keep schema order: {"error": {"code", "message", "fields"}}
+    if proxies := app.config["PROXY_FIX"]:
+        # Trust that many proxies' X-Forwarded-For/-Proto/-Host/-Prefix (client address for rate limits).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

@@ -111,11 +111,15 @@ def org_origins(org_id: int, origins: tuple[str, ...], allow_any: bool) -> None:
 @click.option("--timezone", help="IANA timezone for the quiet hours of people without one (Asia/Kuala_Lumpur).")
 @click.option("--region", help="Region national phone numbers are read in (MY, ID, SG, ...).")
 @click.option("--no-region", is_flag=True, help="Remove the default region: only +country numbers are taken.")
-def org_settings(org_id: int, timezone: str | None, region: str | None, no_region: bool) -> None:
-    """Show the org's settings, or change its timezone and default phone region."""
+@click.option("--widget-responses-per-day", type=int,
+              help="Widget responses one user may start per survey in 24 hours (0: no cap; default 5).")
+def org_settings(org_id: int, timezone: str | None, region: str | None, no_region: bool,
+                 widget_responses_per_day: int | None) -> None:
+    """Show the org's settings, or change its timezone, default phone region and widget cap."""
     if region and no_region:
         raise click.UsageError("Give --region or --no-region, not both.")
-    changes = {k: v for k, v in (("timezone", timezone), ("default_region", region)) if v is not None}
+    changes = {k: v for k, v in (("timezone", timezone), ("default_region", region),
+                                 ("widget_responses_per_day", widget_responses_per_day)) if v is not None}
     if no_region:
         changes["default_region"] = None
     try:

@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .rate_limit_storage import storage_uri_for
+
 ENV_PREFIX = "SURVEYHUB_"
 
 DEFAULTS: dict[str, Any] = {
@@ -52,10 +54,17 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_DISABLE_AFTER": 5,
     # Dashboard sessions end after a working day.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    # Flask-Limiter: counters in process memory unless a shared store such as redis://… is given.
-    "RATELIMIT_STORAGE_URI": "memory://",
-    "RATELIMIT_STRATEGY": "moving-window",
+    # Flask-Limiter: counters that every process shares. Unset: in the app's database (PostgreSQL) or in
+    # a SQLite file beside the app's (rate_limit_storage.storage_uri_for); redis://… to keep them in Redis.
+    "RATELIMIT_STORAGE_URI": None,
+    "RATELIMIT_STRATEGY": "sliding-window-counter",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # The dashboard's sign-in form: attempts per account (the email given) and per client address.
+    "LOGIN_RATE_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    "LOGIN_RATE_LIMIT_PER_IP": "50 per hour",
+    # Behind N reverse proxies, take the client's address, scheme and host from their X-Forwarded-*
+    # headers (werkzeug's ProxyFix). 0: the server is reached directly, and those headers are ignored.
+    "PROXY_FIX": 0,
     # The public widget endpoints: limits per widget key and per client IP, and the largest body.
     "WIDGET_RATE_LIMIT_PER_KEY": "6000 per minute",
     "WIDGET_RATE_LIMIT_PER_IP": "300 per minute",
@@ -99,6 +108,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings.update(overrides)
 
     uri = settings["SQLALCHEMY_DATABASE_URI"]
+    if not settings["RATELIMIT_STORAGE_URI"]:
+        settings["RATELIMIT_STORAGE_URI"] = storage_uri_for(uri)
     if "EMBEDDED_WORKER" not in overrides:
         embedded = os.environ.get(ENV_PREFIX + "EMBEDDED_WORKER")
         settings["EMBEDDED_WORKER"] = _bool(embedded) if embedded is not None else uri.startswith("sqlite")

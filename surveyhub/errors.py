@@ -50,6 +50,23 @@ class Invalid(DomainError):
     code = "validation_error"
 
 
+class TooManyRequests(DomainError):
+    """A request over a cap the service keeps; the client may try again after `retry_after` seconds."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, retry_after: int, fields: dict[str, str] | None = None):
+        super().__init__(message, fields)
+        self.retry_after = max(1, retry_after)
+
+
+class TooManyResponses(TooManyRequests):
+    """Over a cap of responses (one widget user's per survey and day): retrying soon won't help."""
+
+    code = "too_many_responses"
+
+
 def flatten_messages(messages: Any, prefix: str = "") -> dict[str, str]:
     """Turn marshmallow's nested messages into {"questions.0.text": "message; message"}.
 
@@ -106,7 +123,10 @@ def handle_http_exception(exc: HTTPException):
 
 def handle_domain_error(exc: DomainError):
     db.session.rollback()
-    return envelope(exc.status, exc.code, exc.message, exc.fields)
+    response = envelope(exc.status, exc.code, exc.message, exc.fields)
+    if isinstance(exc, TooManyRequests):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def handle_unexpected(exc: Exception):

@@ -328,9 +328,13 @@ def _login(client, email: str, password: str) -> int:
 def test_password_change_through_the_cli(app, runner, org):
     assert runner.invoke(args=["user", "create", "boss@acme.test", "--org", str(org["org_id"]), "--password-stdin"],
                          input=PASSWORD + "\n").exit_code == 0
+    signed_in = app.test_client()
+    assert _login(signed_in, "boss@acme.test", PASSWORD) == 302
+    assert signed_in.get("/dashboard/").status_code == 200
     result = runner.invoke(args=["user", "password", "Boss@Acme.test", "--password-stdin"],
                            input="a brand new passphrase\n")
     assert result.exit_code == 0 and "boss@acme.test" in result.output, result.output
+    assert signed_in.get("/dashboard/").status_code == 302  # the session from before the change is over
     assert _login(app.test_client(), "boss@acme.test", PASSWORD) == 401
     assert _login(app.test_client(), "boss@acme.test", "a brand new passphrase") == 302
     prompted = runner.invoke(args=["user", "password", "boss@acme.test"],

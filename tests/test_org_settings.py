@@ -7,7 +7,8 @@ from surveyhub.models import Org
 def test_get_and_patch_the_orgs_settings(api, other_api):
     r = api.get("/api/v1/org")
     assert r.status_code == 200
-    assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "UTC", "default_region": None}
+    assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "UTC", "default_region": None,
+                            "widget_responses_per_day": 5}
     r = api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur", "default_region": "my"},
                          headers={"Authorization": f"Bearer {api.key}"})
     assert r.status_code == 200, r.get_json()
@@ -16,14 +17,17 @@ def test_get_and_patch_the_orgs_settings(api, other_api):
     assert other_api.get("/api/v1/org").get_json()["default_region"] is None
     assert api.get("/api/v1/org").get_json()["default_region"] == "MY"
     r = api.client.patch("/api/v1/org", json={"default_region": None}, headers={"Authorization": f"Bearer {api.key}"})
-    assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "Asia/Kuala_Lumpur", "default_region": None}
+    assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "Asia/Kuala_Lumpur", "default_region": None,
+                            "widget_responses_per_day": 5}
 
 
 def test_bad_settings_name_the_field_and_change_nothing(app, api):
     headers = {"Authorization": f"Bearer {api.key}"}
     for body, field in [({"timezone": "Nowhere/Land"}, "timezone"), ({"default_region": "XX"}, "default_region"),
                         ({"timezone": "Asia/Jakarta", "default_region": "ZZ"}, "default_region"),
-                        ({"timezone": 7}, "timezone"), ({"colour": "red"}, "colour")]:
+                        ({"timezone": 7}, "timezone"), ({"colour": "red"}, "colour"),
+                        *(({"widget_responses_per_day": bad}, "widget_responses_per_day")
+                          for bad in (-1, 10_001, "5", True, 2.5, None, 10**30))]:
         r = api.client.patch("/api/v1/org", json=body, headers=headers)
         assert r.status_code == 422, (body, r.get_json())
         assert field in r.get_json()["error"]["fields"], r.get_json()
@@ -31,7 +35,7 @@ def test_bad_settings_name_the_field_and_change_nothing(app, api):
     assert api.client.patch("/api/v1/org", json={"timezone": "UTC"}).status_code == 401
     with app.app_context():
         org = db.session.get(Org, api.org_id)
-        assert org.timezone == "UTC" and "default_region" not in (org.settings or {})
+        assert org.timezone == "UTC" and not (org.settings or {})
 
 
 def test_default_region_reads_national_numbers(app, api, make_survey):

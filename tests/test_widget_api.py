@@ -443,6 +443,48 @@ def test_the_origins_command(app, runner, wc):
     assert wc.post("display", headers={"Origin": "https://other.example"}).status_code == 200
 
 
+# --- one user can't stuff the stats -------------------------------------------------------------------
+
+def test_one_user_starts_at_most_the_orgs_cap_of_responses_a_day(api, wc, survey, make_survey, row_counts):
+    visits = [f"visit-{i:016d}" for i in range(6)]
+    for visit in visits[:5]:
+        assert wc.post("display", visit=visit).status_code == 200
+        answer(wc, "reason", "price", visit=visit)
+    before = row_counts()
+    for what in ("display", "answers", "complete"):
+        extra = {"question": "reason", "value": "price"} if what == "answers" else {}
+        r = wc.post(what, visit=visits[5], **extra)
+        assert r.status_code == 429, r.get_json()
+        assert r.get_json()["error"]["code"] == "too_many_responses" and "user.id" in r.get_json()["error"]["fields"]
+        assert 23 * 3600 < int(r.headers["Retry-After"]) <= 24 * 3600
+    assert row_counts() == before
+    # The user's open visits go on; another user, and another survey, have caps of their own.
+    answer(wc, "satisfaction", 2, visit=visits[0])
+    other_user = WidgetClient(wc.client, wc.org, user={"id": "u_456"})
+    assert other_user.post("display", visit=visits[5]).status_code == 200
+    make_survey(slug="second-flow")
+    assert WidgetClient(wc.client, wc.org, slug="second-flow").post("display", visit=visits[5]).status_code == 200
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["channels"]["widget"]
+    assert stats["displayed"] == 6 and stats["responded"] == 5
+
+
+def test_the_cap_is_the_orgs_setting(api, wc, runner):
+    headers = {"Authorization": f"Bearer {api.key}"}
+    r = api.client.patch("/api/v1/org", json={"widget_responses_per_day": 2}, headers=headers)
+    assert r.status_code == 200 and r.get_json()["widget_responses_per_day"] == 2
+    codes = [wc.post("display", visit=f"visit-{i:016d}").status_code for i in range(3)]
+    assert codes == [200, 200, 429]
+    shown = runner.invoke(args=["org", "settings", str(api.org_id), "--widget-responses-per-day", "3"])
+    assert shown.exit_code == 0 and "widget_responses_per_day: 3" in shown.output
+    assert wc.post("display", visit=f"visit-{3:016d}").status_code == 200
+    assert wc.post("display", visit=f"visit-{4:016d}").status_code == 429
+    bad = runner.invoke(args=["org", "settings", str(api.org_id), "--widget-responses-per-day", "-1"])
+    assert bad.exit_code != 0 and "widget_responses_per_day must be a whole number" in bad.output
+    # 0 takes the cap off.
+    assert api.client.patch("/api/v1/org", json={"widget_responses_per_day": 0}, headers=headers).status_code == 200
+    assert [wc.post("display", visit=f"visit-{i:016d}").status_code for i in range(5, 10)] == [200] * 5
+
+
 # --- rate limits -------------------------------------------------------------------------------------
 
 def limited_app(test_database, tmp_path, **settings):
@@ -461,14 +503,53 @@ def test_requests_per_ip_are_limited(app, test_database, tmp_path, api, survey):
 
 
 def test_requests_per_widget_key_are_limited(app, test_database, tmp_path, api, other_api, survey, make_survey):
+    """Writes that prove their user use up the key's budget, whatever address they come from."""
     make_survey(api_client=other_api)
     limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="4 per minute")
     client = limited.test_client()
-    mine, theirs = widget_org_of(app, api.org_id), widget_org_of(app, other_api.org_id)
-    codes = [client.get(f"/widget/v1/{mine.key}/surveys/cancel-flow", environ_base={"REMOTE_ADDR": f"10.0.0.{i}"})
-             .status_code for i in range(5)]
+    mine = WidgetClient(client, widget_org_of(app, api.org_id))
+    theirs = WidgetClient(client, widget_org_of(app, other_api.org_id))
+
+    def display_from(i: int, wc: WidgetClient = mine):
+        client.environ_base["REMOTE_ADDR"] = f"10.0.0.{i}"
+        return wc.post("display", visit=f"visit-{i:016d}")
+
+    codes = [display_from(i).status_code for i in range(5)]
     assert codes == [200] * 4 + [429]
-    assert client.get(f"/widget/v1/{theirs.key}/surveys/cancel-flow").status_code == 200
+    assert display_from(9, theirs).status_code == 200
+
+
+def test_failed_authentication_does_not_use_up_the_keys_budget(app, test_database, tmp_path, api, survey):
+    """The widget key is public: wrong userHashes, unknown keys and reads are counted per address only."""
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="3 per minute",
+                          WIDGET_RATE_LIMIT_PER_IP="100 per minute")
+    client = limited.test_client()
+    wc = WidgetClient(client, widget_org_of(app, api.org_id))
+    for i in range(10):
+        client.environ_base["REMOTE_ADDR"] = f"10.1.0.{i}"
+        assert wc.post("display", userHash="0" * 64).status_code == 401
+        assert wc.survey().status_code == 200
+        assert client.get("/widget/v1/pk_not_a_key/surveys/cancel-flow").status_code == 404
+    client.environ_base["REMOTE_ADDR"] = "10.2.0.1"
+    assert [wc.post("display", visit=f"visit-{i:016d}").status_code for i in range(4)] == [200] * 3 + [429]
+
+
+def test_every_429_says_when_to_retry(app, test_database, tmp_path, api, survey):
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="2 per minute")
+    wc = WidgetClient(limited.test_client(), widget_org_of(app, api.org_id))
+    codes = [wc.survey().status_code, wc.post("display").status_code]
+    r = wc.post("display", userHash="0" * 64)
+    assert codes == [200, 200] and r.status_code == 429
+    assert 0 < int(r.headers["Retry-After"]) <= 60 and r.get_json()["error"]["code"] == "too_many_requests"
+
+
+@pytest.mark.parametrize("proxies", [0, 1])
+def test_the_client_address_comes_from_the_proxy_only_when_told(app, test_database, tmp_path, api, survey, proxies):
+    """SURVEYHUB_PROXY_FIX=N trusts N proxies' X-Forwarded-For; without it the header can't dodge a limit."""
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="2 per minute", PROXY_FIX=proxies)
+    wc = WidgetClient(limited.test_client(), widget_org_of(app, api.org_id))
+    codes = [wc.client.get(wc.root, headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(4)]
+    assert codes == ([200] * 4 if proxies else [200, 200, 429, 429])
 
 
 def test_limits_are_kept_in_redis_when_configured(app, test_database, tmp_path, api, survey):
@@ -477,11 +558,12 @@ def test_limits_are_kept_in_redis_when_configured(app, test_database, tmp_path, 
     client = limited.test_client()
     # An address of this test's own, so that other runs sharing the Redis server don't count against it.
     ip = "10." + ".".join(str(b) for b in uuid.uuid4().bytes[:3])
-    key = widget_org_of(app, api.org_id).key
-    url = f"/widget/v1/{key}/surveys/cancel-flow"
+    wc = WidgetClient(client, widget_org_of(app, api.org_id))
+    key = wc.org.key
+    client.environ_base["REMOTE_ADDR"] = ip
     server = redis.Redis(host="127.0.0.1", port=6379, db=0)
     try:
-        codes = [client.get(url, environ_base={"REMOTE_ADDR": ip}).status_code for _ in range(3)]
+        codes = [wc.post("display").status_code, wc.survey().status_code, wc.survey().status_code]
         assert codes == [200, 200, 429]
         assert server.keys(f"*/{ip}/widget-ip/*") and server.keys(f"*/{key}/widget-key/*")
     finally:

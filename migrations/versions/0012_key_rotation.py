@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0012_key_rotation'
-down_revision = '0007_trial_counts'
+down_revision = '0011_limits_sessions'
 branch_labels = None
 depends_on = None
 

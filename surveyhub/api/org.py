@@ -25,5 +25,5 @@ class Org(MethodView):
     @blp.arguments(OrgSettingsInSchema)
     @blp.response(200, OrgSchema)
     def patch(self, body):
-        """Change the org's timezone and/or default phone region (null removes it)."""
+        """Change the org's timezone, default phone region (null removes it) or widget responses per day."""
         return orgs.describe(orgs.update_settings(g.org, **body))

@@ -21,11 +21,14 @@ from ..services import widget
 
 bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
 
-# Limits per client IP and per widget key, shared by all the widget's endpoints.
+# Limits per client IP and per widget key, shared by all the widget's endpoints. The key is public, so
+# only writes that proved their user (a valid userHash) use up its budget: anyone else, with a bad hash,
+# an unknown key or a mere read, is counted by address alone and can't lock the org's users out.
 limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_IP"], scope="widget-ip",
                      key_func=get_remote_address)(bp)
 limiter.shared_limit(lambda: current_app.config["WIDGET_RATE_LIMIT_PER_KEY"], scope="widget-key",
-                     key_func=lambda: g.get("widget_key", ""))(bp)
+                     key_func=lambda: g.get("widget_key", ""),
+                     deduct_when=lambda response: g.get("widget_user_verified", False))(bp)
 
 
 @bp.url_value_preprocessor
@@ -86,7 +89,9 @@ def _load(schema: Schema, data) -> dict:
 
 def _authenticated(slug: str, schema: WidgetWriteSchema) -> tuple[widget.Visitor, dict]:
     body = load_body(schema)
-    return widget.authenticate(g.widget_org, slug, body), body
+    visitor = widget.authenticate(g.widget_org, slug, body)
+    g.widget_user_verified = True
+    return visitor, body
 
 
 def _ack(response):

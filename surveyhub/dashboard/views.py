@@ -6,12 +6,14 @@ Every POST here needs a CSRF token: CSRFProtect checks the whole app except the 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -20,13 +22,15 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_limiter import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from .. import survey_logic as logic
 from ..errors import DomainError, Invalid, flatten_messages
-from ..extensions import db, login
+from ..extensions import db, limiter, login
 from ..models import CHANNELS, Survey, User
 from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
@@ -46,9 +50,13 @@ MAX_SURVEYS_LISTED = 200
 
 
 @login.user_loader
-def load_user(user_id: str) -> User | None:
-    """Return the signed-in manager named by the session."""
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """Return the signed-in manager named by the session, if the session is still theirs.
+
+    The session names the user and their session version (User.get_id); signing out or a new password
+    raises the version, so an old cookie names no one any more.
+    """
+    return orgs.user_for_session(session_id)
 
 
 @bp.context_processor
@@ -95,9 +103,27 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _account_tried() -> str:
+    """The account a sign-in attempt is for, as the login limit per account counts it."""
+    return request.form.get("email", "").strip().lower()[:320] or "(none)"
+
+
+@bp.errorhandler(RateLimitExceeded)
+def too_many_attempts(exc: RateLimitExceeded):
+    """Too many sign-in attempts: say so on the form, with 429 (Flask-Limiter adds Retry-After)."""
+    db.session.rollback()
+    wait = max(1, round((limiter.current_limit.reset_at - time.time()) / 60)) if limiter.current_limit else 1
+    error = f"Too many sign-in attempts. Try again in {wait} minute{'s' if wait != 1 else ''}."
+    return render_template("dashboard/login.html", form=LoginForm(), error=error), 429
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_IP"], key_func=get_remote_address,
+               methods=["POST"], scope="login-ip")
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ACCOUNT"], key_func=_account_tried,
+               methods=["POST"], scope="login-account")
 def login():
-    """Sign a manager in."""
+    """Sign a manager in; attempts are limited per account and per address."""
     form = LoginForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
@@ -114,7 +140,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign the manager out."""
+    """Sign the manager out, everywhere: no copy of this session's cookie works again."""
+    orgs.end_sessions(current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for(".login"))

@@ -4,6 +4,7 @@ from .audit import AUDIT_ACTIONS, AuditEntry
 from .event import EVENT_TYPES, Event
 from .invitation import Invitation
 from .org import ApiKey, Org, User
+from .ratelimit import RateLimitCounter
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
 from .sms import SmsInbound, SmsMessage, SmsSession
@@ -14,7 +15,7 @@ from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "Event", "Invitation", "Org",
-    "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey", "SurveyVersion",
-    "User", "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery",
+    "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey",
+    "SurveyVersion", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery",
     "WebhookEndpoint",
 ]

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from ..services.hosted import public_url
-from .fields import StrictBoolean
+from .fields import StrictBoolean, StrictInteger
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
@@ -223,6 +223,8 @@ class OrgSchema(Schema):
     timezone = fields.String(metadata={"description": "IANA timezone: quiet hours of people without one"})
     default_region = fields.String(allow_none=True, metadata={
         "description": "ISO 3166 region code national phone numbers are read in (e.g. MY), or null"})
+    widget_responses_per_day = fields.Integer(metadata={
+        "description": "widget responses one user may start per survey in 24 hours (0: no cap)"})
 
 
 class OrgSettingsInSchema(Schema):
@@ -230,3 +232,4 @@ class OrgSettingsInSchema(Schema):
 
     timezone = fields.String(validate=validate.Length(min=1, max=64))
     default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3))
+    widget_responses_per_day = StrictInteger()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -133,6 +134,15 @@ def rotate_signing_secret(org_id: int, *, grace_hours: int, actor: str) -> Rotat
 
 # Where an org's default phone region is kept in `orgs.settings`.
 REGION_SETTING = "default_region"
+# How many widget responses one user may start per survey in 24 hours (0: no cap).
+WIDGET_RESPONSES_SETTING = "widget_responses_per_day"
+DEFAULT_WIDGET_RESPONSES_PER_DAY = 5
+MAX_WIDGET_RESPONSES_PER_DAY = 10_000
+
+
+def widget_responses_cap(org: Org) -> int:
+    """Return the org's cap on widget responses per user, survey and day (0: none)."""
+    return int((org.settings or {}).get(WIDGET_RESPONSES_SETTING, DEFAULT_WIDGET_RESPONSES_PER_DAY))
 
 
 def get_org(org_id: int, *, lock: bool = False) -> Org:
@@ -146,16 +156,19 @@ def get_org(org_id: int, *, lock: bool = False) -> Org:
 def describe(org: Org) -> dict:
     """The org's settings as the API and the CLI show them."""
     return {"id": org.id, "name": org.name, "timezone": org.timezone or "UTC",
-            "default_region": (org.settings or {}).get(REGION_SETTING)}
+            "default_region": (org.settings or {}).get(REGION_SETTING),
+            "widget_responses_per_day": widget_responses_cap(org)}
 
 
 _UNCHANGED = object()
 
 
 def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
-                    default_region: str | None | object = _UNCHANGED) -> Org:
-    """Change the org's timezone (IANA name: quiet hours of people without one) and default phone
-    region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none). Commits.
+                    default_region: str | None | object = _UNCHANGED,
+                    widget_responses_per_day: int | object = _UNCHANGED) -> Org:
+    """Change the org's timezone (IANA name: quiet hours of people without one), default phone
+    region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none) and cap on
+    widget responses one user starts per survey and day (0: none). Commits.
 
     Everything is checked before anything is written.
     """
@@ -166,6 +179,10 @@ def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
         default_region = default_region.strip().upper()
         if default_region not in phonenumbers.SUPPORTED_REGIONS:
             errors["default_region"] = "is not a region code such as MY, ID or SG"
+    if widget_responses_per_day is not _UNCHANGED and not (
+            isinstance(widget_responses_per_day, int) and not isinstance(widget_responses_per_day, bool)
+            and 0 <= widget_responses_per_day <= MAX_WIDGET_RESPONSES_PER_DAY):
+        errors["widget_responses_per_day"] = f"must be a whole number from 0 to {MAX_WIDGET_RESPONSES_PER_DAY}"
     if errors:
         raise Invalid("; ".join(f"{name} {problem}" for name, problem in errors.items()) + ".", errors)
     if timezone is not _UNCHANGED:
@@ -173,6 +190,8 @@ def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
     if default_region is not _UNCHANGED:
         settings = {k: v for k, v in (org.settings or {}).items() if k != REGION_SETTING}
         org.settings = {**settings, REGION_SETTING: default_region} if default_region else settings
+    if widget_responses_per_day is not _UNCHANGED:
+        org.settings = {**(org.settings or {}), WIDGET_RESPONSES_SETTING: widget_responses_per_day}
     db.session.commit()
     return org
 
@@ -190,11 +209,12 @@ def create_user(email: str, org_id: int, password: str) -> User:
 
 
 def set_password(email: str, password: str, *, actor: str) -> User:
-    """Give a manager a new password (the old one stops working). Commits."""
+    """Give a manager a new password; the old one, and every session signed in with it, stop working. Commits."""
     user = db.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
     if user is None:
         raise NotFound(f"No manager {email}.", {"email": "no manager has this email"})
     user.password_hash = generate_password_hash(password)
+    user.session_version = User.session_version + 1
     audit.record(user.org_id, "password.changed", actor=actor, subject=user.email)
     db.session.commit()
     return user
@@ -210,3 +230,22 @@ def authenticate_user(email: str, password: str) -> User | None:
 
 
 _DUMMY_HASH = generate_password_hash("not a password")
+
+
+def user_for_session(session_id: str) -> User | None:
+    """Return the manager a session names (`id.version`, User.get_id), or None once it has been ended."""
+    named = _SESSION_ID.fullmatch(session_id)
+    if named is None:
+        return None
+    user = db.session.get(User, int(named["user"]))
+    return user if user is not None and user.session_version == int(named["version"]) else None
+
+
+_SESSION_ID = re.compile(r"(?P<user>[0-9]{1,9})\.(?P<version>[0-9]{1,9})")
+
+
+def end_sessions(user_id: int) -> None:
+    """End every dashboard session of the manager (sign-out; set_password does the same). Commits."""
+    db.session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.commit()

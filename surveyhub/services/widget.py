@@ -7,7 +7,9 @@ retried, late or out of order and still count once. Answers go through the respo
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,18 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import survey_logic as logic
-from ..errors import Invalid, NotFound, Unauthorized
+from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
 from ..extensions import db
 from ..models import Org, Respondent, Response, Survey
+from ..models.types import utcnow
 from ..security import user_hash, user_hash_matches
 from . import responses
 from .demo import DEMO_ORG
 from .events import record_event
-from .orgs import get_org, signing_secret, signing_secrets_in_force
+from .orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
 from .respondents import find_or_create_respondent
 from .surveys import live_version
 
 CHANNEL = "widget"
+DAY = timedelta(hours=24)
 ORIGINS_SETTING = "widget_allowed_origins"
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
 
@@ -255,9 +259,31 @@ def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
                                Response.meta[("widget", "visit")].as_string() == visitor.visit)
     ).unique().scalar_one_or_none()
     if response is None:
+        _check_responses_per_day(visitor.org, survey, respondent.id)
         response = responses.start_response(survey, CHANNEL, respondent=respondent,
                                             metadata={"widget": {"visit": visitor.visit}})
     return response
+
+
+def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> None:
+    """Refuse a new visit's response once the user started the org's cap of them in the last 24 hours.
+
+    Otherwise one user id and its userHash could stuff the stats with a new visit id per response.
+    Runs with the respondent's row locked (_open_visit), so concurrent new visits count one by one.
+    """
+    cap = widget_responses_cap(org)
+    if not cap:
+        return
+    now = utcnow()
+    latest = db.session.execute(
+        select(Response.started_at).where(Response.survey_id == survey.id, Response.respondent_id == respondent_id,
+                                          Response.channel == CHANNEL, Response.started_at > now - DAY)
+        .order_by(Response.started_at.desc()).limit(cap)).scalars().all()
+    if len(latest) >= cap:
+        retry_after = math.ceil((latest[-1] + DAY - now).total_seconds())
+        raise TooManyResponses(f"This user has started {cap} responses to this survey in the last 24 hours, "
+                              "the org's widget_responses_per_day.", retry_after,
+                              {"user.id": f"has started {cap} responses to this survey today"})
 
 
 def _respondent(org_id: int, external_id: str, profile: dict) -> Respondent:

@@ -1,7 +1,8 @@
 // The widget's writes: sent one after another in order, each as soon as it is made, with keepalive so
-// that it survives the page closing. A write that fails for want of network (or a 5xx, 408, 429) waits
-// and is retried with backoff, and at once when the browser comes back online. Pending writes are kept
-// in localStorage, so that a page closed while offline sends them on the next page that loads the widget.
+// that it survives the page closing. A write that fails for want of network (or a 5xx, 408, a 429 over
+// a rate limit) waits and is retried with backoff, and at once when the browser comes back online.
+// Pending writes are kept in localStorage, so that a page closed while offline sends them on the next
+// page that loads the widget.
 // Every write is idempotent on the server (it names its visit), so sending one twice stores it once.
 
 const PREFIX = "surveyhub:outbox:";
@@ -46,7 +47,10 @@ export function createOutbox(env) {
       res = await post(op);
     } catch { /* offline or unreachable: retried below */ }
     busy = false;
-    if (!res || res.status >= 500 || res.status === 408 || res.status === 429) {
+    // A 429 for the user's daily cap of responses won't pass by retrying today: it is given up like a 4xx.
+    const body = res && res.status === 429 ? await res.json().catch(() => null) : undefined;
+    const capped = body?.error?.code === "too_many_responses";
+    if (!res || res.status >= 500 || res.status === 408 || (res.status === 429 && !capped)) {
       timer = env.setTimeout(pump, backoff(tries++, Math.random()));
       return;
     }
@@ -55,7 +59,7 @@ export function createOutbox(env) {
     save();
     const done = callbacks.get(op.id);
     callbacks.delete(op.id);
-    if (done) done(res.status, await res.json().catch(() => null));
+    if (done) done(res.status, body !== undefined ? body : await res.json().catch(() => null));
     pump();
   }
 

@@ -86,6 +86,17 @@ test("server errors and 429 are retried; other 4xx are given up and reported", a
   assert.equal(box.pending, 0);
 });
 
+test("a 429 for the daily cap of responses is given up and reported, not retried", async () => {
+  const env = fakeWindow(() => ({status: 429, json: async () => ({error: {code: "too_many_responses"}})}));
+  const box = createOutbox(env);
+  const acks = [];
+  box.send("/a", {}, (status, body) => acks.push([status, body.error.code]));
+  await settle();
+  assert.deepEqual(acks, [[429, "too_many_responses"]]);
+  assert.equal(env.timers.length, 0);
+  assert.equal(box.pending, 0);
+});
+
 test("writes a closed page left behind are adopted and sent; stale ones dropped", async () => {
   const now = Date.now();
   const left = [{id: "x", url: "/left", body: {n: 1}, t: now}, {id: "y", url: "/stale", body: {}, t: now - 8 * 864e5}];

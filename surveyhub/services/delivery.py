@@ -215,23 +215,29 @@ def postpone(kind: JobKind, row_id: int, worker_id: str, due_at: datetime) -> No
     db.session.commit()
 
 
-def hold(kind: JobKind, row_id: int, worker_id: str, until: datetime, reason: str) -> str:
-    """Keep a claimed row waiting for its paused channel, no attempt spent; fail it past the give-up time.
+def hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime, reason: str) -> None:
+    """Keep claimed rows waiting for their paused channel, no attempt spent; fail those past the give-up time.
 
-    Returns the new status. Commits.
+    Commits.
     """
-    if _given_up(kind, row_id):
-        fail(kind, row_id, worker_id, f"{_give_up_reason()}: {reason}")
-        db.session.commit()
-        return "failed"
+    if not row_ids:
+        return
     model = kind.model
-    db.session.execute(
-        update(model).where(_mine(model, row_id, worker_id))
-        .values(status="queued", due_at=until, lease_until=None, claimed_by=None, attempts=model.attempts - 1,
-                last_error=f"waiting: {reason}"[:500]).execution_options(synchronize_session=False)
-    )
+    expired = set()
+    if kind.since is not None:
+        cutoff = clock() - timedelta(hours=current_app.config["DELIVERY_GIVE_UP_HOURS"])
+        expired = set(db.session.execute(
+            select(model.id).where(model.id.in_(row_ids), kind.since <= cutoff)).scalars())
+    for row_id in sorted(expired):
+        fail(kind, row_id, worker_id, f"{_give_up_reason()}: {reason}")
+    waiting = [i for i in row_ids if i not in expired]
+    if waiting:
+        db.session.execute(
+            update(model).where(model.id.in_(waiting), model.status == "sending", model.claimed_by == worker_id)
+            .values(status="queued", due_at=until, lease_until=None, claimed_by=None, attempts=model.attempts - 1,
+                    last_error=f"waiting: {reason}"[:500]).execution_options(synchronize_session=False)
+        )
     db.session.commit()
-    return "queued"
 
 
 def release(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
@@ -330,32 +336,42 @@ def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[An
     item alone — logged, retried, retired at `max_errors` — when `send` raises anything else.
     """
     renewed = clock()
-    for index, item in enumerate(items):
-        if worker.should_stop():
-            release(kind, [i.id for i in items[index:]], worker.worker_id)
-            return
-        if clock() - renewed >= kind.lease / 3:
-            renew(kind, [i.id for i in items[index:]], worker.worker_id)
-            renewed = clock()
-        key = channel(item)
-        try:
-            wait, probing = paused_until(key, kind.lease)
-            if wait is not None:
-                hold(kind, item.id, worker.worker_id, wait, f"{key} is paused")
+    paused: dict[str, tuple[datetime, str]] = {}  # channels found paused in this batch: until, why
+    held: dict[str, list[int]] = {}
+    try:
+        for index, item in enumerate(items):
+            if worker.should_stop():
+                release(kind, [i.id for i in items[index:]], worker.worker_id)
+                return
+            if clock() - renewed >= kind.lease / 3:
+                renew(kind, [i.id for i in items[index:]], worker.worker_id)
+                renewed = clock()
+            key = channel(item)
+            if key in paused:
+                held.setdefault(key, []).append(item.id)
                 continue
             try:
-                send(item)
-            except Outage as outage:
+                wait, probing = paused_until(key, kind.lease)
+                if wait is not None:
+                    paused[key] = (wait, f"{key} is paused")
+                    held.setdefault(key, []).append(item.id)
+                    continue
+                try:
+                    send(item)
+                except Outage as outage:
+                    db.session.rollback()
+                    paused[key] = (channel_down(key, outage.reason), outage.reason)
+                    held.setdefault(key, []).append(item.id)
+                    continue
+                if probing:
+                    channel_up(key)
+            except Exception as err:  # noqa: BLE001 - one row's trouble, whatever it is, is that row's alone
                 db.session.rollback()
-                until = channel_down(key, outage.reason)
-                hold(kind, item.id, worker.worker_id, until, outage.reason)
-                continue
-            if probing:
-                channel_up(key)
-        except Exception as err:  # noqa: BLE001 - one row's trouble, whatever it is, is that row's alone
-            db.session.rollback()
-            log.exception("%s row %s: %s", kind.name, item.id, type(err).__name__)
-            record_error(kind, item.id, worker.worker_id, f"{type(err).__name__}: {err}")
+                log.exception("%s row %s: %s", kind.name, item.id, type(err).__name__)
+                record_error(kind, item.id, worker.worker_id, f"{type(err).__name__}: {err}")
+    finally:
+        for key, row_ids in held.items():
+            hold(kind, row_ids, worker.worker_id, *paused[key])
 
 
 @dataclass

@@ -20,6 +20,7 @@ from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, Survey, SurveyVersion
+from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from . import delivery, links
 from .events import record_event, record_invitation_failed
@@ -235,5 +236,5 @@ def _record_failure(invitation: Outgoing, worker: delivery.Worker, err: Delivery
 
 
 EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, process=send_email_invitations, batch_size=100,
-                              condition=Invitation.channel == "email", since=Invitation.send_at,
+                              condition=Invitation.channel == "email", since=QUEUED_SINCE,
                               on_failed=record_invitation_failed)

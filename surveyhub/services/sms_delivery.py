@@ -26,6 +26,7 @@ from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
+from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from . import delivery, links
 from .events import record_event, record_invitation_failed
@@ -229,6 +230,7 @@ def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datet
         current.status = "expired"
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
+        db.session.flush()  # before the new session's insert, which the unit of work would put first
     definition = version.definition
     locale = logic.pick_locale(definition, start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
@@ -303,7 +305,7 @@ def _send_message(message: Outbound, sender, worker: delivery.Worker) -> None:
 
 
 SMS_KIND = delivery.JobKind(name="sms", model=Invitation, process=start_conversations, batch_size=50,
-                            condition=Invitation.channel == "sms", since=Invitation.send_at,
+                            condition=Invitation.channel == "sms", since=QUEUED_SINCE,
                             on_failed=record_invitation_failed)
 SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, process=send_messages, batch_size=50,
                                     condition=SmsMessage.purpose != "invitation", since=SmsMessage.created_at)

@@ -30,12 +30,15 @@ class Receiver:
     def __init__(self, statuses: list[int], port: int = 0):
         self.statuses = list(statuses)
         self.received: list[tuple[dict, str]] = []
+        self.on_post = None  # called as each POST arrives, before it is answered
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802 - http.server's name
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                if receiver.on_post is not None:
+                    receiver.on_post()
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
@@ -368,3 +371,29 @@ def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, api,
     with capsys.disabled():
         print(f"\n[webhook receiver down 6 h] queued 30, delivered {len(set(ids))}, "
               f"duplicates {len(ids) - len(set(ids))}")
+
+
+def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worker, delivery_clock):
+    """Each delivery takes a minute by the engine's clock; another worker trying to claim meanwhile gets nothing."""
+    from surveyhub.services.delivery import claim
+    from surveyhub.services.webhooks import WEBHOOK_KIND
+
+    hook = receiver()
+    register(api, hook.url)
+    survey = make_survey()
+    for i in range(6):  # six minutes of work: far past one lease
+        api.post(f"/api/v1/surveys/{survey['id']}/responses",
+                 json={"external_id": f"c{i}", "answers": ANSWERS, "complete": True})
+    stolen = []
+
+    def slow():
+        delivery_clock.advance(minutes=1)
+        with app.app_context():
+            stolen.extend(claim(WEBHOOK_KIND, "another-worker"))
+            db.session.remove()
+
+    hook.on_post = slow
+    run_worker()
+    assert stolen == [] and len(hook.received) == 6
+    with app.app_context():
+        assert set(db.session.execute(select(WebhookDelivery.status)).scalars()) == {"delivered"}

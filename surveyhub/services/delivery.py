@@ -338,20 +338,21 @@ def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[An
     renewed = clock()
     paused: dict[str, tuple[datetime, str]] = {}  # channels found paused in this batch: until, why
     held: dict[str, list[int]] = {}
+    usable: set[str] = set()  # channels this batch has found open: not asked again
     try:
         for index, item in enumerate(items):
             if worker.should_stop():
                 release(kind, [i.id for i in items[index:]], worker.worker_id)
                 return
             if clock() - renewed >= kind.lease / 3:
-                renew(kind, [i.id for i in items[index:]], worker.worker_id)
+                renew(kind, [i.id for i in items], worker.worker_id)  # the held ones too: they are still ours
                 renewed = clock()
             key = channel(item)
             if key in paused:
                 held.setdefault(key, []).append(item.id)
                 continue
             try:
-                wait, probing = paused_until(key, kind.lease)
+                wait, probing = (None, False) if key in usable else paused_until(key, kind.lease)
                 if wait is not None:
                     paused[key] = (wait, f"{key} is paused")
                     held.setdefault(key, []).append(item.id)
@@ -360,11 +361,13 @@ def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[An
                     send(item)
                 except Outage as outage:
                     db.session.rollback()
+                    usable.discard(key)
                     paused[key] = (channel_down(key, outage.reason), outage.reason)
                     held.setdefault(key, []).append(item.id)
                     continue
                 if probing:
                     channel_up(key)
+                usable.add(key)
             except Exception as err:  # noqa: BLE001 - one row's trouble, whatever it is, is that row's alone
                 db.session.rollback()
                 log.exception("%s row %s: %s", kind.name, item.id, type(err).__name__)

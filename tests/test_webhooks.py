@@ -397,3 +397,24 @@ def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worke
     assert stolen == [] and len(hook.received) == 6
     with app.app_context():
         assert set(db.session.execute(select(WebhookDelivery.status)).scalars()) == {"delivered"}
+
+
+def test_a_row_whose_workers_keep_dying_is_retired(app, api, make_survey, receiver, run_worker, delivery_clock):
+    """Each claim taken back from a dead worker counts an error; the fifth retires the row instead of re-sending."""
+    from surveyhub.services.delivery import claim
+    from surveyhub.services.webhooks import WEBHOOK_KIND
+
+    hook = receiver()
+    register(api, hook.url)
+    survey = make_survey()
+    api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
+    with app.app_context():
+        for n in range(5):  # five workers claim the row and die before finishing it
+            assert len(claim(WEBHOOK_KIND, f"doomed-{n}")) == 1
+            assert claim(WEBHOOK_KIND, "another") == []  # not while the lease runs
+            delivery_clock.advance(seconds=91)
+        db.session.remove()
+    assert run_worker() == 0 and hook.received == []
+    with app.app_context():
+        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
+    assert delivery.status == "failed" and delivery.last_error == "gave up after 5 errors: worker lost"

@@ -80,6 +80,11 @@ class SmtpMailer:
         self._connect()
         return self
 
+    def open(self) -> None:
+        """Connect now if not connected (raises DeliveryError with `connection` set when that fails)."""
+        if self._smtp is None:
+            self._connect()
+
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
@@ -97,7 +102,8 @@ class SmtpMailer:
             if s.username:
                 smtp.login(s.username, s.password or "")
         except (smtplib.SMTPException, OSError) as exc:
-            raise _classify(exc) from exc
+            error = _classify(exc)  # whatever the reply, a server we can't get a session from is out of use
+            raise DeliveryError(error.reason, transient=True, connection=True) from exc
         self._smtp = smtp
 
     @property
@@ -148,6 +154,9 @@ class LogMailer:
         return self
 
     def __exit__(self, *exc_info) -> None:
+        return None
+
+    def open(self) -> None:
         return None
 
     def send(self, message: EmailMessage) -> None:

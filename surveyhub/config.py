@@ -27,6 +27,10 @@ DEFAULTS: dict[str, Any] = {
     # Delivery retries: exponential from the base, capped, with jitter.
     "DELIVERY_RETRY_BASE_SECONDS": 30.0,
     "DELIVERY_RETRY_MAX_SECONDS": 3600.0,
+    # A row that can't be delivered (its server unreachable, or answering "try later") gives up this
+    # long after it was queued; an unreachable channel is probed with backoff capped at this.
+    "DELIVERY_GIVE_UP_HOURS": 72.0,
+    "DELIVERY_PROBE_MAX_SECONDS": 300.0,
     "SMTP_TIMEOUT_SECONDS": 30.0,
     # Each call to Twilio's API is bounded by this (the worker makes them, never a web request).
     "SMS_TIMEOUT_SECONDS": 10.0,
@@ -52,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     # failed for good (every retry spent) an endpoint is disabled.
     "WEBHOOK_TIMEOUT_SECONDS": 10.0,
     "WEBHOOK_DISABLE_AFTER": 5,
+    # Webhook URLs may point at loopback, private, link-local … addresses only when this is on.
+    "WEBHOOK_ALLOW_PRIVATE": False,
     # Dashboard sessions end after a working day.
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # Flask-Limiter: counters that every process shares. Unset: in the app's database (PostgreSQL) or in

@@ -188,6 +188,35 @@ def smtp(app: Flask):
     sink.stop()
 
 
+class DeliveryClock:
+    """The delivery engine's clock, some way ahead of the real one: `advance` moves it on."""
+
+    def __init__(self):
+        from datetime import timedelta
+
+        self.offset = timedelta(0)
+
+    def __call__(self):
+        from surveyhub.models.types import utcnow
+
+        return utcnow() + self.offset
+
+    def advance(self, **duration) -> None:
+        from datetime import timedelta
+
+        self.offset += timedelta(**duration)
+
+
+@pytest.fixture
+def delivery_clock(monkeypatch) -> DeliveryClock:
+    """Drive the delivery engine's time (claims, leases, backoffs, pauses, giving up) without waiting."""
+    from surveyhub.services import delivery
+
+    clock = DeliveryClock()
+    monkeypatch.setattr(delivery, "clock", clock)
+    return clock
+
+
 @pytest.fixture
 def run_worker(app: Flask):
     """Run the delivery worker in this process until nothing is due (bounded); return rows claimed."""

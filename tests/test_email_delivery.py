@@ -1,5 +1,6 @@
 """The email channel on the delivery engine, against a real SMTP server (aiosmtpd)."""
 
+import collections
 import re
 
 from sqlalchemy import select
@@ -86,17 +87,59 @@ def test_one_connection_per_batch(make_survey, invite, smtp, run_worker):
     assert len(connections) == 1
 
 
-def test_server_down_then_back(app, make_survey, invite, smtp, run_worker):
+def test_server_down_then_back(app, make_survey, invite, smtp, run_worker, delivery_clock):
     survey = make_survey()
     invite(survey["id"], *[{"email": f"u{i}@example.com"} for i in range(5)])
     smtp.stop()
     run_worker(max_rounds=3)
     waiting = invitations(app)
-    assert all(i.status == "queued" and i.attempts >= 1 and i.last_error for i in waiting.values())
+    # Waiting for the server spends no attempt: each row is held while email is paused.
+    assert all(i.status == "queued" and i.attempts == 0 and i.last_error.startswith("waiting:")
+               for i in waiting.values()), [(i.status, i.attempts, i.last_error) for i in waiting.values()]
     smtp.start()
+    delivery_clock.advance(seconds=1)  # past the pause
     run_worker()
     assert sorted(m["To"] for m in smtp.messages) == sorted(waiting)
     assert all(i.status == "sent" for i in invitations(app).values())
+
+
+def test_outage_longer_than_the_retry_budget_loses_nothing(app, make_survey, invite, smtp, run_worker,
+                                                            delivery_clock, capsys):
+    """SMTP down for 6 hours (the old budget of 8 attempts ran out in about 2) and then back: all mail goes out once."""
+    app.config.update(DELIVERY_RETRY_BASE_SECONDS=30, DELIVERY_RETRY_MAX_SECONDS=3600, DELIVERY_PROBE_MAX_SECONDS=300,
+                      DELIVERY_GIVE_UP_HOURS=72)
+    connections = []
+    original = smtp.handler.__class__
+
+    class Counting(original):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802
+            connections.append(hostname)
+            session.host_name = hostname
+            return responses
+
+    survey = make_survey()
+    queued = [f"u{i}@example.com" for i in range(120)]  # more than one batch
+    invite(survey["id"], *[{"email": address} for address in queued])
+    smtp.stop()
+    for _ in range(6 * 3):  # six hours in 20-minute steps, the worker running at each
+        run_worker(max_rounds=5)
+        delivery_clock.advance(minutes=20)
+    waiting = invitations(app)
+    assert {i.status for i in waiting.values()} == {"queued"}
+    assert max(i.attempts for i in waiting.values()) == 0
+    messages = smtp.handler.messages
+    smtp.handler = Counting()
+    smtp.handler.messages = messages
+    smtp.start()
+    delivery_clock.advance(minutes=6)  # past the longest pause: the next probe finds the server back
+    run_worker()
+    counts = collections.Counter(str(m["To"]) for m in smtp.messages)
+    assert set(counts) == set(queued) and set(counts.values()) == {1}, counts
+    assert {i.status for i in invitations(app).values()} == {"sent"}
+    assert len(connections) == 2  # one probe (the first batch's connection), then the second batch
+    with capsys.disabled():
+        print(f"\n[SMTP outage 6 h] queued {len(queued)}, delivered {len(counts)}, "
+              f"duplicates {sum(n - 1 for n in counts.values())}")
 
 
 def test_permanent_refusal_fails_with_reason(app, make_survey, invite, smtp, run_worker):
@@ -111,14 +154,22 @@ def test_permanent_refusal_fails_with_reason(app, make_survey, invite, smtp, run
         assert db.session.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
 
 
-def test_transient_refusal_retries_then_gives_up(app, make_survey, invite, smtp, run_worker):
+def test_transient_refusal_retries_until_the_give_up_time(app, make_survey, invite, smtp, run_worker,
+                                                          delivery_clock):
+    app.config["DELIVERY_GIVE_UP_HOURS"] = 2
     survey = make_survey()
     invite(survey["id"], {"email": "busy@example.com"})
     smtp.handler.reply_to_rcpt = "451 4.3.0 Try again later"
-    run_worker(max_rounds=100)
+    run_worker(max_rounds=20)
     busy = invitations(app)["busy@example.com"]
-    assert busy.status == "failed" and busy.attempts == 8 and "451" in busy.last_error
+    assert busy.status == "queued" and busy.attempts >= 10 and "451" in busy.last_error
+    delivery_clock.advance(hours=2)
+    run_worker()
+    busy = invitations(app)["busy@example.com"]
+    assert busy.status == "failed" and busy.last_error.startswith("gave up after 2 h: 451")
     assert smtp.messages == []
+    with app.app_context():
+        assert db.session.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
 
 
 def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_worker):

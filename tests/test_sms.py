@@ -574,6 +574,58 @@ def test_other_client_errors_fail_at_once_with_the_code_kept(app, make_survey, s
     assert count(app, Suppression) == 0
 
 
+def test_a_garbled_answer_fails_that_invitation_alone(app, make_survey, sms_invite, run_worker, twilio):
+    """An error of a type no one expected (Twilio's client can't read the answer) is one row's, not the batch's."""
+    survey = published(make_survey)
+    sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB})
+    twilio.garble = 1  # the first message's answer is not JSON
+    run_worker()
+    assert sorted(m.to for m in twilio.messages) == sorted([AMY, BOB])
+    with app.app_context():
+        rows = {i.address: i for i in db.session.execute(select(Invitation)).scalars()}
+    assert rows[BOB].status == "sent" and rows[BOB].errors == 0
+    assert rows[AMY].status == "sent" and rows[AMY].errors == 1  # retried after the error, then sent
+
+
+def test_a_reply_with_a_garbled_answer_is_retired_after_its_errors(app, make_survey, sms_invite, run_worker, twilio,
+                                                                   converse):
+    survey = published(make_survey)
+    sms_invite(survey["id"], {"phone": AMY})
+    run_worker()
+    twilio.garble = 100
+    converse(AMY, "1")
+    with app.app_context():
+        reply = db.session.execute(select(SmsMessage).where(SmsMessage.purpose != "invitation")).scalar_one()
+    assert reply.status == "failed" and reply.errors == 5 and reply.last_error.startswith("gave up after 5 errors")
+
+
+def test_twilio_down_for_hours_loses_nothing(app, make_survey, sms_invite, run_worker, twilio, delivery_clock, capsys):
+    from tests.twilio_standin import TwilioStandIn
+
+    app.config.update(DELIVERY_RETRY_BASE_SECONDS=30, DELIVERY_PROBE_MAX_SECONDS=300)
+    survey = published(make_survey)
+    phones = [f"+60123456{n:03d}" for n in range(60)]
+    sms_invite(survey["id"], *[{"phone": phone} for phone in phones])
+    twilio.stop()
+    for _ in range(18):  # six hours in 20-minute steps
+        run_worker()
+        delivery_clock.advance(minutes=20)
+    with app.app_context():
+        waiting = db.session.execute(select(Invitation)).scalars().all()
+        assert {(i.status, i.attempts) for i in waiting} == {("queued", 0)}
+    back = TwilioStandIn(port=twilio.port).start()
+    try:
+        delivery_clock.advance(minutes=6)
+        run_worker()
+        sent = [m.to for m in back.messages]
+    finally:
+        back.stop()
+    assert sorted(sent) == sorted(phones)  # each once
+    with capsys.disabled():
+        print(f"\n[Twilio down 6 h] queued {len(phones)}, delivered {len(set(sent))}, "
+              f"duplicates {len(sent) - len(set(sent))}")
+
+
 def test_without_credentials_sms_go_to_the_log(app, make_survey, sms_invite, run_worker, caplog):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})

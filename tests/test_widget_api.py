@@ -191,8 +191,9 @@ def test_the_offer_is_shown_accepted_and_recorded_once(app, wc):
 
 
 @pytest.fixture
-def hooks():
-    """A local webhook receiver answering 200."""
+def hooks(app):
+    """A local webhook receiver answering 200 (on loopback, so WEBHOOK_ALLOW_PRIVATE is on)."""
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True
     receiver = Receiver([])
     yield receiver
     receiver.stop()

@@ -31,12 +31,16 @@ class TwilioStandIn:
 
     Each entry of `script` is (status, twilio error code or None) and is used once; with it empty,
     messages are accepted (201). Only accepted messages land in `messages`; every request in `requests`.
+    The next `garble` requests are answered 201 with a body that is not JSON (a broken proxy, say).
+    `port` 0 picks a free one; a stopped stand-in can be started again on the port it had.
     """
 
     requests: list[Sent] = field(default_factory=list)
     messages: list[Sent] = field(default_factory=list)
     script: list[tuple[int, int | None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    garble: int = 0
+    port: int = 0
 
     def start(self) -> TwilioStandIn:
         standin = self
@@ -48,16 +52,20 @@ class TwilioStandIn:
                 sent = Sent(self.path, form, self.headers.get("Authorization"))
                 with standin.lock:
                     standin.requests.append(sent)
-                    status, code = standin.script.pop(0) if standin.script else (201, None)
-                    if status == 201:
+                    garbled = standin.garble > 0
+                    standin.garble -= garbled
+                    status, code = standin.script.pop(0) if standin.script and not garbled else (201, None)
+                    if status == 201 and not garbled:
                         standin.messages.append(sent)
-                if status == 201:
+                if garbled:
+                    payload = "<html>Bad gateway</html>"
+                elif status == 201:
                     payload = {"sid": "SM" + uuid.uuid4().hex, "status": "queued", "to": form.get("To"),
                                "body": form.get("Body"), "num_segments": "1"}
                 else:
                     payload = {"code": code, "message": f"stand-in error {code}", "status": status,
                                "more_info": f"https://www.twilio.com/docs/errors/{code}"}
-                data = json.dumps(payload).encode()
+                data = payload.encode() if garbled else json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -67,7 +75,8 @@ class TwilioStandIn:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
         return self

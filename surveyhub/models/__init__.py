@@ -4,6 +4,7 @@ from .audit import AUDIT_ACTIONS, AuditEntry
 from .event import EVENT_TYPES, Event
 from .invitation import Invitation
 from .org import ApiKey, Org, User
+from .queue import DeliveryPause
 from .ratelimit import RateLimitCounter
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
@@ -14,8 +15,8 @@ from .survey import Survey, SurveyVersion
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "Event", "Invitation", "Org",
-    "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession", "Suppression", "Survey",
-    "SurveyVersion", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter", "WEBHOOK_EVENTS", "WebhookDelivery",
-    "WebhookEndpoint",
+    "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "DeliveryPause", "Event",
+    "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
+    "Suppression", "Survey", "SurveyVersion", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

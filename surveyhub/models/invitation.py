@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -53,3 +53,9 @@ class Invitation(QueueMixin, db.Model):
         if self.status in ("failed", "cancelled"):
             return False
         return STATUS_ORDER[status] > STATUS_ORDER[self.status]
+
+
+# When an invitation started waiting to go out: the time asked for, or its creation if that was later
+# (the delivery engine counts giving up from it).
+QUEUED_SINCE = case((Invitation.send_at > Invitation.created_at, Invitation.send_at),
+                               else_=Invitation.created_at)

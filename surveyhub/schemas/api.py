@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
+
+from channels.webhook import url_problem
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
@@ -180,6 +182,13 @@ class WebhookInSchema(Schema):
                      validate=validate.Length(max=2000))
     events = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True,
                          validate=validate.Length(min=1, max=len(WEBHOOK_EVENTS)))
+
+    @validates("url")
+    def check_url(self, value: str, **kwargs) -> None:
+        """Refuse what can't be sent as it is (control characters, spaces, a bad port)."""
+        problem = url_problem(value)
+        if problem:
+            raise ValidationError(problem)
 
     @validates_schema
     def check_events(self, data: dict, **kwargs) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -21,9 +20,10 @@ from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, Survey, SurveyVersion
+from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from . import delivery, links
-from .events import record_event
+from .events import record_event, record_invitation_failed
 from .suppressions import suppressed
 
 log = logging.getLogger(__name__)
@@ -163,40 +163,41 @@ def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
     merge = MailMerge(definitions)
     blocked = {(org_id, address) for org_id in {i.org_id for i in invitations}
                for address in suppressed(org_id, "email", [i.address for i in invitations if i.org_id == org_id])}
+    db.session.commit()
     config = current_app.config
+    mailer = mailer_for(config["SMTP_URL"], config["SMTP_TIMEOUT_SECONDS"])  # connects with the first mail
     try:
-        mailer = mailer_for(config["SMTP_URL"], config["SMTP_TIMEOUT_SECONDS"]).__enter__()
-    except DeliveryError as err:
-        _retry_all(invitations, worker, err.reason)
-        return
-    try:
-        for index, invitation in enumerate(invitations):
-            if worker.should_stop():
-                delivery.release(EMAIL_KIND, [i.id for i in invitations[index:]], worker.worker_id)
-                return
-            if not _still_wanted(invitation, definitions, blocked, worker):
-                continue
-            try:
-                if mailer.takes_8bit and invitation.address.isascii():
-                    data, message_id = merge.raw(invitation)
-                    mailer.send_raw(config["MAIL_FROM"], invitation.address, data)
-                else:
-                    message = merge.message(invitation)
-                    message_id = message["Message-ID"]
-                    mailer.send(message)
-            except DeliveryError as err:
-                _record_failure(invitation, worker, err)
-                if err.connection:
-                    _retry_all(invitations[index + 1:], worker, err.reason)
-                    return
-                continue
-            if delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "sent", sent_at=utcnow(),
-                               provider_message_id=message_id, last_error=None):
-                record_event(invitation.org_id, "sent", survey_id=invitation.survey_id, channel="email",
-                             invitation_id=invitation.id)
-            db.session.commit()
+        delivery.each(EMAIL_KIND, invitations, worker,
+                      lambda invitation: _send_one(invitation, mailer, merge, definitions, blocked, worker),
+                      channel=lambda invitation: "email")
     finally:
         mailer.close()
+
+
+def _send_one(invitation: Outgoing, mailer, merge: MailMerge, definitions: dict, blocked: set,
+              worker: delivery.Worker) -> None:
+    if not _still_wanted(invitation, definitions, blocked, worker):
+        return
+    config = current_app.config
+    try:
+        mailer.open()
+        if mailer.takes_8bit and invitation.address.isascii():
+            data, message_id = merge.raw(invitation)
+            mailer.send_raw(config["MAIL_FROM"], invitation.address, data)
+        else:
+            message = merge.message(invitation)
+            message_id = message["Message-ID"]
+            mailer.send(message)
+    except DeliveryError as err:
+        if err.connection:  # the server can't be reached: the engine pauses email and holds the row
+            raise delivery.Outage(err.reason) from None
+        _record_failure(invitation, worker, err)
+        return
+    if delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "sent", sent_at=utcnow(),
+                       provider_message_id=message_id, last_error=None):
+        record_event(invitation.org_id, "sent", survey_id=invitation.survey_id, channel="email",
+                     invitation_id=invitation.id)
+    db.session.commit()
 
 
 def _live_definitions(survey_ids: set[int]) -> dict[int, dict]:
@@ -226,21 +227,14 @@ def _still_wanted(invitation: Outgoing, definitions: dict, blocked: set, worker:
 
 def _record_failure(invitation: Outgoing, worker: delivery.Worker, err: DeliveryError) -> None:
     if err.transient:
-        status = delivery.retry_later(EMAIL_KIND, invitation.id, worker.worker_id, invitation.attempts, err.reason)
+        status = delivery.retry_later(EMAIL_KIND, invitation.id, worker.worker_id, err.reason)
     else:
-        delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "failed", last_error=err.reason[:500])
+        delivery.fail(EMAIL_KIND, invitation.id, worker.worker_id, err.reason)
         status = "failed"
-    if status == "failed":
-        record_event(invitation.org_id, "failed", survey_id=invitation.survey_id, channel="email",
-                     invitation_id=invitation.id, data={"reason": err.reason[:200]})
     log.warning("email invitation %s: %s (%s)", invitation.id, err.reason, status)
     db.session.commit()
 
 
-def _retry_all(invitations: Sequence[Outgoing], worker: delivery.Worker, reason: str) -> None:
-    for invitation in invitations:
-        _record_failure(invitation, worker, DeliveryError(reason, transient=True))
-
-
-EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, process=send_email_invitations,
-                              batch_size=100, lease=timedelta(minutes=10), condition=Invitation.channel == "email")
+EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, process=send_email_invitations, batch_size=100,
+                              condition=Invitation.channel == "email", since=QUEUED_SINCE,
+                              on_failed=record_invitation_failed)

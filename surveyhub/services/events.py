@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert
 
 from ..extensions import db
-from ..models import EVENT_TYPES, Event
+from ..models import EVENT_TYPES, Event, Invitation
 from ..models.types import utcnow
 from .counters import count_events
 from .webhooks import enqueue_for_event
@@ -57,3 +57,11 @@ def record_events(org_id: int, events: Sequence[NewEvent]) -> None:
     for e in events:
         enqueue_for_event(org_id, e.type, survey_id=e.survey_id, channel=e.channel, response_id=e.response_id,
                           data=e.data)
+
+
+def record_invitation_failed(invitation_id: int, reason: str) -> None:
+    """Record the "failed" event of an invitation that failed for good (the delivery engine calls this)."""
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is not None:
+        record_event(invitation.org_id, "failed", survey_id=invitation.survey_id, channel=invitation.channel,
+                     invitation_id=invitation.id, data={"reason": reason[:200]})

@@ -26,9 +26,10 @@ from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
+from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from . import delivery, links
-from .events import record_event
+from .events import record_event, record_invitation_failed
 from .suppressions import suppress, suppressed
 from .surveys import live_version
 
@@ -106,12 +107,12 @@ def wake_waiting(org_id: int, phone: str) -> None:
         .values(due_at=now).execution_options(synchronize_session=False))
 
 
-def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, attempts: int, err: SmsError) -> str:
+def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, err: SmsError) -> str:
     """Record a send failure: retried when transient, else failed with Twilio's code. Returns the status."""
     if err.transient:
-        return delivery.retry_later(kind, row_id, worker_id, attempts, err.reason)
+        return delivery.retry_later(kind, row_id, worker_id, err.reason)
     values = {"error_code": err.code} if kind.model is SmsMessage else {}
-    delivery.finish(kind, row_id, worker_id, "failed", last_error=err.reason[:500], **values)
+    delivery.fail(kind, row_id, worker_id, err.reason, **values)
     return "failed"
 
 
@@ -155,16 +156,9 @@ def start_conversations(ids: Sequence[int], worker: delivery.Worker) -> None:
             versions[survey_id] = live_version(survey)
     db.session.commit()
     sender = sender_for(sms_settings())
-    for index, start in enumerate(starts):
-        if worker.should_stop():
-            delivery.release(SMS_KIND, [s.id for s in starts[index:]], worker.worker_id)
-            return
-        try:
-            _start_one(start, versions.get(start.survey_id), sender, worker)
-        except SmsError as err:  # the API could not be reached: the rest would fail the same way
-            for rest in starts[index + 1:]:
-                _record_invitation_failure(rest, worker, SmsError(err.reason, transient=True))
-            return
+    delivery.each(SMS_KIND, starts, worker,
+                  lambda start: _start_one(start, versions.get(start.survey_id), sender, worker),
+                  channel=lambda start: "sms")
 
 
 def _start_one(start: Start, version: SurveyVersion | None, sender, worker: delivery.Worker) -> None:
@@ -196,9 +190,10 @@ def _start_one(start: Start, version: SurveyVersion | None, sender, worker: deli
         sid = sender.send(start.phone, body, links.url(STATUS_PATH))
     except SmsError as err:
         db.session.delete(session)
+        if err.connection:  # Twilio can't be reached: the engine pauses SMS and holds the invitation
+            db.session.commit()
+            raise delivery.Outage(err.reason) from None
         _record_invitation_failure(start, worker, err)
-        if err.connection:
-            raise
         return
     now = utcnow()
     segments = count_segments(body)
@@ -236,6 +231,7 @@ def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datet
         current.status = "expired"
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
+        db.session.flush()  # before the new session's insert, which the unit of work would put first
     definition = version.definition
     locale = logic.pick_locale(definition, start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
@@ -254,10 +250,7 @@ def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datet
 def _record_invitation_failure(start: Start, worker: delivery.Worker, err: SmsError) -> None:
     if err.opted_out and not suppressed(start.org_id, "sms", [start.phone]):
         suppress(start.org_id, "sms", start.phone, "carrier_opt_out", survey_id=start.survey_id)
-    status = _fail(SMS_KIND, start.id, worker.worker_id, start.attempts, err)
-    if status == "failed":
-        record_event(start.org_id, "failed", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
-                     data={"reason": err.reason[:200], "error_code": err.code})
+    status = _fail(SMS_KIND, start.id, worker.worker_id, err)
     log.warning("SMS invitation %s: %s (%s)", start.id, err.reason, status)
     db.session.commit()
 
@@ -281,34 +274,39 @@ def send_messages(ids: Sequence[int], worker: delivery.Worker) -> None:
         select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id)).scalars()]
     db.session.commit()
     sender = sender_for(sms_settings())
-    for index, message in enumerate(messages):
-        if worker.should_stop():
-            delivery.release(SMS_MESSAGE_KIND, [m.id for m in messages[index:]], worker.worker_id)
-            return
-        earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
-        if earlier is not None:
-            delivery.postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
-            continue
-        # The confirmation of an opt-out is the one message an opted-out number still gets.
-        if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):
-            delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "cancelled", last_error="opted_out")
-            db.session.commit()
-            continue
-        try:
-            sid = sender.send(message.phone, message.body, links.url(STATUS_PATH))
-        except SmsError as err:
-            if err.opted_out and not suppressed(message.org_id, "sms", [message.phone]):
-                suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
-            status = _fail(SMS_MESSAGE_KIND, message.id, worker.worker_id, message.attempts, err)
-            log.warning("SMS message %s: %s (%s)", message.id, err.reason, status)
-            db.session.commit()
-            continue
-        delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "sent", sent_at=utcnow(),
-                        provider_message_id=sid, provider_status="queued", last_error=None)
+    delivery.each(SMS_MESSAGE_KIND, messages, worker, lambda message: _send_message(message, sender, worker),
+                  channel=lambda message: "sms")
+
+
+def _send_message(message: Outbound, sender, worker: delivery.Worker) -> None:
+    earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
+    if earlier is not None:
+        delivery.postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
+        return
+    # The confirmation of an opt-out is the one message an opted-out number still gets.
+    if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):
+        delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "cancelled", last_error="opted_out")
         db.session.commit()
+        return
+    db.session.commit()
+    try:
+        sid = sender.send(message.phone, message.body, links.url(STATUS_PATH))
+    except SmsError as err:
+        if err.connection:  # Twilio can't be reached: the engine pauses SMS and holds the message
+            raise delivery.Outage(err.reason) from None
+        if err.opted_out and not suppressed(message.org_id, "sms", [message.phone]):
+            suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
+        status = _fail(SMS_MESSAGE_KIND, message.id, worker.worker_id, err)
+        log.warning("SMS message %s: %s (%s)", message.id, err.reason, status)
+        db.session.commit()
+        return
+    delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "sent", sent_at=utcnow(),
+                    provider_message_id=sid, provider_status="queued", last_error=None)
+    db.session.commit()
 
 
 SMS_KIND = delivery.JobKind(name="sms", model=Invitation, process=start_conversations, batch_size=50,
-                            lease=timedelta(minutes=10), condition=Invitation.channel == "sms")
+                            condition=Invitation.channel == "sms", since=QUEUED_SINCE,
+                            on_failed=record_invitation_failed)
 SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, process=send_messages, batch_size=50,
-                                    lease=timedelta(minutes=5), condition=SmsMessage.purpose != "invitation")
+                                    condition=SmsMessage.purpose != "invitation", since=SmsMessage.created_at)

@@ -2,9 +2,12 @@
 
 An event is queued for each subscribed endpoint in the transaction of the change it reports, so a
 rolled-back change sends nothing. The delivery engine (services/delivery.py) claims queued deliveries
-like invitations; each is POSTed signed per Standard Webhooks, and a non-2xx answer or a network
-error is retried with the engine's backoff (the first retry within a minute). An endpoint whose
-deliveries fail for good WEBHOOK_DISABLE_AFTER times in a row is disabled.
+like invitations; each is POSTed signed per Standard Webhooks (channels/webhook.py: never to the
+server's own networks, unless WEBHOOK_ALLOW_PRIVATE). A 2xx is delivered; 408, 429 and 5xx are
+retried with the engine's backoff (the first retry within a minute) until the give-up time; any
+other answer fails the delivery; a receiver that can't be reached pauses its host (one probe at a
+time) instead of spending attempts. An endpoint whose deliveries fail for good
+WEBHOOK_DISABLE_AFTER times in a row is disabled.
 """
 
 from __future__ import annotations
@@ -13,18 +16,19 @@ import base64
 import json
 import logging
 import secrets
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, func, select, update
 from standardwebhooks.webhooks import Webhook
 
-from ..errors import Conflict, NotFound
+from channels import webhook as http
+
+from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
@@ -51,8 +55,19 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def check_destination(url: str) -> None:
+    """Refuse a URL whose host is, or resolves to, an address of the server's own networks."""
+    if current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
+        return
+    try:
+        http.checked_addresses(url, allow_private=False)
+    except (http.Refused, http.Unreachable) as err:
+        raise Invalid("This webhook URL can't be used.", {"url": str(err)}) from None
+
+
 def create_endpoint(org_id: int, url: str, events: list[str]) -> NewEndpoint:
-    """Register an endpoint for some event types. Commits."""
+    """Register an endpoint for some event types (its URL well formed; checked here for where it leads). Commits."""
+    check_destination(url)
     count = db.session.execute(
         select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
     ).scalar_one()
@@ -201,14 +216,6 @@ class _Outgoing:
     attempts: int
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a redirect is an answer like any other non-2xx: retried, not followed
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
-
-
 def sign(signing_secrets: Sequence[str], message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
     """Return the Standard Webhooks headers for one attempt: one signature per secret, space-separated."""
     return {
@@ -226,16 +233,14 @@ def _secrets_in_force(endpoint: WebhookEndpoint, secret_key: str) -> tuple[str, 
     return (current,)
 
 
-def post(url: str, headers: dict[str, str], body: str, timeout: float) -> int:
-    """POST a JSON body; return the HTTP status, or raise OSError for a network failure."""
-    # Endpoint URLs are http(s) only: WebhookInSchema checks the scheme when they are registered.
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={  # noqa: S310
-        "Content-Type": "application/json", "User-Agent": USER_AGENT, **headers})
+def channel_of(url: str) -> str:
+    """Name the delivery channel of a URL: its scheme, host and port (paused together when unreachable)."""
+    parts = urlsplit(url)
     try:
-        with _opener.open(request, timeout=timeout) as answer:
-            return answer.status
-    except urllib.error.HTTPError as err:
-        return err.code
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"webhook:{parts.scheme}://{parts.hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
@@ -249,25 +254,31 @@ def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
     batch = [_Outgoing(d.id, e.id, e.url, _secrets_in_force(e, secret_key), e.disabled_at is None,
                        d.message_id, json.dumps(d.payload, separators=(",", ":")), d.attempts) for d, e in rows]
     db.session.commit()
-    for index, item in enumerate(batch):
-        if worker.should_stop():
-            delivery.release(WEBHOOK_KIND, [i.id for i in batch[index:]], worker.worker_id)
-            return
-        if not item.active:
-            delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "cancelled", last_error="endpoint disabled")
-            db.session.commit()
-            continue
-        _deliver(item, worker)
+    delivery.each(WEBHOOK_KIND, batch, worker, lambda item: _deliver(item, worker),
+                  channel=lambda item: channel_of(item.url))
 
 
 def _deliver(item: _Outgoing, worker: delivery.Worker) -> None:
+    if not item.active:
+        delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "cancelled", last_error="endpoint disabled")
+        db.session.commit()
+        return
     headers = sign(item.signing_secrets, item.message_id, utcnow(), item.body)
+    config = current_app.config
+    where = http.redact(item.url)
     try:
-        status = post(item.url, headers, item.body, current_app.config["WEBHOOK_TIMEOUT_SECONDS"])
-        problem = None if 200 <= status < 300 else f"HTTP {status}"
-    except (OSError, ValueError) as err:
-        status, problem = None, f"{type(err).__name__}: {err}"
-    if problem is None:
+        status = http.post(item.url, {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+                           item.body.encode(), config["WEBHOOK_TIMEOUT_SECONDS"], config["WEBHOOK_ALLOW_PRIVATE"])
+    except http.Unreachable as err:
+        raise delivery.Outage(str(err)) from None
+    except http.Refused as err:
+        delivery.fail(WEBHOOK_KIND, item.id, worker.worker_id, f"refused: {err}")
+        log.warning("webhook delivery %s to %s refused: %s", item.id, where, err)
+        db.session.commit()
+        return
+    except Exception as err:  # noqa: BLE001 - a garbled answer: the engine counts it; the URL's credentials stay out
+        raise RuntimeError(f"{type(err).__name__} from {where}: {err}".replace(item.url, where)) from None
+    if 200 <= status < 300:
         if delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "delivered", delivered_at=utcnow(),
                            response_status=status, last_error=None):
             db.session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == item.endpoint_id)
@@ -275,11 +286,22 @@ def _deliver(item: _Outgoing, worker: delivery.Worker) -> None:
         db.session.commit()
         return
     db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.id).values(response_status=status))
-    outcome = delivery.retry_later(WEBHOOK_KIND, item.id, worker.worker_id, item.attempts, problem)
-    log.warning("webhook delivery %s to %s: %s (%s)", item.id, item.url, problem, outcome)
-    if outcome == "failed":
-        _count_failure(item.endpoint_id)
+    problem = f"HTTP {status}"
+    if status in (408, 429) or status >= 500:
+        outcome = delivery.retry_later(WEBHOOK_KIND, item.id, worker.worker_id, problem)
+    else:
+        delivery.fail(WEBHOOK_KIND, item.id, worker.worker_id, problem)
+        outcome = "failed"
+    log.warning("webhook delivery %s to %s: %s (%s)", item.id, where, problem, outcome)
     db.session.commit()
+
+
+def _delivery_failed(delivery_id: int, reason: str) -> None:
+    """Count a delivery that failed for good against its endpoint (the engine calls this)."""
+    endpoint_id = db.session.execute(
+        select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == delivery_id)).scalar_one_or_none()
+    if endpoint_id is not None:
+        _count_failure(endpoint_id)
 
 
 def _count_failure(endpoint_id: int) -> None:
@@ -295,6 +317,6 @@ def _count_failure(endpoint_id: int) -> None:
         log.warning("webhook endpoint %s disabled: %s", endpoint.id, endpoint.disabled_reason)
 
 
-# 20 deliveries of at most WEBHOOK_TIMEOUT_SECONDS (10 s) each fit well inside the lease.
+# Each delivery takes at most WEBHOOK_TIMEOUT_SECONDS (10 s): well inside the lease, renewed between them.
 WEBHOOK_KIND = delivery.JobKind(name="webhooks", model=WebhookDelivery, process=send_webhooks, batch_size=20,
-                                lease=timedelta(minutes=5), max_attempts=8)
+                                since=WebhookDelivery.created_at, on_failed=_delivery_failed)

@@ -21,13 +21,14 @@ AMY = "+60123456789"
 BOB = "+6281234567890"
 _sids = itertools.count(1)
 
-NOON = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+# 11:00 in Jakarta, 12:00 in Kuala Lumpur, 13:00 in Jayapura: daytime for both numbers above.
+MIDDAY = datetime(2026, 1, 15, 4, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
 def daytime(monkeypatch):
-    """Quiet hours are judged by a clock the tests set: noon UTC unless a test moves it."""
-    now = {"value": NOON}
+    """Quiet hours are judged by a clock the tests set: MIDDAY unless a test moves it."""
+    now = {"value": MIDDAY}
     monkeypatch.setattr(sms_delivery, "clock", lambda: now["value"])
     return now
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import commands, config, errors
+from . import commands, config, errors, inputs
 from .extensions import csrf, db, limiter, login, migrate
 
 
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)
+    inputs.register(app)
     commands.register(app)
 
     from .api import SurveyHubApi, invitations, org, responses, stats, surveys

@@ -8,6 +8,7 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from .. import errors
+from ..inputs import text_problem
 from ..schemas.api import ErrorSchema
 from ..services.orgs import org_for_api_key
 
@@ -26,7 +27,8 @@ class SurveyHubApi(Api):
 def authenticate() -> None:
     """Resolve `Authorization: Bearer sk_…` to the caller's org in `g.org`, or answer 401."""
     scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    org = org_for_api_key(key.strip()) if scheme.lower() == "bearer" and key.strip() else None
+    key = key.strip()
+    org = org_for_api_key(key) if scheme.lower() == "bearer" and key and not text_problem(key) else None
     if org is None:
         raise Unauthorized(
             "A valid API key is required: send 'Authorization: Bearer sk_…'.",

@@ -7,15 +7,14 @@ text/plain body, no custom headers) so that no preflight is needed and they surv
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import UnsupportedMediaType
 
 from ..errors import Forbidden, Invalid, flatten_messages
 from ..extensions import limiter
+from ..inputs import load_json
 from ..schemas.widget import AnswerSchema, DisplaySchema, OfferDecisionSchema, SurveyQuerySchema, WidgetWriteSchema
 from ..services import widget
 
@@ -66,10 +65,7 @@ def load_body(schema: Schema) -> dict:
     """Parse the JSON body (sent as text/plain or application/json) with `schema`."""
     if request.mimetype not in ("text/plain", "application/json"):
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type text/plain or application/json.")
-    try:
-        data = json.loads(request.get_data(cache=False))
-    except ValueError:
-        raise BadRequest("The body is not valid JSON.") from None
+    data = load_json(request.get_data(cache=False))
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", {"body": "must be a JSON object"})
     return _load(schema, data)

@@ -6,6 +6,7 @@ Every POST here needs a CSRF token: CSRFProtect checks the whole app except the 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -160,7 +161,7 @@ def _question_meta(survey: Survey) -> list[dict]:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None  # ASCII digits an id column holds
 
 
 @bp.get("/surveys/<int:survey_id>")

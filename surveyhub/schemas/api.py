@@ -3,31 +3,30 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..services.hosted import public_url
-from .fields import StrictBoolean
+from .fields import InputSchema, StrictBoolean, UtcDateTime
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 
 
-class ErrorDetailSchema(Schema):
+class ErrorDetailSchema(InputSchema):
     code = fields.String()
     message = fields.String()
     fields = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(InputSchema):
     """The envelope every error answers with."""
 
     error = fields.Nested(ErrorDetailSchema)
 
 
-class PageQuerySchema(Schema):
+class PageQuerySchema(InputSchema):
     cursor = fields.String()
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
@@ -36,7 +35,7 @@ class SurveyListQuerySchema(PageQuerySchema):
     include_archived = fields.Boolean(load_default=False)
 
 
-class SurveySchema(Schema):
+class SurveySchema(InputSchema):
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
@@ -51,24 +50,24 @@ class SurveySchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
-class SurveyPageSchema(Schema):
+class SurveyPageSchema(InputSchema):
     data = fields.List(fields.Nested(SurveySchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class PublishedSchema(Schema):
+class PublishedSchema(InputSchema):
     id = fields.Integer(attribute="survey_id")
     version = fields.Integer(attribute="number")
     status = fields.Constant("published")
 
 
-class AnswerInSchema(Schema):
+class AnswerInSchema(InputSchema):
     question = fields.String(required=True)
     value = fields.Raw(required=True, allow_none=False)
     other_text = fields.String(allow_none=True)
 
 
-class StaffResponseInSchema(Schema):
+class StaffResponseInSchema(InputSchema):
     external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
     answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(max=500))
     complete = StrictBoolean(load_default=False)
@@ -83,7 +82,7 @@ def answer_out(answer) -> dict:
     return out
 
 
-class ResponseSchema(Schema):
+class ResponseSchema(InputSchema):
     id = fields.Integer()
     survey_id = fields.Integer()
     version = fields.Function(lambda r: r.version.number)
@@ -96,7 +95,7 @@ class ResponseSchema(Schema):
     metadata = fields.Dict(attribute="meta")
 
 
-class ResponsePageSchema(Schema):
+class ResponsePageSchema(InputSchema):
     data = fields.List(fields.Nested(ResponseSchema))
     next_cursor = fields.String(allow_none=True)
 
@@ -104,11 +103,11 @@ class ResponsePageSchema(Schema):
 class ResponseQuerySchema(PageQuerySchema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     status = fields.String(validate=validate.OneOf(["partial", "completed"]))
-    since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "updated at or after"})
+    since = UtcDateTime(metadata={"description": "updated at or after"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
 
 
-class StatsQuerySchema(Schema):
+class StatsQuerySchema(InputSchema):
     """Filters of GET /surveys/{id}/stats; `attr.KEY=VALUE` parameters become `attributes`."""
 
     date_from = fields.Date(data_key="from", metadata={"description": "first UTC day, YYYY-MM-DD"})
@@ -153,7 +152,7 @@ class StatsQuerySchema(Schema):
         return data
 
 
-class StatsSchema(Schema):
+class StatsSchema(InputSchema):
     """CONTRACT §5's stats, and `series` when an interval was asked for."""
 
     channels = fields.Dict()
@@ -163,7 +162,7 @@ class StatsSchema(Schema):
     series = fields.Dict()
 
 
-class WebhookInSchema(Schema):
+class WebhookInSchema(InputSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
                      validate=validate.Length(max=2000))
     events = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True,
@@ -175,7 +174,7 @@ class WebhookInSchema(Schema):
             raise ValidationError({"events": ["lists an event twice"]})
 
 
-class WebhookSchema(Schema):
+class WebhookSchema(InputSchema):
     id = fields.Integer()
     url = fields.String()
     events = fields.List(fields.String())
@@ -188,12 +187,12 @@ class WebhookCreatedSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "whsec_…, shown only in this answer"})
 
 
-class WebhookPageSchema(Schema):
+class WebhookPageSchema(InputSchema):
     data = fields.List(fields.Nested(WebhookSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class OrgSchema(Schema):
+class OrgSchema(InputSchema):
     id = fields.Integer()
     name = fields.String()
     timezone = fields.String(metadata={"description": "IANA timezone: quiet hours of people without one"})
@@ -201,7 +200,7 @@ class OrgSchema(Schema):
         "description": "ISO 3166 region code national phone numbers are read in (e.g. MY), or null"})
 
 
-class OrgSettingsInSchema(Schema):
+class OrgSettingsInSchema(InputSchema):
     """The org settings a PATCH may change; the service checks the values."""
 
     timezone = fields.String(validate=validate.Length(min=1, max=64))

@@ -3,12 +3,51 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from marshmallow import ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
+
+from ..inputs import MAX_ID, unstorable
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 MAX_TEXT = 5000
+
+
+class InputSchema(Schema):
+    """The base of every schema: refuses, wherever it is in the input, what no database can hold.
+
+    NUL bytes and lone surrogates in any string (values and names), NaN/Infinity, and integers beyond
+    64 bits, each reported at its own path — for every body, query string and form the app reads.
+    """
+
+    @pre_load
+    def _refuse_unstorable(self, data: Any, **kwargs) -> Any:  # "_": marshmallow runs hooks by name
+        messages = unstorable(data)
+        if messages:
+            raise ValidationError(messages if isinstance(messages, dict) else {"_schema": messages})
+        return data
+
+
+class Id(fields.Integer):
+    """An id in a body or query: a JSON integer from 1 to MAX_ID (PostgreSQL's `integer`)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date-time, read as UTC when it names no offset; one that has no UTC year is refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00
+            raise ValidationError("must be a date-time between years 1 and 9999 in UTC") from None
 
 
 class LocalizedString(fields.Field):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
 from .api import EXTERNAL_ID
-from .fields import Locale, StrictBoolean
+from .fields import InputSchema, Locale, StrictBoolean
 
 # A visit is one opening of a survey by the widget; the widget names it with a random id so that
 # every write of the visit, retried or not, lands on the same response.
@@ -28,7 +28,7 @@ class AttributeValue(fields.Field):
         raise ValidationError("must be a string, a number, a boolean or null")
 
 
-class WidgetUserSchema(Schema):
+class WidgetUserSchema(InputSchema):
     id = fields.String(required=True, validate=EXTERNAL_ID)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
@@ -36,11 +36,11 @@ class WidgetUserSchema(Schema):
                              load_default=dict)
 
 
-class SurveyQuerySchema(Schema):
+class SurveyQuerySchema(InputSchema):
     locale = Locale()
 
 
-class WidgetWriteSchema(Schema):
+class WidgetWriteSchema(InputSchema):
     """What every write carries: the visit, the user and the host's HMAC of the user's id."""
 
     visit = fields.String(required=True, validate=VISIT)

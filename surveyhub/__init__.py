@@ -30,10 +30,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     inputs.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, invitations, org, responses, stats, surveys
+    from .api import SurveyHubApi, WildcardParameters, invitations, org, responses, stats, surveys
     from .api import webhooks as webhooks_api
+    from .schemas.fields import describe_limits
 
-    api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
+    api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."},
+                                         "extra_plugins": [WildcardParameters()]})
+    api.ma_plugin.converter.add_attribute_function(describe_limits)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp):

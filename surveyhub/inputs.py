@@ -40,8 +40,8 @@ def scalar_problem(value: Any) -> str | None:
     """Say why a string or number cannot be stored, or None."""
     if isinstance(value, str):
         return text_problem(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return "must be a finite number"
+    if isinstance(value, float) and not (math.isfinite(value) and -INT64 <= value < INT64):
+        return "must be a finite number that fits in 64 bits"
     if isinstance(value, int) and not isinstance(value, bool) and not -INT64 <= value < INT64:
         return "must fit in 64 bits"
     return None

@@ -123,6 +123,15 @@ def test_a_cursor_of_unicode_digits(api, make_survey):
     assert "cursor" in envelope(r, 422)["fields"]
 
 
+def test_a_cursor_past_the_largest_id_is_an_empty_page(api, make_survey):
+    survey = make_survey()
+    for path in ("/api/v1/surveys", f"/api/v1/surveys/{survey['id']}/responses"):
+        cursor = base64.urlsafe_b64encode(f"after:{2**31 + 5}".encode()).decode().rstrip("=")
+        r = api.get(path, query_string={"cursor": cursor})
+        assert r.status_code == 200, r.get_json()
+        assert r.get_json()["data"] == []
+
+
 @pytest.mark.parametrize("since", ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"])
 def test_a_date_time_with_no_utc_year(api, make_survey, since):
     survey = make_survey()

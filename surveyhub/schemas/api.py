@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import re
+from zoneinfo import available_timezones
 
+import phonenumbers
 from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates_schema
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..services.hosted import public_url
-from .fields import InputSchema, StrictBoolean, UtcDateTime
+from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, UtcDateTime, scalar_values
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+# A cursor is services.pagination's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
+# characters that encoding can produce, so that the spec says which strings are cursors.
+_DIGIT_PAIR = "(?:[MN][DTjz]|O[DT])"
+_DIGITS = f"{_DIGIT_PAIR}[AEIMQUYcgk][w-z0-5]"
+CURSOR = validate.Regexp(
+    f"^YWZ0ZXI6(?:{_DIGITS}){{0,5}}(?:{_DIGITS}|{_DIGIT_PAIR}[AEIMQUYcgk]|[MN][AQgw]|O[AQ])$",
+    error="is not a cursor this API gave")
+ANSWER_VALUE = {"oneOf": [TEXT, {"type": "integer", "minimum": 0, "maximum": 10}, {"type": "boolean"},
+                          {"type": "array", "items": TEXT}],
+                "description": "a choice id (or a list of them), 1..scale, 0..10, a boolean or a text"}
+TIMEZONES = sorted(available_timezones())
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
 class ErrorDetailSchema(InputSchema):
@@ -27,7 +41,7 @@ class ErrorSchema(InputSchema):
 
 
 class PageQuerySchema(InputSchema):
-    cursor = fields.String()
+    cursor = fields.String(validate=CURSOR)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -63,7 +77,7 @@ class PublishedSchema(InputSchema):
 
 class AnswerInSchema(InputSchema):
     question = fields.String(required=True)
-    value = fields.Raw(required=True, allow_none=False)
+    value = fields.Raw(required=True, allow_none=False, metadata=ANSWER_VALUE)
     other_text = fields.String(allow_none=True)
 
 
@@ -71,7 +85,9 @@ class StaffResponseInSchema(InputSchema):
     external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
     answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(max=500))
     complete = StrictBoolean(load_default=False)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
+                           validate=[validate.Length(max=50), scalar_values],
+                           metadata={"additionalProperties": SCALAR, "maxProperties": 50})
 
 
 def answer_out(answer) -> dict:
@@ -164,7 +180,7 @@ class StatsSchema(InputSchema):
 
 class WebhookInSchema(InputSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+                     validate=validate.Length(max=2000), metadata={"pattern": "^https?://"})
     events = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True,
                          validate=validate.Length(min=1, max=len(WEBHOOK_EVENTS)))
 
@@ -203,5 +219,6 @@ class OrgSchema(InputSchema):
 class OrgSettingsInSchema(InputSchema):
     """The org settings a PATCH may change; the service checks the values."""
 
-    timezone = fields.String(validate=validate.Length(min=1, max=64))
-    default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3))
+    timezone = fields.String(validate=validate.Length(min=1, max=64), metadata={"enum": TIMEZONES})
+    default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3),
+                                   metadata={"enum": [*REGIONS, None]})

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, post_dump, validate
+from marshmallow import fields, post_dump, validate
 
 from ..services.invitations import INVITATION_CHANNELS
 from .api import EXTERNAL_ID
-from .fields import InputSchema, UtcDateTime
+from .fields import SCALAR, InputSchema, UtcDateTime, scalar_values
 
 MAX_RECIPIENTS = 1000
-
-
-def _scalar_attributes(value: dict) -> None:
-    for key, item in value.items():
-        if item is not None and not isinstance(item, str | int | float | bool):
-            raise ValidationError(f"attribute {key!r} must be a string, number, boolean or null")
 
 
 class RecipientSchema(InputSchema):
@@ -24,7 +18,8 @@ class RecipientSchema(InputSchema):
     locale = fields.String(validate=validate.Length(max=35), allow_none=True)
     timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                             validate=[validate.Length(max=50), _scalar_attributes])
+                             validate=[validate.Length(max=50), scalar_values],
+                             metadata={"additionalProperties": SCALAR, "maxProperties": 50})
 
 
 class InvitationRequestSchema(InputSchema):

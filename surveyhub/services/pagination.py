@@ -7,6 +7,7 @@ import binascii
 import re
 
 from ..errors import Invalid
+from ..inputs import MAX_ID
 
 
 def encode_cursor(last_id: int) -> str:
@@ -23,6 +24,6 @@ def decode_cursor(cursor: str | None) -> int | None:
         kind, _, value = text.partition(":")
         if kind != "after" or not re.fullmatch(r"[0-9]{1,18}", value):
             raise ValueError(text)
-        return int(value)
+        return min(int(value), MAX_ID)  # nothing comes after the largest id a row can have
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("The cursor is not valid.", {"cursor": "is not a cursor this API gave"}) from None

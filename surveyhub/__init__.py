@@ -65,10 +65,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
 
+    from .api import widget as widget_api
     from .api.widget import bp as widget_api_bp
     from .widget_pages import bp as widget_pages_bp
 
     csrf.exempt(widget_api_bp)  # the widget is authenticated by its key and user HMAC, not cookies
     app.register_blueprint(widget_api_bp)
+    widget_api.document(api.spec, app)
     app.register_blueprint(widget_pages_bp)
     return app

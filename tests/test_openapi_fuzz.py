@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from surveyhub import create_app
 from surveyhub.api import RULES_BEYOND_SCHEMA
 from tests.conftest import FUZZ_SEED as RANDOM_SEED
+from tests.widget_helpers import widget_org_of
 
 FIXED_SEED = 20261201
 
@@ -43,13 +44,15 @@ def refused_only_by_rules_beyond_schema(ctx, response, case) -> bool | None:
 
 @pytest.fixture
 def target(app, api):
-    """The app under test (its own database) and a fixture org's real API key."""
-    return app, {"Authorization": f"Bearer {api.key}"}
+    """The app under test (its own database), a fixture org's real API key and its widget key."""
+    return app, {"Authorization": f"Bearer {api.key}"}, widget_org_of(app, api.org_id).key
 
 
 def fuzz(case, target, run: str) -> None:
-    flask_app, headers = target
+    flask_app, headers, widget_key = target
     case.operation.schema.app = flask_app  # checks that send again reach the same app
+    if "key" in (case.path_parameters or {}) and not case.meta.generation.mode.is_negative:
+        case.path_parameters["key"] = widget_key  # the widget's endpoints: past the key, to the body
     key = (run, f"{case.operation.method.upper()} {case.operation.path}")
     CASES[key] = CASES.get(key, 0) + 1
     marked = all(case.operation.definition.raw.get(k) == v for k, v in RULES_BEYOND_SCHEMA.items())

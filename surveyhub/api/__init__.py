@@ -15,8 +15,8 @@ from ..services.orgs import org_for_api_key
 
 PREFIX = "/api/v1"
 # Marks an operation whose input has rules OpenAPI 3.0 cannot state (ids unique within a list, references
-# to earlier questions, the names of an object's keys, a URL's host, `to` not before `from`): a
-# schema-valid request may still get a 422 naming the field.
+# to earlier questions, the names of an object's keys, a URL's host, an email address's deliverable
+# form, `to` not before `from`): a schema-valid request may still get a 422 naming the field.
 RULES_BEYOND_SCHEMA = {"x-rules-beyond-schema": True}
 
 

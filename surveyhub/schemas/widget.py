@@ -6,8 +6,8 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from .api import EXTERNAL_ID
-from .fields import InputSchema, Locale, StrictBoolean
+from .api import ANSWER_VALUE, EXTERNAL_ID
+from .fields import SCALAR, InputSchema, Locale, StrictBoolean
 
 # A visit is one opening of a survey by the widget; the widget names it with a random id so that
 # every write of the visit, retried or not, lands on the same response.
@@ -17,6 +17,10 @@ ATTRIBUTE_TEXT_MAX = 500
 
 class AttributeValue(fields.Field):
     """A respondent attribute: a short string, a number, a boolean or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(SCALAR)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Any:
         if isinstance(value, str):
@@ -54,7 +58,7 @@ class DisplaySchema(WidgetWriteSchema):
 
 class AnswerSchema(WidgetWriteSchema):
     question = fields.String(required=True)
-    value = fields.Raw(required=True, allow_none=False)
+    value = fields.Raw(required=True, allow_none=False, metadata=ANSWER_VALUE)
     other_text = fields.String(allow_none=True)
 
 

@@ -282,6 +282,19 @@ def test_hosted_one_click_value_in_unicode_digits_is_ignored(api, client, make_s
         assert client.get(path, query_string={"v": value}).status_code == 200
 
 
+# --- the dashboard -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("target", ["/dashboard/\r\nSet-Cookie: a=b", "/dashboard/\nx", "/dashboard/\tx",
+                                    "/dashboard\\..\\api"])
+def test_login_next_with_control_characters_goes_home(client, api, target):
+    from tests.test_dashboard import PASSWORD, _csrf, _manager
+
+    email = _manager(client.application, api.org_id, "boss@acme.test")
+    r = client.post("/dashboard/login", query_string={"next": target},
+                    data={"csrf_token": _csrf(client, "/dashboard/login"), "email": email, "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/dashboard/"
+
+
 # --- Twilio's webhooks --------------------------------------------------------------------------------
 
 def test_twilio_inbound_body_with_a_nul(twilio, twilio_post, row_counts):

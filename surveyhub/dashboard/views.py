@@ -93,6 +93,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or target.startswith("//"):
         return None
+    if any(ord(ch) < 32 or ch in "\x7f\\" for ch in target):  # CR/LF, controls, "\" (read as "/")
+        return None
     return target
 
 

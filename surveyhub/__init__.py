@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import commands, config, errors
+from . import commands, config, errors, inputs
 from .extensions import csrf, db, limiter, login, migrate
 
 
@@ -31,12 +31,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)
+    inputs.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, docs, invitations, org, responses, stats, surveys
+    from .api import SurveyHubApi, WildcardParameters, docs, invitations, org, responses, stats, surveys
     from .api import webhooks as webhooks_api
+    from .schemas.fields import describe_limits
 
-    api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."}})
+    api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."},
+                                         "extra_plugins": [WildcardParameters()]})
+    api.ma_plugin.converter.add_attribute_function(describe_limits)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp):
@@ -66,10 +70,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
 
+    from .api import widget as widget_api
     from .api.widget import bp as widget_api_bp
     from .widget_pages import bp as widget_pages_bp
 
     csrf.exempt(widget_api_bp)  # the widget is authenticated by its key and user HMAC, not cookies
     app.register_blueprint(widget_api_bp)
+    widget_api.document(api.spec, app)
     app.register_blueprint(widget_pages_bp)
     return app

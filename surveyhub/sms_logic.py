@@ -115,7 +115,7 @@ def _read_choice(question: dict, text: str, locale: str, default_locale: str) ->
             continue
         with_text = _CHOICE_WITH_TEXT.match(token)
         folded = token.strip(_TRAILING).casefold()
-        if token.isdigit() and 1 <= int(token) <= len(choices):
+        if token.isdecimal() and 1 <= int(token) <= len(choices):
             selected.append(choices[int(token) - 1])
         elif folded in labels:
             selected.append(labels[folded])
@@ -128,7 +128,7 @@ def _read_choice(question: dict, text: str, locale: str, default_locale: str) ->
         else:
             # Several numbers separated by spaces ("1 3") on a multiple-selection question.
             numbers = token.split()
-            if question.get("multiple") and all(n.isdigit() and 1 <= int(n) <= len(choices) for n in numbers):
+            if question.get("multiple") and all(n.isdecimal() and 1 <= int(n) <= len(choices) for n in numbers):
                 selected += [choices[int(n) - 1] for n in numbers]
                 continue
             return INVALID

@@ -8,6 +8,7 @@ session creates its own database, migrates it, and empties its tables after ever
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import uuid
 from collections.abc import Iterator
@@ -26,6 +27,12 @@ from surveyhub.services import orgs
 from tests.factories import survey_definition
 
 TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
+# The random seed of tests/test_openapi_fuzz.py, printed in the header so that a failing run can be replayed.
+FUZZ_SEED = int(os.environ.get("SURVEYHUB_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
+
+
+def pytest_report_header() -> str:
+    return f"schemathesis random seed: SURVEYHUB_FUZZ_SEED={FUZZ_SEED}"
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 
 

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011_limits_sessions'
-down_revision = '0009_delivery_hardening'
+down_revision = '0010_repair_text'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from ..schemas.invitations import InvitationRequestSchema, InvitationResultSchema
 from ..services import invitations, surveys
-from . import PREFIX, authenticate, require_json_body
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("invitations", __name__, url_prefix=PREFIX, description="Invitations")
 blp.before_request(authenticate)
@@ -15,6 +15,7 @@ blp.before_request(require_json_body)
 
 
 @blp.route("/surveys/<int:survey_id>/invitations", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(InvitationRequestSchema)
 @blp.response(202, InvitationResultSchema)
 def invite(body, survey_id):

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 
 from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
 from ..services import export, respondents, responses, surveys
-from . import PREFIX, authenticate, require_json_body
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("responses", __name__, url_prefix=PREFIX, description="Responses and respondents")
 blp.before_request(authenticate)
@@ -45,6 +45,7 @@ class SurveyResponses(MethodView):
         )
         return {"data": page, "next_cursor": next_cursor}
 
+    @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(StaffResponseInSchema)
     @blp.response(201, ResponseSchema)
     def post(self, body, survey_id):

@@ -8,7 +8,7 @@ from marshmallow import RAISE
 
 from ..schemas.api import StatsQuerySchema, StatsSchema
 from ..services import stats, surveys
-from . import PREFIX, authenticate
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate
 
 blp = Blueprint("stats", __name__, url_prefix=PREFIX, description="Survey stats")
 blp.before_request(authenticate)
@@ -21,9 +21,13 @@ def stats_filter(query: dict) -> stats.StatsFilter:
 
 
 @blp.route("/surveys/<int:survey_id>/stats")
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(StatsQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, StatsSchema)
 def survey_stats(query, survey_id):
-    """Count a survey's funnel per channel and summarize its answers, filtered by date, channel and attribute."""
+    """Count a survey's funnel per channel and summarize its answers, filtered by date, channel and attribute.
+
+    Respondent attributes filter as `attr.KEY=VALUE` query parameters (e.g. `attr.plan=pro`), one per key.
+    """
     survey = surveys.get_survey(g.org.id, survey_id)
     return stats.survey_stats(survey, stats_filter(query), query.get("interval"))

@@ -10,7 +10,7 @@ from marshmallow import RAISE
 from ..schemas.api import PublishedSchema, SurveyListQuerySchema, SurveyPageSchema, SurveySchema
 from ..schemas.survey import SurveyDefinitionSchema
 from ..services import surveys
-from . import PREFIX, authenticate, require_json_body
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("surveys", __name__, url_prefix=PREFIX, description="Survey definitions")
 blp.before_request(authenticate)
@@ -29,6 +29,7 @@ class Surveys(MethodView):
         )
         return {"data": page, "next_cursor": next_cursor}
 
+    @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(SurveyDefinitionSchema)
     @blp.response(201, SurveySchema)
     def post(self, definition):
@@ -43,6 +44,7 @@ class SurveyById(MethodView):
         """Read a survey and its working definition."""
         return surveys.get_survey(g.org.id, survey_id)
 
+    @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(SurveyDefinitionSchema)
     @blp.response(200, SurveySchema)
     def put(self, definition, survey_id):

@@ -14,7 +14,7 @@ from ..schemas.api import (
     WebhookRotatedSchema,
 )
 from ..services import webhooks
-from . import PREFIX, authenticate, require_json_body
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("webhooks", __name__, url_prefix=PREFIX, description="Outgoing webhooks")
 blp.before_request(authenticate)
@@ -23,6 +23,7 @@ blp.before_request(require_json_body)
 
 @blp.route("/webhooks")
 class Webhooks(MethodView):
+    @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(WebhookInSchema)
     @blp.response(201, WebhookCreatedSchema)
     def post(self, body):

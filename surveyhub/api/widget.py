@@ -7,17 +7,17 @@ text/plain body, no custom headers) so that no preflight is needed and they surv
 
 from __future__ import annotations
 
-import json
-
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
-from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+from werkzeug.exceptions import UnsupportedMediaType
 
 from ..errors import Forbidden, Invalid, flatten_messages
 from ..extensions import limiter
+from ..inputs import load_json
 from ..schemas.widget import AnswerSchema, DisplaySchema, OfferDecisionSchema, SurveyQuerySchema, WidgetWriteSchema
 from ..services import widget
+from . import RULES_BEYOND_SCHEMA
 
 bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
 
@@ -69,10 +69,7 @@ def load_body(schema: Schema) -> dict:
     """Parse the JSON body (sent as text/plain or application/json) with `schema`."""
     if request.mimetype not in ("text/plain", "application/json"):
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type text/plain or application/json.")
-    try:
-        data = json.loads(request.get_data(cache=False))
-    except ValueError:
-        raise BadRequest("The body is not valid JSON.") from None
+    data = load_json(request.get_data(cache=False))
     if not isinstance(data, dict):
         raise Invalid("The body must be a JSON object.", {"body": "must be a JSON object"})
     return _load(schema, data)
@@ -141,3 +138,38 @@ def complete(slug: str):
     """The user reached the end: finish the response."""
     visitor, _ = _authenticated(slug, WidgetWriteSchema())
     return _ack(widget.complete(visitor))
+
+
+# The writes, by view function name.
+WRITES = {"display": (DisplaySchema, "The survey was shown to the user"), "answer": (AnswerSchema, "One answer"),
+          "offer": (OfferDecisionSchema, "The user accepted or declined the save offer"),
+          "dismiss": (WidgetWriteSchema, "The user closed the survey before the end"),
+          "complete": (WidgetWriteSchema, "The user reached the end")}
+WIDGET_ERRORS = {"400": "not JSON, or nested too deep", "401": "userHash does not match user.id",
+                 "403": "an origin the org does not allow", "404": "no such widget key or published survey",
+                 "409": "the response is closed", "413": "body over the widget's limit",
+                 "415": "not text/plain or application/json", "422": "a field is not valid",
+                 "429": "rate limited"}
+
+
+def document(spec, app) -> None:
+    """Add the public widget endpoints to the API's OpenAPI spec (no API key: the widget key is in the path)."""
+    error = {"content": {"application/json": {"schema": "Error"}}}
+    errors = {status: {"description": text, **error} for status, text in WIDGET_ERRORS.items()}
+    ack = {"description": "the visit's response", "content": {"application/json": {"schema": {
+        "type": "object", "properties": {"response_id": {"type": "integer"},
+                                         "status": {"type": "string", "enum": ["partial", "completed"]}}}}}}
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules() if rule.endpoint.startswith(bp.name + ".")}
+    spec.path(rule=rules[f"{bp.name}.survey"], operations={"get": {
+        "tags": ["Widget"], "summary": "The live version of a survey, in the user's locale", "security": [],
+        "parameters": [{"in": "query", "schema": SurveyQuerySchema}],
+        "responses": {"200": {"description": "the survey as the widget shows it",
+                              "content": {"application/json": {"schema": {"type": "object"}}}},
+                      "304": {"description": "not modified (ETag)"},
+                      **{s: errors[s] for s in ("403", "404", "422", "429")}}}})
+    for endpoint, (schema, summary) in WRITES.items():
+        body = {"schema": schema}
+        spec.path(rule=rules[f"{bp.name}.{endpoint}"], operations={"post": {
+            "tags": ["Widget"], "summary": summary, "security": [], **RULES_BEYOND_SCHEMA,
+            "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
+            "responses": {"200": ack, **errors}}})

@@ -6,6 +6,7 @@ Every POST here needs a CSRF token: CSRFProtect checks the whole app except the 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -100,6 +101,8 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not parts.path.startswith("/dashboard") or target.startswith("//"):
         return None
+    if any(ord(ch) < 32 or ch in "\x7f\\" for ch in target):  # CR/LF, controls, "\" (read as "/")
+        return None
     return target
 
 
@@ -187,7 +190,7 @@ def _question_meta(survey: Survey) -> list[dict]:
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None  # ASCII digits an id column holds
 
 
 @bp.get("/surveys/<int:survey_id>")

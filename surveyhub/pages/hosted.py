@@ -6,13 +6,17 @@ first view as "opened"); answers are POSTed with a CSRF token and followed by a 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_wtf.csrf import CSRFError
+from marshmallow import ValidationError
 
 from .. import survey_logic as logic
-from ..errors import DomainError
+from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import csrf
 from ..i18n import t, ui_locale
+from ..schemas.hosted import AnswerFormSchema
 from ..services import hosted, responses, unsubscribe
 from ..services.hosted import LinkProblem, Visit
 
@@ -132,16 +136,20 @@ def _render(visit: Visit, page_url: str, question: dict | None, visible: list[di
 
 def _answer(visit: Visit, page_url: str):
     definition = visit.definition
-    action = request.form.get("action", "next")
-    question = logic.questions_by_id(definition).get(request.form.get("question", ""))
+    try:
+        form = AnswerFormSchema().load_form(request.form)
+    except ValidationError as err:
+        raise Invalid("The form is not valid.", flatten_messages(err.messages)) from None
+    action = form["action"]
+    question = logic.questions_by_id(definition).get(form["question"])
     if action == "back":
-        return redirect(f"{page_url}?q={request.form.get('back', '')}", code=303)
+        return redirect(_page(page_url, form["back"]), code=303)
     if question is None and action != "finish":
         abort(400, "The form names no question of this survey.")
     answers = visit.response.answer_values() if visit.response else {}
     try:  # check before the first write: a refused answer must not even start a response
         if action == "next":
-            value, other_text = hosted.parse_form_answer(question, request.form)
+            value, other_text = hosted.parse_form_answer(question, form["value"], form["other_text"])
             logic.check_answer(definition, answers, question["id"], value, other_text)
         elif action == "skip" and logic.is_required(question):
             raise logic.AnswerError("value", "is required", "required")
@@ -157,9 +165,9 @@ def _answer(visit: Visit, page_url: str):
         # The page speaks the respondent's language: the reason, never the API's English message.
         problem = t(f"answer_{err.reason}", ui, **err.params) if isinstance(err, logic.AnswerError) else (
             t("answer_required", ui) if action == "finish" else t("answer_not_taken", ui))
-        chosen = request.form.getlist("value") if question and question.get("multiple") else request.form.get("value")
+        chosen = form["value"] if question and question.get("multiple") else next(iter(form["value"]), None)
         return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
-                       t("fix_answer", ui, problem=problem), 422, request.form.get("other_text"))
+                       t("fix_answer", ui, problem=problem), 422, form["other_text"])
     if state.next_question is None and state.can_complete:
         responses.complete_response(response)
         locale = _locale(visit)
@@ -167,7 +175,12 @@ def _answer(visit: Visit, page_url: str):
         return render_template("hosted/message.html", locale=ui_locale(locale), title=_title(visit),
                                message=thanks or t("thanks", ui_locale(locale)))
     target = state.next_question["id"] if state.next_question else question["id"]
-    return redirect(f"{page_url}?q={target}", code=303)
+    return redirect(_page(page_url, target), code=303)
+
+
+def _page(page_url: str, question_id: str) -> str:
+    """The survey page showing one question (the first when `question_id` is empty)."""
+    return f"{page_url}?{urlencode({'q': question_id})}" if question_id else page_url
 
 
 @bp.route("/u/<token>", methods=["GET", "POST"])

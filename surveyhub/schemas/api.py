@@ -3,35 +3,48 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC
+from zoneinfo import available_timezones
 
-from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
+import phonenumbers
+from marshmallow import ValidationError, fields, post_load, pre_load, validate, validates, validates_schema
 
 from channels.webhook import url_problem
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from ..services.hosted import public_url
-from .fields import StrictBoolean, StrictInteger
+from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, UtcDateTime, scalar_values
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
+# A cursor is services.pagination's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
+# characters that encoding can produce, so that the spec says which strings are cursors.
+_DIGIT_PAIR = "(?:[MN][DTjz]|O[DT])"
+_DIGITS = f"{_DIGIT_PAIR}[AEIMQUYcgk][w-z0-5]"
+CURSOR = validate.Regexp(
+    f"^YWZ0ZXI6(?:{_DIGITS}){{0,5}}(?:{_DIGITS}|{_DIGIT_PAIR}[AEIMQUYcgk]|[MN][AQgw]|O[AQ])$",
+    error="is not a cursor this API gave")
+ANSWER_VALUE = {"oneOf": [TEXT, {"type": "integer", "minimum": 0, "maximum": 10}, {"type": "boolean"},
+                          {"type": "array", "items": TEXT}],
+                "description": "a choice id (or a list of them), 1..scale, 0..10, a boolean or a text"}
+TIMEZONES = sorted(available_timezones())
+REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 
 
-class ErrorDetailSchema(Schema):
+class ErrorDetailSchema(InputSchema):
     code = fields.String()
     message = fields.String()
     fields = fields.Dict(keys=fields.String(), values=fields.String())
 
 
-class ErrorSchema(Schema):
+class ErrorSchema(InputSchema):
     """The envelope every error answers with."""
 
     error = fields.Nested(ErrorDetailSchema)
 
 
-class PageQuerySchema(Schema):
-    cursor = fields.String()
+class PageQuerySchema(InputSchema):
+    cursor = fields.String(validate=CURSOR)
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
@@ -39,7 +52,7 @@ class SurveyListQuerySchema(PageQuerySchema):
     include_archived = fields.Boolean(load_default=False)
 
 
-class SurveySchema(Schema):
+class SurveySchema(InputSchema):
     id = fields.Integer()
     slug = fields.String()
     name = fields.String()
@@ -54,28 +67,30 @@ class SurveySchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
-class SurveyPageSchema(Schema):
+class SurveyPageSchema(InputSchema):
     data = fields.List(fields.Nested(SurveySchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class PublishedSchema(Schema):
+class PublishedSchema(InputSchema):
     id = fields.Integer(attribute="survey_id")
     version = fields.Integer(attribute="number")
     status = fields.Constant("published")
 
 
-class AnswerInSchema(Schema):
+class AnswerInSchema(InputSchema):
     question = fields.String(required=True)
-    value = fields.Raw(required=True, allow_none=False)
+    value = fields.Raw(required=True, allow_none=False, metadata=ANSWER_VALUE)
     other_text = fields.String(allow_none=True)
 
 
-class StaffResponseInSchema(Schema):
+class StaffResponseInSchema(InputSchema):
     external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
     answers = fields.List(fields.Nested(AnswerInSchema), required=True, validate=validate.Length(max=500))
     complete = StrictBoolean(load_default=False)
-    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict)
+    metadata = fields.Dict(keys=fields.String(validate=validate.Length(max=100)), load_default=dict,
+                           validate=[validate.Length(max=50), scalar_values],
+                           metadata={"additionalProperties": SCALAR, "maxProperties": 50})
 
 
 def answer_out(answer) -> dict:
@@ -86,7 +101,7 @@ def answer_out(answer) -> dict:
     return out
 
 
-class ResponseSchema(Schema):
+class ResponseSchema(InputSchema):
     id = fields.Integer()
     survey_id = fields.Integer()
     version = fields.Function(lambda r: r.version.number)
@@ -99,7 +114,7 @@ class ResponseSchema(Schema):
     metadata = fields.Dict(attribute="meta")
 
 
-class ResponsePageSchema(Schema):
+class ResponsePageSchema(InputSchema):
     data = fields.List(fields.Nested(ResponseSchema))
     next_cursor = fields.String(allow_none=True)
 
@@ -107,7 +122,7 @@ class ResponsePageSchema(Schema):
 class ResponseQuerySchema(PageQuerySchema):
     channel = fields.String(validate=validate.OneOf(CHANNELS))
     status = fields.String(validate=validate.OneOf(["partial", "completed"]))
-    since = fields.AwareDateTime(default_timezone=UTC, metadata={"description": "updated at or after"})
+    since = UtcDateTime(metadata={"description": "updated at or after"})
     format = fields.String(validate=validate.OneOf(["json", "csv"]))
     include_empty = fields.Boolean(load_default=False, metadata={
         "description": "CSV: also export responses with no answer (a widget opened and closed); "
@@ -116,13 +131,13 @@ class ResponseQuerySchema(PageQuerySchema):
         "description": "CSV: start with a UTF-8 byte order mark (bom=1), so that Excel reads the text as UTF-8"})
 
 
-class ExportQuerySchema(Schema):
+class ExportQuerySchema(InputSchema):
     """Options of the dashboard's exports."""
 
     include_empty = fields.Boolean(load_default=False)
 
 
-class StatsQuerySchema(Schema):
+class StatsQuerySchema(InputSchema):
     """Filters of GET /surveys/{id}/stats; `attr.KEY=VALUE` parameters become `attributes`."""
 
     date_from = fields.Date(data_key="from", metadata={"description": "first UTC day, YYYY-MM-DD"})
@@ -167,7 +182,7 @@ class StatsQuerySchema(Schema):
         return data
 
 
-class StatsSchema(Schema):
+class StatsSchema(InputSchema):
     """CONTRACT §5's stats, and `series` when an interval was asked for."""
 
     channels = fields.Dict()
@@ -177,9 +192,9 @@ class StatsSchema(Schema):
     series = fields.Dict()
 
 
-class WebhookInSchema(Schema):
+class WebhookInSchema(InputSchema):
     url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False,
-                     validate=validate.Length(max=2000))
+                     validate=validate.Length(max=2000), metadata={"pattern": "^https?://"})
     events = fields.List(fields.String(validate=validate.OneOf(WEBHOOK_EVENTS)), required=True,
                          validate=validate.Length(min=1, max=len(WEBHOOK_EVENTS)))
 
@@ -196,7 +211,7 @@ class WebhookInSchema(Schema):
             raise ValidationError({"events": ["lists an event twice"]})
 
 
-class WebhookSchema(Schema):
+class WebhookSchema(InputSchema):
     id = fields.Integer()
     url = fields.String()
     events = fields.List(fields.String())
@@ -209,7 +224,7 @@ class WebhookCreatedSchema(WebhookSchema):
     secret = fields.String(metadata={"description": "whsec_…, shown only in this answer"})
 
 
-class RotateSecretQuerySchema(Schema):
+class RotateSecretQuerySchema(InputSchema):
     grace_hours = fields.Integer(
         load_default=DEFAULT_GRACE_HOURS, validate=validate.Range(min=0, max=MAX_GRACE_HOURS),
         metadata={"description": "hours deliveries stay signed with the old secret too "
@@ -221,12 +236,12 @@ class WebhookRotatedSchema(WebhookCreatedSchema):
         "description": "until when deliveries also carry the old secret's signature; null: they no longer do"})
 
 
-class WebhookPageSchema(Schema):
+class WebhookPageSchema(InputSchema):
     data = fields.List(fields.Nested(WebhookSchema))
     next_cursor = fields.String(allow_none=True)
 
 
-class OrgSchema(Schema):
+class OrgSchema(InputSchema):
     id = fields.Integer()
     name = fields.String()
     timezone = fields.String(metadata={"description": "IANA timezone: quiet hours of people without one"})
@@ -236,9 +251,10 @@ class OrgSchema(Schema):
         "description": "widget responses one user may start per survey in 24 hours (0: no cap)"})
 
 
-class OrgSettingsInSchema(Schema):
+class OrgSettingsInSchema(InputSchema):
     """The org settings a PATCH may change; the service checks the values."""
 
-    timezone = fields.String(validate=validate.Length(min=1, max=64))
-    default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3))
+    timezone = fields.String(validate=validate.Length(min=1, max=64), metadata={"enum": TIMEZONES})
+    default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3),
+                                   metadata={"enum": [*REGIONS, None]})
     widget_responses_per_day = StrictInteger()

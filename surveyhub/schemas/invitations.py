@@ -2,40 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
-from marshmallow import Schema, ValidationError, fields, post_dump, validate
+from marshmallow import fields, post_dump, validate
 
 from ..services.invitations import INVITATION_CHANNELS
 from .api import EXTERNAL_ID
+from .fields import SCALAR, InputSchema, UtcDateTime, scalar_values
 
 MAX_RECIPIENTS = 1000
 
 
-def _scalar_attributes(value: dict) -> None:
-    for key, item in value.items():
-        if item is not None and not isinstance(item, str | int | float | bool):
-            raise ValidationError(f"attribute {key!r} must be a string, number, boolean or null")
-
-
-class RecipientSchema(Schema):
+class RecipientSchema(InputSchema):
     external_id = fields.String(validate=EXTERNAL_ID, allow_none=True)
     email = fields.String(validate=validate.Length(max=320), allow_none=True)
     phone = fields.String(validate=validate.Length(max=40), allow_none=True)
     locale = fields.String(validate=validate.Length(max=35), allow_none=True)
     timezone = fields.String(validate=validate.Length(max=64), allow_none=True)
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
-                             validate=[validate.Length(max=50), _scalar_attributes])
+                             validate=[validate.Length(max=50), scalar_values],
+                             metadata={"additionalProperties": SCALAR, "maxProperties": 50})
 
 
-class InvitationRequestSchema(Schema):
+class InvitationRequestSchema(InputSchema):
     channel = fields.String(required=True, validate=validate.OneOf(INVITATION_CHANNELS))
     recipients = fields.List(fields.Nested(RecipientSchema), required=True,
                              validate=validate.Length(min=1, max=MAX_RECIPIENTS))
-    send_at = fields.AwareDateTime(default_timezone=UTC)
+    send_at = UtcDateTime()
 
 
-class QueuedInvitationSchema(Schema):
+class QueuedInvitationSchema(InputSchema):
     id = fields.Integer()
     channel = fields.String()
     recipient = fields.Dict()
@@ -51,13 +45,13 @@ class QueuedInvitationSchema(Schema):
         return data
 
 
-class RefusedRecipientSchema(Schema):
+class RefusedRecipientSchema(InputSchema):
     recipient = fields.Dict()
     reason = fields.String(metadata={"enum": ["invalid_email", "missing_email", "invalid_phone", "missing_phone",
                                               "opted_out", "invalid_locale", "invalid_timezone",
                                               "duplicate", "unsubscribed", "recently_invited"]})
 
 
-class InvitationResultSchema(Schema):
+class InvitationResultSchema(InputSchema):
     queued = fields.List(fields.Nested(QueuedInvitationSchema))
     refused = fields.List(fields.Nested(RefusedRecipientSchema))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
 from ..survey_logic import (
     DEFAULT_OPEN_MAX_LENGTH,
@@ -13,7 +13,7 @@ from ..survey_logic import (
     AnswerError,
     validate_answer,
 )
-from .fields import Locale, LocalizedString, StrictBoolean, StrictInteger
+from .fields import InputSchema, Locale, LocalizedString, StrictBoolean, StrictInteger
 
 ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1–64 letters, digits, '_' or '-'")
 SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,99}$", error="must be lowercase letters, digits and '-'")
@@ -66,17 +66,17 @@ def _check_condition_shape(value: Any, depth: int = 0) -> None:
         raise ValidationError(f"\"{op}\" must be an integer")
 
 
-class ChoiceSchema(Schema):
+class ChoiceSchema(InputSchema):
     id = fields.String(required=True, validate=ID)
     label = LocalizedString(required=True)
 
 
-class ScaleLabelsSchema(Schema):
+class ScaleLabelsSchema(InputSchema):
     min = LocalizedString()
     max = LocalizedString()
 
 
-class QuestionSchema(Schema):
+class QuestionSchema(InputSchema):
     id = fields.String(required=True, validate=ID)
     type = fields.String(required=True, validate=validate.OneOf(QUESTION_TYPES))
     text = LocalizedString(required=True)
@@ -128,7 +128,7 @@ class QuestionSchema(Schema):
         return data
 
 
-class OfferSchema(Schema):
+class OfferSchema(InputSchema):
     id = fields.String(required=True, validate=ID)
     when = Condition(required=True)
     title = LocalizedString(required=True)
@@ -137,7 +137,7 @@ class OfferSchema(Schema):
     decline_label = LocalizedString()
 
 
-class SettingsSchema(Schema):
+class SettingsSchema(InputSchema):
     """Delivery settings; omitted ones take survey_logic.DEFAULT_SETTINGS."""
 
     cooldown_days = StrictInteger(validate=validate.Range(min=0, max=3650))
@@ -145,7 +145,7 @@ class SettingsSchema(Schema):
     sms_session_ttl_hours = StrictInteger(validate=validate.Range(min=1, max=24 * 30))
 
 
-class SurveyDefinitionSchema(Schema):
+class SurveyDefinitionSchema(InputSchema):
     """A whole survey definition, as POSTed, PUT and stored."""
 
     slug = fields.String(required=True, validate=SLUG)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import ValidationError, fields, validate
 
-from .api import EXTERNAL_ID
-from .fields import Locale, StrictBoolean
+from .api import ANSWER_VALUE, EXTERNAL_ID
+from .fields import SCALAR, InputSchema, Locale, StrictBoolean
 
 # A visit is one opening of a survey by the widget; the widget names it with a random id so that
 # every write of the visit, retried or not, lands on the same response.
@@ -17,6 +17,10 @@ ATTRIBUTE_TEXT_MAX = 500
 
 class AttributeValue(fields.Field):
     """A respondent attribute: a short string, a number, a boolean or null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("metadata", {}).update(SCALAR)
+        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr, data, **kwargs) -> Any:
         if isinstance(value, str):
@@ -28,7 +32,7 @@ class AttributeValue(fields.Field):
         raise ValidationError("must be a string, a number, a boolean or null")
 
 
-class WidgetUserSchema(Schema):
+class WidgetUserSchema(InputSchema):
     id = fields.String(required=True, validate=EXTERNAL_ID)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
@@ -36,11 +40,11 @@ class WidgetUserSchema(Schema):
                              load_default=dict)
 
 
-class SurveyQuerySchema(Schema):
+class SurveyQuerySchema(InputSchema):
     locale = Locale()
 
 
-class WidgetWriteSchema(Schema):
+class WidgetWriteSchema(InputSchema):
     """What every write carries: the visit, the user and the host's HMAC of the user's id."""
 
     visit = fields.String(required=True, validate=VISIT)
@@ -54,7 +58,7 @@ class DisplaySchema(WidgetWriteSchema):
 
 class AnswerSchema(WidgetWriteSchema):
     question = fields.String(required=True)
-    value = fields.Raw(required=True, allow_none=False)
+    value = fields.Raw(required=True, allow_none=False, metadata=ANSWER_VALUE)
     other_text = fields.String(allow_none=True)
 
 

@@ -6,13 +6,13 @@ the response starts with the first POST.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 
 from .. import survey_logic as logic
 from ..errors import Conflict
@@ -23,6 +23,8 @@ from . import links
 from .events import record_event
 from .responses import start_response
 from .surveys import live_version
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,2}")  # nps 0–10, likert 1–7
 
 
 class LinkProblem(Exception):
@@ -141,29 +143,29 @@ def response_for_answering(visit: Visit) -> Response:
     return response
 
 
-def parse_form_answer(question: dict, form: MultiDict) -> tuple[Any, str | None]:
-    """Turn the page's form fields into an answer value for `question`; AnswerError if unusable."""
+def parse_form_answer(question: dict, values: list[str], other_text: str | None) -> tuple[Any, str | None]:
+    """Turn the page's form values into an answer value for `question`; AnswerError if unusable."""
     kind = question["type"]
     if kind == "multiple_choice" and question.get("multiple"):
-        value: Any = form.getlist("value")
+        value: Any = values
         chosen = value
     else:
-        value = form.get("value", "").strip() if kind != "open" else form.get("value", "")
+        value = values[0] if values else ""
+        value = value.strip() if kind != "open" else value
         chosen = [value]
     if value in ("", []):
         if kind == "open":
             raise logic.AnswerError("value", "must not be empty", "empty")
         raise logic.AnswerError("value", "choose an answer", "choose")
     if kind in ("nps", "likert"):
-        if not value.isdigit():
+        if not WHOLE_NUMBER.fullmatch(value):  # ASCII digits only: "²" or "٣" are not scale points
             raise logic.AnswerError("value", "must be a whole number", "choose")
         value = int(value)
     elif kind == "yes_no":
         if value not in ("yes", "no"):
             raise logic.AnswerError("value", "must be yes or no", "yes_or_no")
         value = value == "yes"
-    other_text = form.get("other_text") if logic.OTHER in chosen else None
-    return value, other_text
+    return value, other_text if logic.OTHER in chosen else None
 
 
 def one_click_value(question: dict, raw: str | None) -> Any:
@@ -171,7 +173,7 @@ def one_click_value(question: dict, raw: str | None) -> Any:
     if raw is None:
         return None
     try:
-        value, _ = parse_form_answer(question, MultiDict({"value": raw}))
+        value, _ = parse_form_answer(question, [raw], None)
         return logic.validate_answer(question, value).value
     except logic.AnswerError:
         return None

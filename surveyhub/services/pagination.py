@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Any
 
 from sqlalchemy import Select
 
 from ..errors import Invalid
 from ..extensions import db
+from ..inputs import MAX_ID
 
 
 def encode_cursor(last_id: int) -> str:
@@ -24,9 +26,9 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "after" or not value.isdigit():
+        if kind != "after" or not re.fullmatch(r"[0-9]{1,18}", value):
             raise ValueError(text)
-        return int(value)
+        return min(int(value), MAX_ID)  # nothing comes after the largest id a row can have
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise Invalid("The cursor is not valid.", {"cursor": "is not a cursor this API gave"}) from None
 

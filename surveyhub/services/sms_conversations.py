@@ -244,7 +244,7 @@ def record_status(message_sid: str, status: str, error_code: str | None) -> str:
     if status not in PROVIDER_STATUS_ORDER:
         log.warning("SMS status callback for %s with unknown status %r; ignored", message_sid, status)
         return "unknown"
-    code = int(error_code) if error_code and error_code.isdigit() else None
+    code = int(error_code) if error_code and error_code.isdecimal() else None
     message = db.session.execute(select(SmsMessage).where(SmsMessage.provider_message_id == message_sid)
                                  .with_for_update()).scalar_one_or_none()
     if message is not None:

@@ -20,8 +20,14 @@ def free_port() -> int:
 class RecordingHandler:
     def __init__(self):
         self.messages: list[EmailMessage] = []
+        self.connections: list[str] = []  # the EHLO name of each session, in order
         self.reply_to_rcpt: str | None = None  # e.g. "550 5.1.1 No such user" or "451 4.3.0 Try later"
         self.delay = 0.0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd API
+        self.connections.append(hostname)
+        session.host_name = hostname
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd API
         if self.reply_to_rcpt:

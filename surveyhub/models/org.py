@@ -11,6 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .types import JSONType, UTCDateTime, utcnow
 
+# The most widget responses one user may be allowed to start per survey in 24 hours (org setting
+# widget_responses_per_day; 0 turns the cap off). Here because the API's schema and the service share it.
+MAX_WIDGET_RESPONSES_PER_DAY = 10_000
+
 
 class Org(db.Model):
     __tablename__ = "orgs"

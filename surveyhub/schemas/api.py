@@ -11,6 +11,7 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 from channels.webhook import url_problem
 
 from ..models import CHANNELS, WEBHOOK_EVENTS
+from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from ..services.hosted import public_url
 from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, UtcDateTime, scalar_values
@@ -257,4 +258,4 @@ class OrgSettingsInSchema(InputSchema):
     timezone = fields.String(validate=validate.Length(min=1, max=64), metadata={"enum": TIMEZONES})
     default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3),
                                    metadata={"enum": [*REGIONS, None]})
-    widget_responses_per_day = StrictInteger()
+    widget_responses_per_day = StrictInteger(validate=validate.Range(min=0, max=MAX_WIDGET_RESPONSES_PER_DAY))

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiKey, Org, User
+from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
 from ..models.types import utcnow
 from ..security import (
     api_key_matches,
@@ -137,7 +138,6 @@ REGION_SETTING = "default_region"
 # How many widget responses one user may start per survey in 24 hours (0: no cap).
 WIDGET_RESPONSES_SETTING = "widget_responses_per_day"
 DEFAULT_WIDGET_RESPONSES_PER_DAY = 5
-MAX_WIDGET_RESPONSES_PER_DAY = 10_000
 
 
 def widget_responses_cap(org: Org) -> int:

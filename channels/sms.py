@@ -59,10 +59,6 @@ class Segments:
     segments: int
     non_gsm: str  # the characters that forced UCS-2, each once, in order of appearance
 
-    def as_dict(self) -> dict:
-        return {"encoding": self.encoding, "segments": self.segments, "characters": self.units,
-                "non_gsm_characters": self.non_gsm}
-
 
 def count_segments(text: str) -> Segments:
     """Tell whether `text` fits GSM-7 or needs UCS-2, and its segment count (160/153, 70/67)."""

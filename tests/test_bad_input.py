@@ -330,7 +330,7 @@ def test_an_sms_reply_in_unicode_digits_is_asked_again(app, api, make_survey, tw
 # --- rows stored before these checks ------------------------------------------------------------------
 
 def test_migration_repairs_text_sqlite_stored(tmp_path):
-    """SQLite kept NUL bytes and lone surrogates (PostgreSQL never could): 0010 repairs them in place.
+    """SQLite kept NUL bytes and lone surrogates (PostgreSQL never could): 0009 repairs them in place.
 
     The bad rows are written with SQL because no request can store them any more; the test runs on its
     own SQLite database whichever backend the suite uses, as the repair concerns SQLite alone.

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 
 from .. import survey_logic as logic
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
@@ -258,16 +258,6 @@ def _mark_completed(response: Response) -> None:
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)
     db.session.expire(response, ["status", "completed_at", "updated_at"])
-
-
-def get_response(org_id: int, response_id: int) -> Response:
-    """Return one of the org's responses."""
-    response = db.session.execute(
-        select(Response).where(Response.id == response_id, Response.org_id == org_id)
-    ).scalar_one_or_none()
-    if response is None:
-        raise NotFound(f"No response {response_id}.")
-    return response
 
 
 def matching_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,

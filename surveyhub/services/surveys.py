@@ -28,7 +28,7 @@ def get_survey_by_slug(org_id: int, slug: str) -> Survey:
         select(Survey).where(Survey.slug == slug, Survey.org_id == org_id)
     ).scalar_one_or_none()
     if survey is None:
-        raise NotFound(f"No survey {slug!r}.")
+        raise NotFound(f"No survey {slug!r}.", {"slug": "no survey has this slug"})
     return survey
 
 

@@ -27,7 +27,7 @@ from .demo import DEMO_ORG
 from .events import record_event
 from .orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
 from .respondents import find_or_create_respondent
-from .surveys import live_version
+from .surveys import get_survey_by_slug, live_version
 
 CHANNEL = "widget"
 DAY = timedelta(hours=24)
@@ -238,18 +238,9 @@ def complete(visitor: Visitor) -> Response:
     return responses.complete_response(response)
 
 
-def _survey(org: Org, slug: str) -> Survey:
-    survey = db.session.execute(
-        select(Survey).where(Survey.org_id == org.id, Survey.slug == slug)
-    ).scalar_one_or_none()
-    if survey is None:
-        raise NotFound(f"No survey {slug!r}.", {"slug": "no survey has this slug"})
-    return survey
-
-
 def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
     """Return the visit's response, opening it on the survey's live version if this is its first write."""
-    survey = _survey(visitor.org, visitor.slug)
+    survey = get_survey_by_slug(visitor.org.id, visitor.slug)
     respondent = _respondent(visitor.org.id, visitor.user["id"], profile or {})
     # One visit, one response: concurrent first writes of a visit queue on the respondent's row.
     _lock_respondent(respondent.id)

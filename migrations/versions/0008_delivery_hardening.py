@@ -1,7 +1,7 @@
 """delivery hardening: paused channels, and a count of each queued row's errors
 
-Revision ID: 0009_delivery_hardening
-Revises: 0006_sms_session_version
+Revision ID: 0008_delivery_hardening
+Revises: 0007_trial_counts
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_delivery_hardening'
+revision = '0008_delivery_hardening'
 down_revision = '0007_trial_counts'
 branch_labels = None
 depends_on = None

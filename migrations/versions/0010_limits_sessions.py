@@ -1,7 +1,7 @@
 """rate-limit counters shared by all processes; a session version per manager
 
-Revision ID: 0011_limits_sessions
-Revises: 0006_sms_session_version
+Revision ID: 0010_limits_sessions
+Revises: 0009_repair_text
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_limits_sessions'
-down_revision = '0010_repair_text'
+revision = '0010_limits_sessions'
+down_revision = '0009_repair_text'
 branch_labels = None
 depends_on = None
 

@@ -4,8 +4,8 @@ Before input was checked at the edge, SQLite kept what PostgreSQL refuses: a NUL
 surrogate in an open answer, response metadata, respondent attributes or event data. Such a row broke
 the insights page (500) and cut CSV/JSON exports short. PostgreSQL never held them: nothing to do there.
 
-Revision ID: 0010_repair_text
-Revises: 0006_sms_session_version
+Revision ID: 0009_repair_text
+Revises: 0008_delivery_hardening
 Create Date: 2026-12-01 22:30:00
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010_repair_text'
-down_revision = '0009_delivery_hardening'
+revision = '0009_repair_text'
+down_revision = '0008_delivery_hardening'
 branch_labels = None
 depends_on = None
 

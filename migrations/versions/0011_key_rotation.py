@@ -1,7 +1,7 @@
 """key rotation: previous signing and webhook secrets with their expiry, and the security log
 
-Revision ID: 0012_key_rotation
-Revises: 0006_sms_session_version
+Revision ID: 0011_key_rotation
+Revises: 0010_limits_sessions
 Create Date: 2026-12-01 22:00:00
 
 """
@@ -11,8 +11,8 @@ from sqlalchemy.dialects import postgresql
 
 
 # revision identifiers, used by Alembic.
-revision = '0012_key_rotation'
-down_revision = '0011_limits_sessions'
+revision = '0011_key_rotation'
+down_revision = '0010_limits_sessions'
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,7 @@
 import collections
 import re
 
+import pytest
 from sqlalchemy import select
 
 from surveyhub.extensions import db
@@ -202,6 +203,36 @@ def test_smtp_url_forms():
     import pytest
     with pytest.raises(ValueError):
         SmtpSettings.from_url("http://mail.local")
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_refused_login_is_an_outage_and_closes_its_connection():
+    """Wrong SMTP credentials: the session can't be had (the engine pauses email) and the socket is closed."""
+    import time
+    from email.message import EmailMessage
+
+    from channels.email import DeliveryError, SmtpMailer, SmtpSettings
+    from tests.smtp import SmtpSink
+
+    sink = SmtpSink(credentials=("surveys", "right"))
+    sink.start()
+    try:
+        with SmtpMailer(SmtpSettings.from_url(f"smtp://surveys:right@127.0.0.1:{sink.port}", 5)) as mailer:
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "s@example.com", "amy@example.com", "hi"
+            mailer.send(message)
+        assert len(sink.messages) == 1  # the server does check credentials: the right ones get in
+        wrong = SmtpMailer(SmtpSettings.from_url(f"smtp://surveys:wrong@127.0.0.1:{sink.port}", 5))
+        with pytest.raises(DeliveryError) as refused:
+            wrong.open()
+        assert refused.value.connection and refused.value.reason.startswith("535")
+        # The error's traceback still holds the client: only closing it ends the server's session.
+        deadline = time.monotonic() + 5
+        while sink.handler.open_sessions and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sink.handler.open_sessions == 0
+    finally:
+        sink.stop()
 
 
 def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):

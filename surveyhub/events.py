@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
-from ..extensions import db
-from ..models import EVENT_TYPES, Event, Invitation
-from ..models.types import utcnow
-from .counters import count_events
-from .webhooks import enqueue_for_event
+from .delivery.webhooks import enqueue_for_event
+from .extensions import db
+from .insights.counters import count_events
+from .models import EVENT_TYPES, Event, Invitation
+from .models.types import utcnow
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,8 @@
-"""Signed links (itsdangerous): a salt per purpose, so one kind of token never works as another."""
+"""Signed links (itsdangerous): a salt per purpose, so one kind of token never works as another.
+
+Every token the server signs is made here: the hosted page's (/s/), the public link's (/p/) and
+unsubscribe's (/u/).
+"""
 
 from __future__ import annotations
 
@@ -74,3 +78,23 @@ def read_token(purpose: str, token: str) -> SignedValue:
 def url(path: str) -> str:
     """Return an absolute URL on the public base URL."""
     return current_app.config["BASE_URL"] + path
+
+
+def survey_token(invitation_id: int) -> str:
+    """Return the signed token naming an invitation on the hosted page."""
+    return make_token(SURVEY, {"i": invitation_id})
+
+
+def unsubscribe_token(invitation_id: int) -> str:
+    """Return the signed token of an invitation's unsubscribe link."""
+    return make_token(UNSUBSCRIBE, {"i": invitation_id})
+
+
+def public_token(survey_id: int) -> str:
+    """Return the token of a survey's public (anonymous, channel "web") link."""
+    return make_token(PUBLIC, {"s": survey_id})
+
+
+def public_url(survey_id: int) -> str:
+    """Return the public link of a survey."""
+    return url(f"/p/{public_token(survey_id)}")

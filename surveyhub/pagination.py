@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import Select
 
-from ..errors import Invalid
-from ..extensions import db
-from ..inputs import MAX_ID
+from .errors import Invalid
+from .extensions import db
+from .inputs import MAX_ID
 
 
 def encode_cursor(last_id: int) -> str:

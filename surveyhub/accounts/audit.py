@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import AUDIT_ACTIONS, AuditEntry
 from ..models.types import utcnow
-from .pagination import newest_first_page
+from ..pagination import newest_first_page
 
 # Who acts when a command is run on the server (there is no signed-in user there).
 COMMAND_LINE = "command line"

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from ..errors import Conflict
 from ..extensions import db
 from ..models import Org
+from ..responses.answers import create_staff_response
 from ..schemas.survey import SurveyDefinitionSchema
 from .orgs import create_org, create_user
-from .responses import create_staff_response
 from .surveys import create_survey, publish_survey
 
 DEMO_ORG = "Demo SaaS"

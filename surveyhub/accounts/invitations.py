@@ -11,20 +11,17 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
-from .. import sms_logic
-from .. import survey_logic as logic
+from ..delivery import sms as sms_delivery
+from ..events import NewEvent, record_events
 from ..extensions import db
 from ..models import Invitation, Respondent, Survey
 from ..models.types import utcnow
+from ..rules import hours
+from ..rules import survey as logic
 from ..schemas.fields import LOCALE_RE
-from . import sms_delivery
-from .events import NewEvent, record_events
 from .orgs import REGION_SETTING
 from .suppressions import suppressed
 from .surveys import live_version
-
-# The channels invitations can be sent on (each has a job kind in the delivery engine).
-INVITATION_CHANNELS = ("email", "sms")
 
 
 @dataclass
@@ -72,7 +69,7 @@ def normalize_phone(phone: str, region: str | None) -> str:
 
 def _check_recipient(channel: str, recipient: dict, region: str | None = None) -> tuple[str | None, str | None]:
     """Return (address, None) for a usable recipient, or (None, reason)."""
-    if recipient.get("timezone") and not sms_logic.is_timezone(recipient["timezone"]):
+    if recipient.get("timezone") and not hours.is_timezone(recipient["timezone"]):
         return None, "invalid_timezone"
     if recipient.get("locale") and not LOCALE_RE.match(recipient["locale"]):
         return None, "invalid_locale"
@@ -162,8 +159,8 @@ def _due_at(survey: Survey, channel: str, recipient: dict, address: str, send_at
     """SMS surveys start only in quiet-hours-free time: an invitation due outside it waits for the window."""
     if channel != "sms":
         return send_at
-    zones = sms_logic.quiet_hours_zones(address, recipient.get("timezone"), survey.org.timezone)
-    return sms_logic.next_window_start(max(send_at, sms_delivery.clock()), zones) or send_at
+    zones = hours.quiet_hours_zones(address, recipient.get("timezone"), survey.org.timezone)
+    return hours.next_window_start(max(send_at, sms_delivery.clock()), zones) or send_at
 
 
 def _sms_estimates(survey: Survey, definition: dict, recipients: list[dict]) -> dict[str | None, dict]:

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import ApiKey, Org, User
 from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
 from ..models.types import utcnow
+from ..rules.hours import is_timezone
 from ..security import (
     api_key_matches,
     api_key_prefix,
@@ -26,7 +27,6 @@ from ..security import (
     new_signing_secret,
     new_widget_key,
 )
-from ..sms_logic import is_timezone
 from . import audit, grace
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
+from ..delivery.webhooks import forget_person
 from ..errors import NotFound
+from ..events import record_event
 from ..extensions import db
+from ..insights.counters import counted_segments, move_person
 from ..models import Event, Invitation, Respondent, Response
-from .counters import counted_segments, move_person
-from .events import record_event
-from .webhooks import forget_person
 
 PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
 

@@ -9,7 +9,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Survey, SurveyVersion
 from ..models.types import utcnow
-from .pagination import decode_cursor, encode_cursor
+from ..pagination import decode_cursor, encode_cursor
 
 
 def get_survey(org_id: int, survey_id: int) -> Survey:

@@ -16,15 +16,16 @@ from sqlalchemy.orm import joinedload
 
 from channels.email import DeliveryError, mailer_for
 
-from .. import survey_logic as logic
+from .. import links
+from ..accounts.suppressions import suppressed
+from ..events import record_event, record_invitation_failed
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, Survey, SurveyVersion
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
-from . import delivery, links
-from .events import record_event, record_invitation_failed
-from .suppressions import suppressed
+from ..rules import survey as logic
+from . import engine as delivery
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +42,6 @@ def one_click_values(question: dict, locale: str) -> list[tuple[str, str]]:
     if question["type"] == "yes_no":
         return [("yes", t("yes", locale)), ("no", t("no", locale))]
     return []
-
-
-def survey_token(invitation_id: int) -> str:
-    """Return the signed token naming an invitation on the hosted page."""
-    return links.make_token(links.SURVEY, {"i": invitation_id})
-
-
-def unsubscribe_token(invitation_id: int) -> str:
-    """Return the signed token of an invitation's unsubscribe link."""
-    return links.make_token(links.UNSUBSCRIBE, {"i": invitation_id})
 
 
 @dataclass(frozen=True)
@@ -81,7 +72,7 @@ def render_invitation(invitation: Outgoing, definition: dict, *, tokens: tuple[s
     `tokens` (survey, unsubscribe), `message_id` and `to` default to the invitation's own; the mail
     template cache passes placeholders instead.
     """
-    survey, unsubscribe = tokens or (survey_token(invitation.id), unsubscribe_token(invitation.id))
+    survey, unsubscribe = tokens or (links.survey_token(invitation.id), links.unsubscribe_token(invitation.id))
     org_name = invitation.org_name  # already free of line breaks, which headers can't hold
     content_locale = logic.pick_locale(definition, invitation.locale)
     locale = ui_locale(content_locale)
@@ -144,8 +135,8 @@ class MailMerge:
         message_id = new_message_id()
         data = (self._templates[key].replace(self.TO.encode(), invitation.address.encode())
                 .replace(self.MESSAGE_ID.encode(), message_id.encode())
-                .replace(self.SURVEY.encode(), survey_token(invitation.id).encode())
-                .replace(self.UNSUBSCRIBE.encode(), unsubscribe_token(invitation.id).encode()))
+                .replace(self.SURVEY.encode(), links.survey_token(invitation.id).encode())
+                .replace(self.UNSUBSCRIBE.encode(), links.unsubscribe_token(invitation.id).encode()))
         return data, message_id
 
     def message(self, invitation: Outgoing) -> EmailMessage:

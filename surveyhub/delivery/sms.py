@@ -21,17 +21,19 @@ from sqlalchemy.orm import joinedload
 
 from channels.sms import SmsError, SmsSettings, count_segments, sender_for
 
-from .. import sms_logic
-from .. import survey_logic as logic
+from .. import links
+from ..accounts.suppressions import suppress, suppressed
+from ..accounts.surveys import live_version
+from ..events import record_event, record_invitation_failed
 from ..extensions import db
-from ..i18n import t, ui_locale
+from ..i18n import ui_locale
 from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
-from . import delivery, links
-from .events import record_event, record_invitation_failed
-from .suppressions import suppress, suppressed
-from .surveys import live_version
+from ..rules import hours
+from ..rules import sms as sms_logic
+from ..rules import survey as logic
+from . import engine as delivery
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +46,8 @@ def clock() -> datetime:
 
 
 def quiet_until(zones: Sequence[str]) -> datetime | None:
-    """Return when surveys may next start in all `zones` (sms_logic.quiet_hours_zones), or None if now."""
-    return sms_logic.next_window_start(clock(), zones)
+    """Return when surveys may next start in all `zones` (hours.quiet_hours_zones), or None if now."""
+    return hours.next_window_start(clock(), zones)
 
 
 def sms_settings() -> SmsSettings:
@@ -56,22 +58,6 @@ def sms_settings() -> SmsSettings:
                        config["SMS_TIMEOUT_SECONDS"])
 
 
-def first_message(definition: dict, locale: str, org_name: str) -> str:
-    """Write the conversation's opening: the org, the intro, the first question and how to stop."""
-    ui = ui_locale(locale)
-    intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
-    question = logic.next_question(definition, {})
-    prompt = sms_logic.question_prompt(question, locale, definition["default_locale"], ui)
-    head = f"{org_name}: {intro}" if intro else f"{org_name}:"
-    return f"{head}\n{prompt}\n{t('sms_stop_hint', ui)}"
-
-
-def thanks_message(definition: dict, locale: str) -> str:
-    """Write the closing message of a completed conversation."""
-    thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
-    return thanks or t("thanks", ui_locale(locale))
-
-
 def estimate(definition: dict, locale: str, org_name: str) -> dict:
     """Estimate the segments a survey takes by SMS in one locale, before sending anything.
 
@@ -79,10 +65,10 @@ def estimate(definition: dict, locale: str, org_name: str) -> dict:
     once, as if all were shown) and the thanks. One non-GSM character makes a message UCS-2.
     """
     ui = ui_locale(locale)
-    first = count_segments(first_message(definition, locale, org_name))
+    first = count_segments(sms_logic.first_message(definition, locale, org_name))
     rest = [count_segments(sms_logic.question_prompt(q, locale, definition["default_locale"], ui))
             for q in definition["questions"][1:]]
-    rest.append(count_segments(thanks_message(definition, locale)))
+    rest.append(count_segments(sms_logic.thanks_message(definition, locale)))
     non_gsm = "".join(dict.fromkeys("".join(s.non_gsm for s in [first, *rest])))
     return {"encoding": "UCS-2" if non_gsm else "GSM-7", "first_message_segments": first.segments,
             "survey_segments": first.segments + sum(s.segments for s in rest), "non_gsm_characters": non_gsm}
@@ -139,7 +125,7 @@ class Start:
         phone = invitation.address or ""
         return cls(invitation.id, invitation.org_id, invitation.survey_id, phone, invitation.attempts,
                    " ".join(org.name.split()), person.locale if person else None,
-                   sms_logic.quiet_hours_zones(phone, person.timezone if person else None, org.timezone),
+                   hours.quiet_hours_zones(phone, person.timezone if person else None, org.timezone),
                    person is None)
 
 
@@ -185,7 +171,7 @@ def _start_one(start: Start, version: SurveyVersion | None, sender, worker: deli
     if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, session)
         return
-    body = first_message(version.definition, session.locale, start.org_name)
+    body = sms_logic.first_message(version.definition, session.locale, start.org_name)
     try:
         sid = sender.send(start.phone, body, links.url(STATUS_PATH))
     except SmsError as err:

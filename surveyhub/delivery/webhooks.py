@@ -28,13 +28,15 @@ from standardwebhooks.webhooks import Webhook
 
 from channels import webhook as http
 
+from ..accounts import audit, grace
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
+from ..pagination import newest_first_page
+from ..schemas.api import ResponseSchema
 from ..security import decrypt_secret, encrypt_secret
-from . import audit, delivery, grace
-from .pagination import newest_first_page
+from . import engine as delivery
 
 log = logging.getLogger(__name__)
 
@@ -162,10 +164,7 @@ def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel:
     if type == "completed" and response_id is not None:
         response = db.session.get(Response, response_id)
         if response is not None:
-            # The webhook carries the API's response shape; imported here because schemas.api imports
-            # services (hosted), which import this module through events.
-            from ..schemas.api import ResponseSchema
-
+            # The webhook carries the API's response shape.
             db.session.refresh(response)
             enqueue(org_id, "response.completed", {"response": ResponseSchema().dump(response)},
                     response_id=response_id)

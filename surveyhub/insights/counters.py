@@ -19,19 +19,10 @@ from flask import current_app
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
-from .. import survey_logic as logic
 from ..extensions import db
-from ..models import (
-    Answer,
-    AnswerCounter,
-    Event,
-    FunnelCounter,
-    Invitation,
-    Respondent,
-    Response,
-    SurveyVersion,
-)
+from ..models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
 from ..models.upsert import insert_for
+from ..rules import survey as logic
 
 EVERYONE = ""
 ANSWERED = "#"  # the bucket counting answers to a question, whatever their value

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import i18n
-from .. import survey_logic as logic
 from ..extensions import db
 from ..models import Respondent, Response, Survey, SurveyVersion
-from .responses import iter_responses, matching_responses
+from ..responses.answers import iter_responses, matching_responses
+from ..rules import survey as logic
 
 FIXED_COLUMNS = ["response_id", "external_id", "channel", "status", "version", "started_at", "completed_at",
                  "locale"]

@@ -18,7 +18,6 @@ from sqlalchemy import and_, cast, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
-from .. import survey_logic as logic
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
@@ -33,6 +32,7 @@ from ..models import (
     Survey,
     SurveyVersion,
 )
+from ..rules import survey as logic
 from . import counters
 from .export import all_questions
 

@@ -12,13 +12,14 @@ from flask import Blueprint, abort, redirect, render_template, request, session,
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
-from .. import survey_logic as logic
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import csrf
 from ..i18n import t, ui_locale
+from ..responses import answers as responses
+from ..responses import hosted, unsubscribe
+from ..responses.hosted import LinkProblem, Visit
+from ..rules import survey as logic
 from ..schemas.hosted import AnswerFormSchema
-from ..services import hosted, responses, unsubscribe
-from ..services.hosted import LinkProblem, Visit
 
 bp = Blueprint("hosted", __name__)
 

@@ -12,8 +12,8 @@ from marshmallow import ValidationError
 from twilio.request_validator import RequestValidator
 
 from ..errors import Invalid, flatten_messages
+from ..responses import sms as sms_conversations
 from ..schemas.sms import InboundSmsSchema, SmsStatusSchema
-from ..services import sms_conversations
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 

@@ -1,4 +1,5 @@
-"""The public widget endpoints, keyed by the org's widget key: /widget/v1/{key}/…
+"""The widget's server side: the script customers embed (/widget.js) and the public endpoints it calls,
+keyed by the org's widget key: /widget/v1/{key}/…
 
 Called from customers' pages by widget.js. Writes are sent as simple CORS requests (a JSON text in a
 text/plain body, no custom headers) so that no preflight is needed and they survive the page closing
@@ -7,19 +8,25 @@ text/plain body, no custom headers) so that no preflight is needed and they surv
 
 from __future__ import annotations
 
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_limiter.util import get_remote_address
 from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 
+from ..api import RULES_BEYOND_SCHEMA
 from ..errors import Forbidden, Invalid, flatten_messages
 from ..extensions import limiter
 from ..inputs import load_json
+from ..responses import widget
 from ..schemas.widget import AnswerSchema, DisplaySchema, OfferDecisionSchema, SurveyQuerySchema, WidgetWriteSchema
-from ..services import widget
-from . import RULES_BEYOND_SCHEMA
 
 bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
+# /widget.js: outside the endpoints' prefix and their rate limits.
+script_bp = Blueprint("widget_script", __name__)
 
 # Limits per client IP and per widget key, shared by all the widget's endpoints. The key is public, so
 # only writes that proved their user (a valid userHash) use up its budget: anyone else, with a bad hash,
@@ -173,3 +180,28 @@ def document(spec, app) -> None:
             "tags": ["Widget"], "summary": summary, "security": [], **RULES_BEYOND_SCHEMA,
             "requestBody": {"required": True, "content": {"application/json": body, "text/plain": body}},
             "responses": {"200": ack, **errors}}})
+
+
+WIDGET_JS = Path(__file__).parent.parent / "static" / "widget.js"
+
+
+@lru_cache(maxsize=4)
+def _asset(path: Path, mtime_ns: int) -> tuple[bytes, str]:
+    """Read a built asset once per version of the file, with a strong ETag of its content."""
+    body = path.read_bytes()
+    return body, hashlib.sha256(body).hexdigest()[:32]
+
+
+@script_bp.get("/widget.js")
+def widget_js():
+    """Serve the built widget: cached briefly, then revalidated by its ETag."""
+    body, etag = _asset(WIDGET_JS, WIDGET_JS.stat().st_mtime_ns)
+    response = current_app.response_class(body, mimetype="text/javascript")
+    response.set_etag(etag)
+    # The URL is not versioned: keep copies short-lived but let browsers use a stale one while they check.
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    response.cache_control.stale_while_revalidate = 86400
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)

@@ -10,17 +10,17 @@ from typing import Any
 
 from sqlalchemy import delete, select, update
 
-from .. import survey_logic as logic
+from ..accounts.respondents import find_or_create_respondent
+from ..accounts.surveys import live_version
 from ..errors import Conflict, Invalid
+from ..events import record_event
 from ..extensions import db
+from ..insights.counters import count_answer_changes
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for
-from .counters import count_answer_changes
-from .events import record_event
-from .pagination import decode_cursor, encode_cursor
-from .respondents import find_or_create_respondent
-from .surveys import live_version
+from ..pagination import decode_cursor, encode_cursor
+from ..rules import survey as logic
 
 
 @dataclass(frozen=True)

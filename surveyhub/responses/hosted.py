@@ -14,15 +14,15 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import survey_logic as logic
+from .. import links
+from ..accounts.surveys import live_version
 from ..errors import Conflict
+from ..events import record_event
 from ..extensions import db
 from ..models import Invitation, Response, Survey, SurveyVersion
 from ..models.types import utcnow
-from . import links
-from .events import record_event
-from .responses import start_response
-from .surveys import live_version
+from ..rules import survey as logic
+from .answers import start_response
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,2}")  # nps 0–10, likert 1–7
 
@@ -48,16 +48,6 @@ class Visit:
     @property
     def definition(self) -> dict:
         return self.version.definition
-
-
-def public_token(survey: Survey) -> str:
-    """Return the token of a survey's public (anonymous, channel "web") link."""
-    return links.make_token(links.PUBLIC, {"s": survey.id})
-
-
-def public_url(survey: Survey) -> str:
-    """Return the public link of a survey."""
-    return links.url(f"/p/{public_token(survey)}")
 
 
 def _live(survey: Survey | None) -> SurveyVersion:

@@ -15,9 +15,11 @@ import logging
 import phonenumbers
 from sqlalchemy import delete, select, update
 
-from .. import sms_logic
-from .. import survey_logic as logic
+from ..accounts.suppressions import suppress, suppressed
+from ..accounts.surveys import live_version
+from ..delivery.sms import queue_message, wake_waiting
 from ..errors import DomainError
+from ..events import record_event
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
@@ -25,11 +27,9 @@ from ..models.invitation import STATUS_ORDER
 from ..models.sms import PROVIDER_STATUS_ORDER
 from ..models.types import utcnow
 from ..models.upsert import insert_for
-from . import responses
-from .events import record_event
-from .sms_delivery import queue_message, thanks_message, wake_waiting
-from .suppressions import suppress, suppressed
-from .surveys import live_version
+from ..rules import sms as sms_logic
+from ..rules import survey as logic
+from . import answers as responses
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def _converse(session: SmsSession, body: str) -> str:
         queue_message(session.org_id, session.phone,
                       sms_logic.question_prompt(following, session.locale, default, ui), "question", session.id)
     else:
-        queue_message(session.org_id, session.phone, thanks_message(definition, session.locale), "thanks",
+        queue_message(session.org_id, session.phone, sms_logic.thanks_message(definition, session.locale), "thanks",
                       session.id)
         _close(session, "completed")
     # The engine's call commits the answer (and the completion) together with the session, the

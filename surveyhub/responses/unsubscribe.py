@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .. import links
+from ..accounts.suppressions import suppress
 from ..models import Invitation
-from . import links
 from .hosted import LinkProblem, signed_row
-from .suppressions import suppress
 
 
 @dataclass(frozen=True)

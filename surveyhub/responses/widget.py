@@ -16,18 +16,18 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import survey_logic as logic
+from ..accounts.demo import DEMO_ORG
+from ..accounts.orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
+from ..accounts.respondents import find_or_create_respondent
+from ..accounts.surveys import get_survey_by_slug, live_version
 from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
+from ..events import record_event
 from ..extensions import db
 from ..models import Org, Respondent, Response, Survey
 from ..models.types import utcnow
+from ..rules import survey as logic
 from ..security import user_hash, user_hash_matches
-from . import responses
-from .demo import DEMO_ORG
-from .events import record_event
-from .orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
-from .respondents import find_or_create_respondent
-from .surveys import get_survey_by_slug, live_version
+from . import answers as responses
 
 CHANNEL = "widget"
 DAY = timedelta(hours=24)

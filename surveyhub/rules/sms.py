@@ -1,26 +1,18 @@
-"""Pure rules of the SMS conversation: keywords, reading replies, writing prompts, quiet hours.
+"""Pure rules of the SMS conversation: keywords, reading replies, and every message's text.
 
-Nothing here touches the database or Flask; answers are checked afterwards by survey_logic like any
-channel's, so "9" by SMS means what 9 means on the widget.
+Quiet hours are in rules/hours.py. Nothing here touches the database or Flask; answers are checked
+afterwards by rules/survey.py like any channel's, so "9" by SMS means what 9 means on the widget.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-from phonenumbers import timezone as phonenumber_zones
-from phonenumbers.tzdata import TIMEZONE_DATA
-
-from . import survey_logic as logic
-from .i18n import t
+from ..i18n import t, ui_locale
+from . import survey as logic
 
 # Whole-message keywords, any case (the carriers' and Twilio's standard set).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"})
@@ -34,10 +26,6 @@ YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "ya", "ye", "iy
                        "是", "是的", "对", "對", "好", "会", "會", "要"})
 NO_WORDS = frozenset({"no", "n", "nope", "nah", "tidak", "tak", "tdk", "x", "bukan", "nggak", "gak", "enggak",
                       "ndak", "否", "不", "不是", "没有", "沒有", "不会", "不會", "不要"})
-
-# Quiet hours: surveys start only between these local times.
-WINDOW_START = time(8, 0)
-WINDOW_END = time(21, 0)
 
 _NUMBER = re.compile(r"^(\d{1,2})\s*(?:/\s*(\d{1,2}))?\s*[!.]*$")
 _CHOICE_WITH_TEXT = re.compile(r"^(\d{1,2})\s*[:.)\-]?\s+(.+)$", re.S)
@@ -173,83 +161,17 @@ def question_prompt(question: dict, locale: str, default_locale: str, ui: str) -
     return "\n".join(lines)
 
 
-def is_timezone(name: str) -> bool:
-    """Tell whether `name` is an IANA timezone (Asia/Kuala_Lumpur) that quiet hours can be judged in."""
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
+def first_message(definition: dict, locale: str, org_name: str) -> str:
+    """Write the conversation's opening: the org, the intro, the first question and how to stop."""
+    ui = ui_locale(locale)
+    intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
+    question = logic.next_question(definition, {})
+    prompt = question_prompt(question, locale, definition["default_locale"], ui)
+    head = f"{org_name}: {intro}" if intro else f"{org_name}:"
+    return f"{head}\n{prompt}\n{t('sms_stop_hint', ui)}"
 
 
-def quiet_hours_zones(phone: str | None, timezone: str | None, org_timezone: str | None) -> tuple[str, ...]:
-    """Return the zones in which an SMS to this person must fall in 08:00–21:00 (CONTRACT §9).
-
-    Their own `timezone`, else the zones of their phone number's country — all of them, since a mobile
-    number travels with its owner (Indonesia: Jakarta, Makassar and Jayapura) —, else the org's. A
-    calling code that several countries share (+1, +7) names no one country: there the zones
-    phonenumbers gives the number itself are used. Zones that share no hour of the window (a North
-    American toll-free number spans Guam to Hawaii) say too little: the org's zone rules.
-    """
-    if timezone:
-        return (timezone,)
-    zones = _number_zones(phone) if phone else ()
-    if zones and _share_window(zones):
-        return zones
-    return (org_timezone or "UTC",)
-
-
-@lru_cache(maxsize=4096)
-def _number_zones(phone: str) -> tuple[str, ...]:
-    try:
-        number = phonenumbers.parse(phone)
-    except phonenumbers.NumberParseException:
-        return ()
-    code = number.country_code
-    if len(phonenumbers.region_codes_for_country_code(code)) == 1:
-        zones: Iterable[str] = _country_zones(code)
-    else:
-        zones = phonenumber_zones.time_zones_for_number(number)
-    return tuple(sorted(z for z in zones if z != phonenumber_zones.UNKNOWN_TIMEZONE and is_timezone(z)))
-
-
-@lru_cache(maxsize=256)
-def _country_zones(country_code: int) -> frozenset[str]:
-    """Return every zone phonenumbers knows for the numbers of one calling code."""
-    prefix = str(country_code)
-    return frozenset(zone for start, zones in TIMEZONE_DATA.items() if start.startswith(prefix) for zone in zones)
-
-
-# Midwinter and midsummer: a set of zones shares the window if it does on both (daylight saving moves it).
-_SEASONS = (datetime(2026, 1, 15, 12, tzinfo=UTC), datetime(2026, 7, 15, 12, tzinfo=UTC))
-_WINDOW_HOURS = (WINDOW_END.hour - WINDOW_START.hour)
-
-
-@lru_cache(maxsize=1024)
-def _share_window(zones: tuple[str, ...]) -> bool:
-    """Tell whether the window is open in all `zones` at once for at least an hour a day, all year."""
-    for moment in _SEASONS:
-        offsets = [moment.astimezone(ZoneInfo(zone)).utcoffset() for zone in zones]
-        if max(offsets) - min(offsets) > timedelta(hours=_WINDOW_HOURS - 1):
-            return False
-    return True
-
-
-def in_window(moment: datetime, zones: Sequence[str]) -> bool:
-    """Tell whether `moment` is between 08:00 and 21:00 in every one of `zones`."""
-    return all(WINDOW_START <= moment.astimezone(ZoneInfo(zone)).time() < WINDOW_END for zone in zones)
-
-
-def next_window_start(now: datetime, zones: Sequence[str]) -> datetime | None:
-    """Return when 08:00–21:00 next holds in all `zones` at once (as aware UTC), or None if it holds now.
-
-    The shared window opens when the last of the zones reaches 08:00, so the answer is one of the next
-    few local 08:00s; `zones` must share a window, as quiet_hours_zones() makes sure.
-    """
-    if in_window(now, zones):
-        return None
-    openings = sorted(
-        datetime.combine(now.astimezone(ZoneInfo(zone)).date() + timedelta(days=days), WINDOW_START,
-                         tzinfo=ZoneInfo(zone)).astimezone(UTC)
-        for zone in zones for days in range(3))
-    return next(start for start in openings if start > now and in_window(start, zones))
+def thanks_message(definition: dict, locale: str) -> str:
+    """Write the closing message of a completed conversation."""
+    thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
+    return thanks or t("thanks", ui_locale(locale))

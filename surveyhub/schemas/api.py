@@ -10,10 +10,10 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from channels.webhook import url_problem
 
+from ..links import public_url
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
-from ..services.hosted import public_url
 from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, UtcDateTime, scalar_values
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
@@ -61,7 +61,7 @@ class SurveySchema(InputSchema):
     version = fields.Integer(attribute="latest_version", allow_none=True,
                              metadata={"description": "the live published version, null until published"})
     has_unpublished_changes = fields.Boolean()
-    public_url = fields.Function(lambda s: public_url(s) if s.latest_version else None,
+    public_url = fields.Function(lambda s: public_url(s.id) if s.latest_version else None,
                                  metadata={"description": "anonymous link (channel web), once published"})
     definition = fields.Dict()
     created_at = fields.AwareDateTime()

@@ -1,7 +1,7 @@
 """Outgoing webhooks (CONTRACT §8): endpoints, events queued with the change, delivery by the engine.
 
 An event is queued for each subscribed endpoint in the transaction of the change it reports, so a
-rolled-back change sends nothing. The delivery engine (services/delivery.py) claims queued deliveries
+rolled-back change sends nothing. The delivery engine (delivery/engine.py) claims queued deliveries
 like invitations; each is POSTed signed per Standard Webhooks (channels/webhook.py: never to the
 server's own networks, unless WEBHOOK_ALLOW_PRIVATE). A 2xx is delivered; 408, 429 and 5xx are
 retried with the engine's backoff (the first retry within a minute) until the give-up time; any

@@ -1,6 +1,6 @@
 """Survey stats (CONTRACT §5): the funnel per channel, per-question summaries, offers, a time series.
 
-Read from the counters (services/counters.py) when the filters are ones they are kept for; otherwise
+Read from the counters (insights/counters.py) when the filters are ones they are kept for; otherwise
 from the raw rows of the people an attribute filter selects, at a bounded cost. docs/stats.md says which.
 """
 

@@ -18,7 +18,7 @@ from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, Utc
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-# A cursor is services.pagination's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
+# A cursor is pagination.py's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
 # characters that encoding can produce, so that the spec says which strings are cursors.
 _DIGIT_PAIR = "(?:[MN][DTjz]|O[DT])"
 _DIGITS = f"{_DIGIT_PAIR}[AEIMQUYcgk][w-z0-5]"

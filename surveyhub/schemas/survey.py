@@ -132,7 +132,7 @@ class OfferSchema(InputSchema):
 
 
 class SettingsSchema(InputSchema):
-    """Delivery settings; omitted ones take survey_logic.DEFAULT_SETTINGS."""
+    """Delivery settings; omitted ones take rules.survey.DEFAULT_SETTINGS."""
 
     cooldown_days = StrictInteger(validate=validate.Range(min=0, max=3650))
     link_ttl_days = StrictInteger(validate=validate.Range(min=1, max=365))

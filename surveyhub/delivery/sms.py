@@ -4,7 +4,8 @@ Two job kinds. "sms" claims invitations on the SMS channel: it waits for quiet h
 any open conversation with the same phone to end, reserves the conversation (an open session),
 then sends the intro and first question. "sms_message" claims queued outbound messages (the replies
 the inbound webhook queued, so that the webhook itself never waits on Twilio) and sends them one
-after another per phone number.
+after another per phone number. Twilio's status callbacks (record_status) move each message and its
+invitation forward.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from ..events import record_event, record_invitation_failed
 from ..extensions import db
 from ..i18n import ui_locale
 from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
-from ..models.invitation import QUEUED_SINCE
+from ..models.invitation import QUEUED_SINCE, STATUS_ORDER
+from ..models.sms import PROVIDER_STATUS_ORDER
 from ..models.types import utcnow
 from ..rules import hours
 from ..rules import sms as sms_logic
@@ -38,6 +40,9 @@ from . import engine as delivery
 log = logging.getLogger(__name__)
 
 STATUS_PATH = "/channels/sms/status"
+# Provider statuses that say nothing new about delivery (logged, not errors).
+PASSING_STATUSES = {"accepted", "scheduled", "sending", "queued", "receiving", "received", "read", "canceled"}
+INVITATION_STATUS = {"sent": "sent", "delivered": "delivered", "undelivered": "failed", "failed": "failed"}
 
 
 def clock() -> datetime:
@@ -289,6 +294,45 @@ def _send_message(message: Outbound, sender, worker: delivery.Worker) -> None:
     delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "sent", sent_at=utcnow(),
                     provider_message_id=sid, provider_status="queued", last_error=None)
     db.session.commit()
+
+
+def record_status(message_sid: str, status: str, error_code: str | None) -> str:
+    """Apply a status callback to the outbound message and its invitation, never moving backwards. Commits."""
+    status = (status or "").lower()
+    if status in PASSING_STATUSES:
+        return "ignored"
+    if status not in PROVIDER_STATUS_ORDER:
+        log.warning("SMS status callback for %s with unknown status %r; ignored", message_sid, status)
+        return "unknown"
+    code = int(error_code) if error_code and error_code.isdecimal() else None
+    message = db.session.execute(select(SmsMessage).where(SmsMessage.provider_message_id == message_sid)
+                                 .with_for_update()).scalar_one_or_none()
+    if message is not None:
+        current = PROVIDER_STATUS_ORDER.get(message.provider_status or "queued", 0)
+        if current < 3 and PROVIDER_STATUS_ORDER[status] > current:
+            message.provider_status = status
+            if code:
+                message.error_code = code
+        if code == 21610 and not suppressed(message.org_id, "sms", [message.phone]):
+            suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
+    invitation = db.session.execute(select(Invitation).where(
+        Invitation.provider_message_id == message_sid, Invitation.channel == "sms").with_for_update()
+    ).scalar_one_or_none()
+    if invitation is not None:
+        target = INVITATION_STATUS[status]
+        if target in STATUS_ORDER and invitation.can_move_to(target):
+            invitation.status = target
+            if target == "delivered":
+                invitation.delivered_at = utcnow()
+            if target == "failed":
+                invitation.last_error = f"{status}: error {code}" if code else status
+            if target in ("delivered", "failed"):
+                record_event(invitation.org_id, target, survey_id=invitation.survey_id, channel="sms",
+                             invitation_id=invitation.id, data={"error_code": code} if code else {})
+    if message is None and invitation is None:
+        log.info("SMS status %s for unknown message %s; ignored", status, message_sid)
+    db.session.commit()
+    return status
 
 
 SMS_KIND = delivery.JobKind(name="sms", model=Invitation, process=start_conversations, batch_size=50,

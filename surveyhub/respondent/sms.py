@@ -11,6 +11,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from marshmallow import ValidationError
 from twilio.request_validator import RequestValidator
 
+from ..delivery import sms as sms_delivery
 from ..errors import Invalid, flatten_messages
 from ..responses import sms as sms_conversations
 from ..schemas.sms import InboundSmsSchema, SmsStatusSchema
@@ -53,5 +54,5 @@ def inbound():
 def status():
     """Take a delivery status callback for a message we sent."""
     form = _load(SmsStatusSchema(), request.form)
-    sms_conversations.record_status(form["MessageSid"], form["MessageStatus"], form["ErrorCode"])
+    sms_delivery.record_status(form["MessageSid"], form["MessageStatus"], form["ErrorCode"])
     return Response(EMPTY_TWIML, mimetype="text/xml")

@@ -1,4 +1,4 @@
-"""Inbound SMS and Twilio's status callbacks: keywords, answers through the response engine, replies queued.
+"""Inbound SMS conversations: keywords, answers through the response engine, replies queued.
 
 Each inbound message is one transaction. It locks the phone's open session first, so two messages
 from one phone are taken one after the other, then inserts its MessageSid (unique) with what the
@@ -23,8 +23,6 @@ from ..events import record_event
 from ..extensions import db
 from ..i18n import t, ui_locale
 from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
-from ..models.invitation import STATUS_ORDER
-from ..models.sms import PROVIDER_STATUS_ORDER
 from ..models.types import utcnow
 from ..models.upsert import insert_for
 from ..rules import sms as sms_logic
@@ -35,9 +33,6 @@ log = logging.getLogger(__name__)
 
 # A reply that doesn't fit is asked again at most this many times.
 MAX_REASKS = 2
-# Provider statuses that say nothing new about delivery (logged, not errors).
-PASSING_STATUSES = {"accepted", "scheduled", "sending", "queued", "receiving", "received", "read", "canceled"}
-INVITATION_STATUS = {"sent": "sent", "delivered": "delivered", "undelivered": "failed", "failed": "failed"}
 
 
 def e164(phone: str) -> str:
@@ -234,42 +229,3 @@ def _converse(session: SmsSession, body: str) -> str:
         log.exception("SMS session %s: the response engine refused a checked answer", session.id)
         raise
     return "skipped" if reply.kind == "skip" else "answer"
-
-
-def record_status(message_sid: str, status: str, error_code: str | None) -> str:
-    """Apply a status callback to the outbound message and its invitation, never moving backwards. Commits."""
-    status = (status or "").lower()
-    if status in PASSING_STATUSES:
-        return "ignored"
-    if status not in PROVIDER_STATUS_ORDER:
-        log.warning("SMS status callback for %s with unknown status %r; ignored", message_sid, status)
-        return "unknown"
-    code = int(error_code) if error_code and error_code.isdecimal() else None
-    message = db.session.execute(select(SmsMessage).where(SmsMessage.provider_message_id == message_sid)
-                                 .with_for_update()).scalar_one_or_none()
-    if message is not None:
-        current = PROVIDER_STATUS_ORDER.get(message.provider_status or "queued", 0)
-        if current < 3 and PROVIDER_STATUS_ORDER[status] > current:
-            message.provider_status = status
-            if code:
-                message.error_code = code
-        if code == 21610 and not suppressed(message.org_id, "sms", [message.phone]):
-            suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
-    invitation = db.session.execute(select(Invitation).where(
-        Invitation.provider_message_id == message_sid, Invitation.channel == "sms").with_for_update()
-    ).scalar_one_or_none()
-    if invitation is not None:
-        target = INVITATION_STATUS[status]
-        if target in STATUS_ORDER and invitation.can_move_to(target):
-            invitation.status = target
-            if target == "delivered":
-                invitation.delivered_at = utcnow()
-            if target == "failed":
-                invitation.last_error = f"{status}: error {code}" if code else status
-            if target in ("delivered", "failed"):
-                record_event(invitation.org_id, target, survey_id=invitation.survey_id, channel="sms",
-                             invitation_id=invitation.id, data={"error_code": code} if code else {})
-    if message is None and invitation is None:
-        log.info("SMS status %s for unknown message %s; ignored", status, message_sid)
-    db.session.commit()
-    return status

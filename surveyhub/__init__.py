@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors, inputs
-from .extensions import csrf, db, limiter, login, migrate
+from .extensions import babel, csrf, db, limiter, login, migrate, page_locale
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=page_locale)
     login.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -9,10 +9,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from surveyhub.accounts import orgs
 from surveyhub.extensions import db
 from surveyhub.models import Event, Org, Response
 from surveyhub.security import user_hash
-from surveyhub.services import orgs
 
 VISIT = "visit-0123456789abcdef"
 

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors, inputs
+from .accounts.surveys import keep_frozen_versions
 from .extensions import babel, csrf, db, limiter, login, migrate, page_locale
 
 
@@ -25,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    keep_frozen_versions()
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=page_locale)

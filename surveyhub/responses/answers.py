@@ -40,7 +40,7 @@ def start_response(survey: Survey, channel: str, *, respondent: Respondent | Non
     version = version or live_version(survey)
     response = Response(answers=[],
         org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
-        respondent_id=respondent.id if respondent else None,
+        respondent_id=respondent.id if respondent else None, respondent=respondent,
         invitation_id=invitation.id if invitation else None,
         channel=channel, meta=metadata or {},
     )

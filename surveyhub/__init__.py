@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors, inputs
 from .extensions import csrf, db, limiter, login, migrate
+from .services import counters
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -25,6 +26,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    counters.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     login.init_app(app)

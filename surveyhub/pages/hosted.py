@@ -17,8 +17,9 @@ from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import csrf
 from ..i18n import t, ui_locale
 from ..schemas.hosted import AnswerFormSchema
-from ..services import hosted, responses, unsubscribe
+from ..services import hosted, unsubscribe
 from ..services.hosted import LinkProblem, Visit
+from ..transaction import unit_of_work
 
 bp = Blueprint("hosted", __name__)
 
@@ -75,7 +76,8 @@ def invitation_survey(token: str):
         key, status = PROBLEM_TEXT[problem.kind]
         return _message(key, status)
     if request.method == "GET":
-        hosted.record_open(visit)
+        with unit_of_work():
+            hosted.record_open(visit)
     return _survey_page(visit, url_for(".invitation_survey", token=token))
 
 
@@ -89,7 +91,8 @@ def public_survey(token: str):
         key, status = PROBLEM_TEXT[problem.kind]
         return _message(key, status)
     if request.method == "GET" and token not in mine:
-        hosted.record_public_open(visit)
+        with unit_of_work():
+            hosted.record_public_open(visit)
         session[PUBLIC_SESSION_KEY] = {**mine, token: None}
     page = _survey_page(visit, url_for(".public_survey", token=token))
     if visit.response is not None and mine.get(token) != visit.response.id:
@@ -146,30 +149,19 @@ def _answer(visit: Visit, page_url: str):
         return redirect(_page(page_url, form["back"]), code=303)
     if question is None and action != "finish":
         abort(400, "The form names no question of this survey.")
-    answers = visit.response.answer_values() if visit.response else {}
-    try:  # check before the first write: a refused answer must not even start a response
-        if action == "next":
-            value, other_text = hosted.parse_form_answer(question, form["value"], form["other_text"])
-            logic.check_answer(definition, answers, question["id"], value, other_text)
-        elif action == "skip" and logic.is_required(question):
-            raise logic.AnswerError("value", "is required", "required")
-        response = hosted.response_for_answering(visit)
-        if action == "skip":
-            state = responses.skip_question(response, question["id"])
-        elif action == "finish":
-            state = responses.progress(response)
-        else:
-            state = responses.answer_question(response, question["id"], value, other_text)
+    try:
+        with unit_of_work():
+            state = hosted.take_answer(visit, action, question, form["value"], form["other_text"])
     except (logic.AnswerError, DomainError) as err:
         ui = ui_locale(_locale(visit))
         # The page speaks the respondent's language: the reason, never the API's English message.
         problem = t(f"answer_{err.reason}", ui, **err.params) if isinstance(err, logic.AnswerError) else (
             t("answer_required", ui) if action == "finish" else t("answer_not_taken", ui))
         chosen = form["value"] if question and question.get("multiple") else next(iter(form["value"]), None)
+        answers = visit.response.answer_values() if visit.response else {}
         return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
                        t("fix_answer", ui, problem=problem), 422, form["other_text"])
     if state.next_question is None and state.can_complete:
-        responses.complete_response(response)
         locale = _locale(visit)
         thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
         return render_template("hosted/message.html", locale=ui_locale(locale), title=_title(visit),
@@ -193,7 +185,8 @@ def unsubscribe_page(token: str):
         return _message("link_invalid", 404)
     locale = ui_locale(target.locale)
     if request.method == "POST":
-        unsubscribe.unsubscribe(target)
+        with unit_of_work():
+            unsubscribe.unsubscribe(target)
         return render_template("hosted/message.html", locale=locale, title=target.org_name,
                                message=t("unsubscribed", locale, org=target.org_name))
     return render_template("hosted/unsubscribe.html", locale=locale, title=target.org_name,

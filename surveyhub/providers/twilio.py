@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 from ..errors import Invalid, flatten_messages
 from ..schemas.sms import InboundSmsSchema, SmsStatusSchema
 from ..services import sms_conversations
+from ..transaction import unit_of_work
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
@@ -42,6 +43,7 @@ def _load(schema, form) -> dict:
 
 
 @bp.post("/inbound")
+@unit_of_work()
 def inbound():
     """Take an inbound SMS; replies go out through the delivery worker."""
     form = _load(InboundSmsSchema(), request.form)
@@ -50,6 +52,7 @@ def inbound():
 
 
 @bp.post("/status")
+@unit_of_work()
 def status():
     """Take a delivery status callback for a message we sent."""
     form = _load(SmsStatusSchema(), request.form)

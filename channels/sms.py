@@ -133,6 +133,11 @@ class TwilioSender:
             raise classify(exc) from exc
         return message.sid
 
+    def close(self) -> None:
+        """Let go of the HTTP connections kept open for a batch."""
+        if self.client.http_client.session is not None:
+            self.client.http_client.session.close()
+
 
 class LogSender:
     """Stands in for Twilio when no credentials are set: writes each message to the log."""
@@ -141,6 +146,9 @@ class LogSender:
         """Log the message and return a made-up SID."""
         log.info("SMS (no Twilio configured) to %s:\n%s", to, body)
         return f"LOG{uuid.uuid4().hex}"
+
+    def close(self) -> None:
+        return None
 
 
 def sender_for(settings: SmsSettings) -> TwilioSender | LogSender:

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import commands, config, errors, inputs
-from .extensions import csrf, db, limiter, login, migrate
+from . import commands, config, errors, i18n, inputs
+from .extensions import babel, csrf, db, limiter, login, migrate
 from .services import counters
 
 
@@ -29,6 +29,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     counters.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=i18n.page_locale)
     login.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

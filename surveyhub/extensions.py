@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -32,6 +33,7 @@ class Base(DeclarativeBase):
 # or refresh what they changed.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
+babel = Babel()  # the product's words: surveyhub/translations, chosen by i18n.page_locale
 login = LoginManager()
 csrf = CSRFProtect()
 # No default limits: only the routes that declare one (the public widget endpoints) are limited.

@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import commands, config, errors, inputs
 from .accounts.surveys import keep_frozen_versions
 from .extensions import babel, csrf, db, limiter, login, migrate, page_locale
+from .insights import counters
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -26,6 +27,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    counters.init_app(app)
     keep_frozen_versions()
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)

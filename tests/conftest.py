@@ -24,6 +24,7 @@ from flask_migrate import upgrade
 from surveyhub import create_app
 from surveyhub.accounts import orgs
 from surveyhub.extensions import db
+from surveyhub.transaction import unit_of_work
 from tests.factories import survey_definition
 
 TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
@@ -134,7 +135,7 @@ class ApiClient:
 
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         new = orgs.create_org(name)
         return ApiClient(client, new.api_key, new.org.id)
 

@@ -59,7 +59,7 @@ def create_survey(org_id: int, definition: dict) -> Survey:
     """Create a draft survey from a validated definition."""
     survey = Survey(org_id=org_id, slug=definition["slug"], name=definition["name"], definition=definition)
     db.session.add(survey)
-    _commit_unique_slug(definition["slug"])
+    _flush_unique_slug(definition["slug"])
     return survey
 
 
@@ -72,7 +72,7 @@ def update_survey(survey: Survey, definition: dict) -> Survey:
     survey.has_unpublished_changes = (
         survey.latest_version is None or definition != _latest(survey).definition
     )
-    _commit_unique_slug(definition["slug"])
+    _flush_unique_slug(definition["slug"])
     return survey
 
 
@@ -90,9 +90,8 @@ def publish_survey(survey: Survey) -> SurveyVersion:
     survey.has_unpublished_changes = False
     db.session.add(version)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError:  # the request fails whole: its unit of work rolls back
         raise Conflict("The survey was published by another request at the same time; try again.") from None
     return version
 
@@ -101,7 +100,6 @@ def archive_survey(survey: Survey) -> None:
     """Archive a survey: it takes no new responses; its data stays."""
     if survey.archived_at is None:
         survey.archived_at = utcnow()
-        db.session.commit()
 
 
 def live_version(survey: Survey) -> SurveyVersion:
@@ -155,9 +153,8 @@ def _ensure_not_archived(survey: Survey) -> None:
         raise Conflict("The survey is archived and can't be changed.", {"survey": "is archived"})
 
 
-def _commit_unique_slug(slug: str) -> None:
+def _flush_unique_slug(slug: str) -> None:
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError:  # the request fails whole: its unit of work rolls back
         raise Conflict(f"Another survey already has the slug {slug!r}.", {"slug": "is taken"}) from None

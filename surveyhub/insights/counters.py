@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import event, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
@@ -282,11 +282,8 @@ def _sort_key(item: tuple[tuple, int]) -> tuple:
     return tuple(str(part) for part in item[0])
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    write_pending(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    discard_pending(session)
+def init_app(app: Flask) -> None:
+    """Write the counters with every commit of the app's session, and forget them on its rollbacks."""
+    for name, listener in (("before_commit", write_pending), ("after_rollback", discard_pending)):
+        if not event.contains(db.session, name, listener):  # one registration however many apps
+            event.listen(db.session, name, listener)

@@ -12,13 +12,14 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ..errors import Conflict
-from ..extensions import db
-from ..models import Org
-from ..responses.answers import create_staff_response
-from ..schemas.survey import SurveyDefinitionSchema
-from .orgs import authenticate_user, create_org, create_user, org_for_api_key, signing_secret
-from .surveys import create_survey, publish_survey
+from .accounts.orgs import authenticate_user, create_org, create_user, org_for_api_key, signing_secret
+from .accounts.surveys import create_survey, publish_survey
+from .errors import Conflict
+from .extensions import db
+from .models import Org
+from .responses.answers import create_staff_response
+from .schemas.survey import SurveyDefinitionSchema
+from .security import user_hash
 
 DEMO_ORG = "Demo SaaS"
 DEMO_EMAIL = "manager@demo.surveyhub.test"
@@ -170,3 +171,13 @@ def describe(credentials: dict) -> Iterator[str]:
     yield f"  CSV:        curl {auth} '{base}/api/v1/surveys/{survey}/responses?format=csv'"
     yield f"  Stats:      curl {auth} '{base}/api/v1/surveys/{survey}/stats?interval=week'"
     yield f"(These credentials are kept in instance/{CREDENTIALS_FILE}.)"
+
+
+def demo_page_context(visitor_id: str) -> dict | None:
+    """Return what the /demo page needs to run the widget against the demo org, if it is seeded."""
+    org = db.session.execute(select(Org).where(Org.name == DEMO_ORG)).scalar_one_or_none()
+    if org is None:
+        return None
+    return {"key": org.widget_key,
+            "user": {"id": visitor_id, "email": f"{visitor_id}@demo.surveyhub.test", "attributes": {"plan": "pro"}},
+            "userHash": user_hash(signing_secret(org), visitor_id)}

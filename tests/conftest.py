@@ -133,6 +133,9 @@ class ApiClient:
     def put(self, path: str, json=None, **kwargs):
         return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def patch(self, path: str, json=None, **kwargs):
+        return self.client.patch(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
     with app.app_context(), unit_of_work():

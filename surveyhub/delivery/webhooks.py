@@ -31,7 +31,7 @@ from channels import webhook as http
 from ..accounts import audit, grace
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Response, WebhookDelivery, WebhookEndpoint
+from ..models import Invitation, Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
 from ..pagination import newest_first_page
 from ..schemas.api import ResponseSchema
@@ -156,7 +156,7 @@ def enqueue(org_id: int, event_type: str, data: dict, *, response_id: int | None
 
 
 def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel: str | None,
-                      response_id: int | None, data: dict) -> None:
+                      response_id: int | None, data: dict, invitation_id: int | None = None) -> None:
     """Queue the webhook event a recorded event stands for, if any (record_event calls this)."""
     if type == "completed" and response_id is not None:
         response = db.session.get(Response, response_id)
@@ -165,6 +165,13 @@ def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel:
             db.session.refresh(response)
             enqueue(org_id, "response.completed", {"response": ResponseSchema().dump(response)},
                     response_id=response_id)
+    elif type == "failed" and invitation_id is not None:
+        invitation = db.session.get(Invitation, invitation_id)
+        if invitation is not None:
+            enqueue(org_id, "invitation.failed", {
+                "invitation_id": invitation.id, "survey_id": survey_id, "channel": channel,
+                "reason": data.get("reason") or data.get("error_code"), "cascade_id": invitation.cascade_id,
+                "step": invitation.step})
     elif type == "offer_accepted":
         response = db.session.get(Response, response_id) if response_id is not None else None
         external_id = response.respondent.external_id if response is not None and response.respondent else None

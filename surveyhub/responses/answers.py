@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
+from ..delivery import cascades
 from ..errors import Conflict, Invalid
 from ..events import record_event
 from ..extensions import db
@@ -192,6 +193,7 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     count_answer_changes(response, {}, given, now)
     for happened in (["responded"] if cleaned else []) + (["completed"] if complete else []):
         record_event(survey.org_id, happened, survey_id=survey.id, channel="interview", response_id=response.id)
+        cascades.stop_for_answer(survey.id, response.respondent_id, happened)
     return response
 
 
@@ -248,6 +250,7 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
         if first:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
+            cascades.stop_for_answer(response.survey_id, response.respondent_id, "responded")
     else:
         db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now)
                            .execution_options(synchronize_session=False))
@@ -298,6 +301,7 @@ def _mark_completed(response: Response) -> None:
     if done:
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)
+        cascades.stop_for_answer(response.survey_id, response.respondent_id, "completed")
     db.session.expire(response, ["status", "completed_at", "updated_at"])
 
 

@@ -269,6 +269,37 @@ def test_the_first_answer_cancels_every_step_not_yet_sent(client, make_survey, c
     assert len(smtp.messages) == 1 and twilio.messages == []
 
 
+def test_an_sms_answer_stops_the_email_steps(make_survey, cascade, listing, smtp, twilio, twilio_post, run_worker,
+                                             delivery_clock):
+    steps = [{"channel": "sms", "wait_hours": 0}, {"channel": "email", "wait_hours": 24}]
+    survey = make_survey(delivery={"steps": steps})
+    cascade(survey["id"], {"email": "amy@example.com", "phone": PHONE})
+    run_worker()
+    assert steps_of(listing(survey["id"])) == [(1, "sms", "sent"), (2, "email", "queued")]
+    r = twilio_post("/channels/sms/inbound", {"MessageSid": "SManswer1", "From": PHONE, "To": "+15005550006",
+                                              "Body": "1"})
+    assert r.status_code == 200
+    rows = listing(survey["id"])
+    assert steps_of(rows) == [(1, "sms", "sent"), (2, "email", "cancelled")] and rows[0]["response_id"]
+    delivery_clock.advance(hours=25)
+    run_worker()
+    assert smtp.messages == []
+
+
+def test_a_recipient_whose_every_address_opted_out_is_refused(client, make_survey, cascade, invite, smtp,
+                                                              run_worker, api):
+    api.patch("/api/v1/org", json={"contact_cap_days": 0})
+    other = make_survey(slug="other")
+    invite(other["id"], {"email": "amy@example.com"})
+    run_worker()
+    unsubscribe = [link for link in mail_links(smtp.messages[0]) if link.startswith("/u/")][0]
+    assert client.post(unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    survey = make_survey(delivery=PLAN)
+    body = cascade(survey["id"], {"email": "amy@example.com"}, {"email": "amy@example.com", "phone": PHONE})
+    assert [r["reason"] for r in body["refused"]] == ["unsubscribed"]
+    assert body["queued"][0]["recipient"]["phone"] == PHONE  # the email steps will be skipped, the SMS one sent
+
+
 def test_stop_on_completed_waits_for_the_last_answer(client, make_survey, cascade, listing, smtp, run_worker,
                                                      delivery_clock):
     steps = [{"channel": "email", "wait_hours": 0}, {"channel": "email", "wait_hours": 1},

@@ -60,9 +60,13 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
     start = send_at or delivery.clock()
     refused: list[Refusal] = []
     accepted: list[tuple[dict, dict[str, str]]] = []  # (recipient, {channel: address})
+    checked = [(recipient, *_addresses(channels, recipient, region)) for recipient in recipients]
+    blocked = {channel: suppressed(survey.org_id, channel, [a[channel] for _, a, _ in checked if channel in a])
+               for channel in channels}
     seen: set[tuple[str, str]] = set()
-    for recipient in recipients:
-        addresses, reason = _addresses(survey.org_id, channels, recipient, region)
+    for recipient, addresses, reason in checked:
+        if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
+            reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
         keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
         keys |= {(channel, address) for channel, address in addresses.items()}
         if reason is None and keys & seen:
@@ -94,18 +98,15 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
     return InvitationBatch(queued, refused)
 
 
-def _addresses(org_id: int, channels: set[str], recipient: dict,
-               region: str | None) -> tuple[dict[str, str], str | None]:
-    """Return the recipient's usable address per channel of the plan, or ({}, why none is usable)."""
+def _addresses(channels: set[str], recipient: dict, region: str | None) -> tuple[dict[str, str], str | None]:
+    """Return the recipient's valid address per channel of the plan, or ({}, why there is none)."""
     addresses: dict[str, str] = {}
     reasons = []
     for channel in sorted(channels):
         address, reason = check_recipient(channel, recipient, region)
         if reason in ("invalid_timezone", "invalid_locale"):
             return {}, reason
-        if address is not None and suppressed(org_id, channel, [address]):
-            reason = BLOCKED_REASON[channel]
-        if reason is None and address is not None:
+        if address is not None:
             addresses[channel] = address
         else:
             reasons.append(reason)
@@ -319,7 +320,7 @@ def record_step(ready: ReadyStep, result: str | DeliveryError | SmsError, claim:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
     if isinstance(result, str):
         cascade = db.session.get(Cascade, ready.step.cascade_id)
-        if cascade is not None and cascade.status == "running":
+        if cascade is not None and cascade.status == "running" and cascade.current_step == ready.step.step:
             cascade.last_sent_at = delivery.clock()
             take_step(cascade, ready.step.step + 1)
 

@@ -283,9 +283,9 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     running = db.session.execute(
         update(Cascade).where(Cascade.id == step.cascade_id, Cascade.status == "running",
                               Cascade.current_step == step.step)
-        .values(current_step=step.step).execution_options(synchronize_session=False)
-    ).rowcount
-    if not running:  # answered (or cancelled) since it was queued or claimed
+        .values(current_step=step.step).returning(Cascade.id).execution_options(synchronize_session=False)
+    ).first()
+    if running is None:  # answered (or cancelled) since it was queued or claimed
         claim.finish("cancelled", last_error="cascade stopped")
         return None
     cascade = db.session.get(Cascade, step.cascade_id)
@@ -335,7 +335,9 @@ def step_failed(invitation_id: int, reason: str) -> None:
     """A step that failed for good counts as failed in its channel, and the cascade goes on at once."""
     record_invitation_failed(invitation_id, reason)
     invitation = db.session.get(Invitation, invitation_id)
-    cascade = db.session.get(Cascade, invitation.cascade_id) if invitation is not None else None
+    if invitation is None or invitation.cascade_id is None:
+        return
+    cascade = db.session.get(Cascade, invitation.cascade_id)
     if cascade is not None and cascade.status == "running" and cascade.current_step == invitation.step:
         take_step(cascade, cascade.current_step + 1)
 

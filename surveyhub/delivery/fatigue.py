@@ -65,14 +65,14 @@ def _contacted_ids(org_id: int, external_ids: set[str], since: datetime) -> set[
         select(Cascade.respondent_id.label("id")).where(Cascade.org_id == org_id, Cascade.started_at >= since,
                                                         Cascade.respondent_id.in_(people)),
     ).subquery()
-    return set(db.session.execute(
-        select(Respondent.external_id).where(Respondent.id.in_(select(contacts.c.id)))).scalars())
+    return {external_id for external_id in db.session.execute(
+        select(Respondent.external_id).where(Respondent.id.in_(select(contacts.c.id)))).scalars() if external_id}
 
 
 def _contacted_addresses(org_id: int, channel: str, addresses: set[str], since: datetime) -> set[str]:
     column = Cascade.email if channel == "email" else Cascade.phone
-    return set(db.session.execute(union(
+    return {address for address in db.session.execute(union(
         select(Invitation.address).where(*_invitations_since(org_id, since), Invitation.channel == channel,
                                          Invitation.address.in_(addresses)),
         select(column).where(Cascade.org_id == org_id, Cascade.started_at >= since, column.in_(addresses)),
-    )).scalars())
+    )).scalars() if address}

@@ -122,8 +122,8 @@ class TwilioSender:
         self.client = Client(settings.account_sid, settings.auth_token,
                              http_client=BaseUrlHttpClient(settings.api_url, settings.timeout))
 
-    def send(self, to: str, body: str, status_callback: str | None = None) -> str:
-        """Send one message; return Twilio's message SID, or raise SmsError."""
+    def send(self, to: str, body: str, status_callback: str | None = None) -> str | None:
+        """Send one message; return Twilio's message SID (None if its answer had none), or raise SmsError."""
         sender = ({"messaging_service_sid": self.settings.messaging_service_sid}
                   if self.settings.messaging_service_sid else {"from_": self.settings.from_number})
         extra = {"status_callback": status_callback} if status_callback else {}

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors, inputs
-from .extensions import csrf, db, limiter, login, migrate
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -18,16 +19,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(app.instance_path, overrides))
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep schema order: {"error": {"code", "message", "fields"}}
     if proxies := app.config["PROXY_FIX"]:
         # Trust that many proxies' X-Forwarded-For/-Proto/-Host/-Prefix (client address for rate limits).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        # Flask's documented way to add WSGI middleware, which its types call assigning to a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_prefix=proxies)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
-    login.init_app(app)
+    login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)
@@ -40,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."},
                                          "extra_plugins": [WildcardParameters()]})
+    assert api.ma_plugin.converter is not None  # made when the spec was
     api.ma_plugin.converter.add_attribute_function(describe_limits)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]

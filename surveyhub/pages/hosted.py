@@ -148,18 +148,18 @@ def _answer(visit: Visit, page_url: str):
         abort(400, "The form names no question of this survey.")
     answers = visit.response.answer_values() if visit.response else {}
     try:  # check before the first write: a refused answer must not even start a response
-        if action == "next":
+        if action == "next" and question is not None:
             value, other_text = hosted.parse_form_answer(question, form["value"], form["other_text"])
             logic.check_answer(definition, answers, question["id"], value, other_text)
-        elif action == "skip" and logic.is_required(question):
+        elif action == "skip" and question is not None and logic.is_required(question):
             raise logic.AnswerError("value", "is required", "required")
         response = hosted.response_for_answering(visit)
         if action == "skip":
-            state = responses.skip_question(response, question["id"])
+            state = responses.skip_question(response, form["question"])
         elif action == "finish":
             state = responses.progress(response)
         else:
-            state = responses.answer_question(response, question["id"], value, other_text)
+            state = responses.answer_question(response, form["question"], value, other_text)
     except (logic.AnswerError, DomainError) as err:
         ui = ui_locale(_locale(visit))
         # The page speaks the respondent's language: the reason, never the API's English message.
@@ -174,7 +174,7 @@ def _answer(visit: Visit, page_url: str):
         thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
         return render_template("hosted/message.html", locale=ui_locale(locale), title=_title(visit),
                                message=thanks or t("thanks", ui_locale(locale)))
-    target = state.next_question["id"] if state.next_question else question["id"]
+    target = state.next_question["id"] if state.next_question else form["question"]
     return redirect(_page(page_url, target), code=303)
 
 

@@ -40,7 +40,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import DeliveryPause
 from ..models.types import utcnow
 
@@ -128,10 +128,10 @@ def _mine(model, row_id: int, worker_id: str):
 def finish(kind: JobKind, row_id: int, worker_id: str, status: str, **values: Any) -> bool:
     """Record a final outcome for a claimed row; False if the claim was lost meanwhile. The caller commits."""
     model = kind.model
-    done = db.session.execute(
+    done = rowcount(
         update(model).where(_mine(model, row_id, worker_id))
         .values(status=status, lease_until=None, **values).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return bool(done)
 
 
@@ -282,11 +282,11 @@ def paused_until(channel: str, lease: timedelta) -> tuple[datetime | None, bool]
         until = pause.paused_until
         db.session.commit()
         return until, False
-    took = db.session.execute(
+    took = rowcount(
         update(DeliveryPause).where(DeliveryPause.channel == channel, DeliveryPause.paused_until <= now,
                                     or_(DeliveryPause.probe_until.is_(None), DeliveryPause.probe_until < now))
         .values(probe_until=now + lease).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     db.session.commit()
     if took:
         return None, True
@@ -322,7 +322,7 @@ def channel_down(channel: str, reason: str) -> datetime:
 
 def channel_up(channel: str) -> None:
     """Open a channel again: a probe got through. Commits."""
-    if db.session.execute(delete(DeliveryPause).where(DeliveryPause.channel == channel)).rowcount:
+    if rowcount(delete(DeliveryPause).where(DeliveryPause.channel == channel)):
         log.info("delivery channel %s is back", channel)
     db.session.commit()
 

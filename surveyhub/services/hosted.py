@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import survey_logic as logic
 from ..errors import Conflict
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import Invitation, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from . import links
@@ -110,10 +110,10 @@ def record_open(visit: Visit) -> None:
     if visit.invitation is None:
         return
     now = utcnow()
-    first = db.session.execute(
+    first = rowcount(
         update(Invitation).where(Invitation.id == visit.invitation.id, Invitation.opened_at.is_(None))
         .values(opened_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if first:
         record_event(visit.invitation.org_id, "opened", survey_id=visit.survey.id, channel=visit.channel,
                      invitation_id=visit.invitation.id)
@@ -135,6 +135,8 @@ def response_for_answering(visit: Visit) -> Response:
         response = start_response(visit.survey, visit.channel, respondent=respondent, invitation=visit.invitation)
         db.session.commit()
     except IntegrityError:  # the same invitation's first answer arrived twice at once
+        if visit.invitation is None:  # only an invitation's response is unique
+            raise
         db.session.rollback()
         response = db.session.execute(
             select(Response).where(Response.invitation_id == visit.invitation.id)

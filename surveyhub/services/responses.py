@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 
 from .. import survey_logic as logic
 from ..errors import Conflict, Invalid
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for
@@ -200,10 +200,10 @@ def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], *, loc
     count_answer_changes(response, before, after, now)
     if response.responded_at is None:
         # Conditional, so that two concurrent first answers record one "responded" event.
-        first = db.session.execute(
+        first = rowcount(
             update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
             .values(responded_at=now, updated_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if first:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
@@ -250,10 +250,10 @@ def _complete(response: Response, answers: dict[str, Any]) -> None:
 
 def _mark_completed(response: Response) -> None:
     now = utcnow()
-    done = db.session.execute(
+    done = rowcount(
         update(Response).where(Response.id == response.id, Response.status == "partial")
         .values(status="completed", completed_at=now, updated_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if done:
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)

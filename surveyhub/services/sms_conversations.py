@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..errors import DomainError
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..i18n import t, ui_locale
 from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
 from ..models.invitation import STATUS_ORDER
@@ -75,13 +75,13 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
     if inserted is None:
         db.session.rollback()
         return "duplicate"
-    if outcome == "conversation":
+    if outcome == "conversation" and session is not None:
         return _converse(session, body)
     if word is not None and org_id is not None:
         _keyword(word, body, phone, org_id, session, confirm=not opt_out_type)
     elif word is not None:
         log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
-    elif outcome == "expired":
+    elif outcome == "expired" and session is not None:
         queue_message(session.org_id, phone, t("survey_closed", ui_locale(session.locale)), "expired", session.id)
         _close(session, "expired")
     db.session.commit()
@@ -102,7 +102,7 @@ def _last_org(phone: str) -> int | None:
 
 
 def _org_name(org_id: int) -> str:
-    return " ".join(db.session.get(Org, org_id).name.split())
+    return " ".join(db.session.get_one(Org, org_id).name.split())
 
 
 def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str:
@@ -121,8 +121,8 @@ def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession 
             queue_message(org_id, phone, t("sms_help", locale, org=_org_name(org_id)), "help")
         return
     if word == "start":
-        removed = db.session.execute(delete(Suppression).where(
-            Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone)).rowcount
+        removed = rowcount(delete(Suppression).where(
+            Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone))
         if removed:
             record_event(org_id, "opted_in", channel="sms")
             if confirm:
@@ -167,17 +167,20 @@ def _close(session: SmsSession, status: str) -> None:
 def _converse(session: SmsSession, body: str) -> str:
     """Take a reply to the question asked: save it and ask the next, or ask again with a hint."""
     response = responses.lock_response(session.response_id) if session.response_id else None
-    invitation = version = None
+    invitation: Invitation | None = None
+    version: SurveyVersion | None = None
     if response is None:  # the first answer: the response is made on the version the first message asked from
-        invitation = db.session.get(Invitation, session.invitation_id)
-        version = (db.session.get(SurveyVersion, session.survey_version_id) if session.survey_version_id
+        invitation = db.session.get_one(Invitation, session.invitation_id)
+        version = (db.session.get_one(SurveyVersion, session.survey_version_id) if session.survey_version_id
                    else live_version(invitation.survey))
-    definition = response.version.definition if response else version.definition
+        definition = version.definition
+    else:
+        definition = response.version.definition
     default = definition["default_locale"]
     ui = ui_locale(session.locale)
     answers = response.answer_values() if response else {}
     skipped = response.meta.get("skipped", []) if response else []
-    question = logic.questions_by_id(definition).get(session.question_id)
+    question = logic.questions_by_id(definition).get(session.question_id) if session.question_id else None
     if question is None:  # the survey changed under the conversation: nothing left to ask
         _close(session, "partial")
         db.session.commit()
@@ -204,6 +207,7 @@ def _converse(session: SmsSession, body: str) -> str:
             return "ended"
         reply = sms_logic.Reply("skip")
     if response is None:
+        assert invitation is not None  # read above for the first answer
         response = responses.start_response(invitation.survey, "sms", respondent=invitation.respondent,
                                             invitation=invitation, version=version)
         session.response_id = response.id

@@ -60,7 +60,7 @@ def first_message(definition: dict, locale: str, org_name: str) -> str:
     """Write the conversation's opening: the org, the intro, the first question and how to stop."""
     ui = ui_locale(locale)
     intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
-    question = logic.next_question(definition, {})
+    question = logic.first_question(definition)
     prompt = sms_logic.question_prompt(question, locale, definition["default_locale"], ui)
     head = f"{org_name}: {intro}" if intro else f"{org_name}:"
     return f"{head}\n{prompt}\n{t('sms_stop_hint', ui)}"
@@ -181,6 +181,7 @@ def _start_one(start: Start, version: SurveyVersion | None, sender, worker: deli
     if pending is not None:  # what an earlier conversation still has to say goes first
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, pending)
         return
+    assert version is not None  # else cancelled above: "survey closed"
     session = _reserve_session(start, version)
     if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
         delivery.postpone(SMS_KIND, start.id, worker.worker_id, session)
@@ -236,7 +237,7 @@ def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datet
     locale = logic.pick_locale(definition, start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
                          survey_version_id=version.id, locale=locale,
-                         question_id=logic.next_question(definition, {})["id"], reasks=0, status="open",
+                         question_id=logic.first_question(definition)["id"], reasks=0, status="open",
                          expires_at=now + timedelta(hours=logic.setting(definition, "sms_session_ttl_hours")))
     db.session.add(session)
     try:

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
 

@@ -17,7 +17,7 @@ from surveyhub.extensions import db
 from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation, Respondent, Response, SurveyVersion
 from surveyhub.services import respondents, responses, stats, surveys
 from surveyhub.services.events import record_event
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
 DAY0 = date(2026, 3, 2)

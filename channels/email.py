@@ -119,10 +119,10 @@ class SmtpMailer:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
+        smtp: smtplib.SMTP | None = None
         try:
             if s.tls:
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout,
-                                                      context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             if s.starttls:
@@ -130,6 +130,8 @@ class SmtpMailer:
             if s.username:
                 smtp.login(s.username, s.password or "")
         except (smtplib.SMTPException, OSError) as exc:
+            if smtp is not None:  # connected, but STARTTLS or the login failed: don't leave the socket open
+                smtp.close()
             error = _classify(exc)  # whatever the reply, a server we can't get a session from is out of use
             raise DeliveryError(error.reason, transient=True, connection=True) from exc
         self._smtp = smtp

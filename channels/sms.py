@@ -119,8 +119,8 @@ class TwilioSender:
 
     def __init__(self, settings: SmsSettings):
         self.settings = settings
-        self.client = Client(settings.account_sid, settings.auth_token,
-                             http_client=BaseUrlHttpClient(settings.api_url, settings.timeout))
+        self.http = BaseUrlHttpClient(settings.api_url, settings.timeout)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
 
     def send(self, to: str, body: str, status_callback: str | None = None) -> str | None:
         """Send one message; return Twilio's message SID (None if its answer had none), or raise SmsError."""
@@ -133,6 +133,11 @@ class TwilioSender:
             raise classify(exc) from exc
         return message.sid
 
+    def close(self) -> None:
+        """Let go of the HTTP connections kept open for a batch."""
+        if self.http.session is not None:
+            self.http.session.close()
+
 
 class LogSender:
     """Stands in for Twilio when no credentials are set: writes each message to the log."""
@@ -141,6 +146,9 @@ class LogSender:
         """Log the message and return a made-up SID."""
         log.info("SMS (no Twilio configured) to %s:\n%s", to, body)
         return f"LOG{uuid.uuid4().hex}"
+
+    def close(self) -> None:
+        return None
 
 
 def sender_for(settings: SmsSettings) -> TwilioSender | LogSender:

@@ -8,6 +8,7 @@ from email import policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from tests.helpers import free_port
 
@@ -18,6 +19,7 @@ class RecordingHandler:
         self.connections: list[str] = []  # the EHLO name of each session, in order
         self.reply_to_rcpt: str | None = None  # e.g. "550 5.1.1 No such user" or "451 4.3.0 Try later"
         self.delay = 0.0
+        self.open_sessions = 0  # client connections the server holds now
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: N802 - aiosmtpd API
         self.connections.append(hostname)
@@ -37,12 +39,33 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
-class SmtpSink:
-    """aiosmtpd on 127.0.0.1: `url` for SURVEYHUB_SMTP_URL, `messages` as they arrived."""
+class CountingSMTP(SMTP):
+    """aiosmtpd's server, counting the connections it holds open in its handler's `open_sessions`."""
 
-    def __init__(self):
+    def connection_made(self, transport):
+        self.event_handler.open_sessions += 1
+        super().connection_made(transport)
+
+    def connection_lost(self, error):
+        self.event_handler.open_sessions -= 1
+        super().connection_lost(error)
+
+
+class CountingController(Controller):
+    def factory(self):
+        return CountingSMTP(self.handler, **self.SMTP_kwargs)
+
+
+class SmtpSink:
+    """aiosmtpd on 127.0.0.1: `url` for SURVEYHUB_SMTP_URL, `messages` as they arrived.
+
+    With `credentials` (user, password) the server requires AUTH (PLAIN or LOGIN, without TLS).
+    """
+
+    def __init__(self, credentials: tuple[str, str] | None = None):
         self.handler = RecordingHandler()
         self.port = free_port()
+        self.credentials = credentials
         self.controller: Controller | None = None
 
     @property
@@ -54,8 +77,17 @@ class SmtpSink:
         return self.handler.messages
 
     def start(self) -> None:
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        auth = {}
+        if self.credentials is not None:
+            auth = {"authenticator": self._authenticate, "auth_required": True, "auth_require_tls": False}
+        self.controller = CountingController(self.handler, hostname="127.0.0.1", port=self.port, **auth)
         self.controller.start()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
+        given = None
+        if isinstance(auth_data, LoginPassword):
+            given = (auth_data.login.decode(), auth_data.password.decode())
+        return AuthResult(success=given == self.credentials, handled=False)
 
     def stop(self) -> None:
         if self.controller is not None:

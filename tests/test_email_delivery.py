@@ -3,6 +3,7 @@
 import collections
 import re
 
+import pytest
 from sqlalchemy import select
 
 from surveyhub.extensions import db
@@ -204,6 +205,36 @@ def test_smtp_url_forms():
         SmtpSettings.from_url("http://mail.local")
 
 
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_a_refused_login_is_an_outage_and_closes_its_connection():
+    """Wrong SMTP credentials: the session can't be had (the engine pauses email) and the socket is closed."""
+    import time
+    from email.message import EmailMessage
+
+    from channels.email import DeliveryError, SmtpMailer, SmtpSettings
+    from tests.smtp import SmtpSink
+
+    sink = SmtpSink(credentials=("surveys", "right"))
+    sink.start()
+    try:
+        with SmtpMailer(SmtpSettings.from_url(f"smtp://surveys:right@127.0.0.1:{sink.port}", 5)) as mailer:
+            message = EmailMessage()
+            message["From"], message["To"], message["Subject"] = "s@example.com", "amy@example.com", "hi"
+            mailer.send(message)
+        assert len(sink.messages) == 1  # the server does check credentials: the right ones get in
+        wrong = SmtpMailer(SmtpSettings.from_url(f"smtp://surveys:wrong@127.0.0.1:{sink.port}", 5))
+        with pytest.raises(DeliveryError) as refused:
+            wrong.open()
+        assert refused.value.connection and refused.value.reason.startswith("535")
+        # The error's traceback still holds the client: only closing it ends the server's session.
+        deadline = time.monotonic() + 5
+        while sink.handler.open_sessions and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert sink.handler.open_sessions == 0
+    finally:
+        sink.stop()
+
+
 def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):
     """The mail-merge fast path sends exactly what building each mail whole would."""
     from email import message_from_bytes, policy
@@ -217,9 +248,9 @@ def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):
     with app.test_request_context():
         rows = db.session.execute(select(Invitation).order_by(Invitation.id)).scalars().all()
         definition = live_version(rows[0].survey).definition
-        merge = MailMerge({rows[0].survey_id: definition})
+        merge = MailMerge()
         for row in rows:
-            outgoing = Outgoing.of(row)
+            outgoing = Outgoing.of(row, definition)
             raw, message_id = merge.raw(outgoing)
             merged = message_from_bytes(raw, policy=policy.default)
             whole = merge.message(outgoing)
@@ -229,5 +260,5 @@ def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):
             for kind in ("plain", "html"):  # equal but for line endings: CRLF on the wire either way
                 assert (merged.get_body((kind,)).get_content().replace("\r\n", "\n")
                         == whole.get_body((kind,)).get_content().replace("\r\n", "\n"))
-        assert "您会推荐我们吗？" in message_from_bytes(merge.raw(Outgoing.of(rows[0]))[0],
+        assert "您会推荐我们吗？" in message_from_bytes(merge.raw(Outgoing.of(rows[0], definition))[0],
                                                         policy=policy.default).get_body(("plain",)).get_content()

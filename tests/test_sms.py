@@ -141,6 +141,31 @@ def test_full_conversation_in_english(app, make_survey, sms_invite, run_worker, 
     assert all(k[1] == "GSM-7" and k[2] >= 1 and k[3] == "sent" for k in kinds)
 
 
+def test_no_transaction_is_open_while_twilio_is_called(app, make_survey, sms_invite, run_worker, twilio, converse):
+    """The worker reads what a message needs first and talks to Twilio after: no transaction (on SQLite, no write
+    lock) is held while a first message or a reply goes out."""
+    from sqlalchemy import event
+
+    open_transactions: set = set()
+    seen: list[int] = []
+    twilio.on_request = lambda: seen.append(len(open_transactions))
+    with app.app_context():
+        engine = db.engine
+    listeners = {"begin": open_transactions.add, "commit": open_transactions.discard,
+                 "rollback": open_transactions.discard}
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
+    try:
+        survey = published(make_survey)
+        sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB})
+        run_worker()
+        converse(AMY, "1")
+    finally:
+        for name, listener in listeners.items():
+            event.remove(engine, name, listener)
+    assert len(seen) == 3 and seen == [0, 0, 0]  # two first messages and one reply
+
+
 def test_a_national_number_needs_the_orgs_default_region(make_survey, sms_invite):
     survey = published(make_survey)
     body = sms_invite(survey["id"], {"phone": "012-345 6789", "locale": "ms-MY"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -41,6 +42,7 @@ class TwilioStandIn:
     lock: threading.Lock = field(default_factory=threading.Lock)
     garble: int = 0
     port: int = 0
+    on_request: Callable[[], None] | None = None  # called as each request arrives, before it is answered
 
     def start(self) -> TwilioStandIn:
         standin = self
@@ -50,6 +52,8 @@ class TwilioStandIn:
                 length = int(self.headers.get("Content-Length", 0))
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 sent = Sent(self.path, form, self.headers.get("Authorization"))
+                if standin.on_request is not None:
+                    standin.on_request()
                 with standin.lock:
                     standin.requests.append(sent)
                     garbled = standin.garble > 0

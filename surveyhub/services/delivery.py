@@ -1,15 +1,17 @@
-"""The delivery engine: queue tables claimed in batches by any number of workers.
+"""The delivery engine: queue tables claimed in batches by any number of workers, one batch runner.
 
-A job kind is a table with the queue columns (models/queue.py) and a function that processes the
-rows a worker claimed. Invitations by email are one kind; SMS and webhook deliveries add their own
-with `register_kind(app, JobKind(...))` in the factory. A kind's `process(ids, worker)` loads its
-rows and hands them to `each`, which sends them one by one and sees to what every kind needs alike:
-stopping (`release` the rows not started), renewing the batch's lease, pausing a channel that can't
-be reached, and failing one row — not the batch — for an error of any type. A row's outcome is
-`finish` (done), `fail` (for good), `retry_later` (a transient answer) or `hold` (waiting, no
-attempt spent). Claims are one statement: `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` on
-PostgreSQL, so workers on many machines never share a row; on SQLite the same statement runs under
-the write lock that `BEGIN IMMEDIATE` takes, which makes it a compare-and-set.
+A job kind (`JobKind`) is a table with the queue columns (models/queue.py) and the steps of one row:
+`load` the claimed rows as plain snapshots, `prepare` one (cancel, postpone, reserve), `send` it
+(outside any transaction) and `record` the outcome. The runner (`run_batch`) does the rest for every
+kind alike: it loads and commits, sends the rows one by one and commits each outcome, stops when asked
+(`release` the rows not started), renews the batch's lease, pauses a channel that can't be reached,
+and fails one row — not the batch — for an error of any type. The kinds register with
+`register_kind(app, JobKind(...))` in the factory; docs/delivery.md says how to add one. A row's
+outcome is `finish` (done), `fail` (for good), `retry_later` (a transient answer), `postpone` (not
+yet) or `hold` (waiting for its channel, no attempt spent). Claims are one statement:
+`UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED)` on PostgreSQL, so workers on many machines
+never share a row; on SQLite the same statement runs under the write lock that `BEGIN IMMEDIATE`
+takes, which makes it a compare-and-set.
 
 Every claim carries a short lease, renewed while the batch runs. A worker that dies leaves its rows
 "sending" until the lease runs out; then any worker claims them again (counting an error). Outcomes
@@ -21,6 +23,9 @@ DELIVERY_GIVE_UP_HOURS after the row was queued; an outage (the server can't be 
 channel — rows wait without spending attempts, one probe at a time goes out with backoff — until
 the same limit; a row whose attempts end in an unexpected error (or a dead worker) `max_errors`
 times is retired. All of it is judged by `clock()`, which tests move.
+
+Commits are the runner's alone, at the edges of each step (a kind's functions never commit), so no
+transaction is open while a kind talks to SMTP, Twilio or a webhook receiver.
 """
 
 from __future__ import annotations
@@ -52,13 +57,35 @@ def clock() -> datetime:
     return utcnow()
 
 
+def _as_loaded(item: Any, claim: Claim) -> Any:
+    return item
+
+
 @dataclass(frozen=True)
 class JobKind:
-    """One kind of queued work: its table, how to process claimed rows, and its limits."""
+    """One kind of queued work: its table, the steps of one row, and its limits.
+
+    For a claimed batch the runner calls `load(ids)` inside the claim's transaction (plain snapshots,
+    each with the row's `id`: no ORM objects outlive it) and `connect()` once (the batch's connection,
+    e.g. an SMTP session; its `close()` is called after the batch). Then for each snapshot, with the
+    runner's commit after each step: `prepare(item, claim)` records a cancel or a postponement and
+    returns None, or returns what to send (reserving what must exist first, e.g. an SMS session);
+    `send(ready, connection)` talks to the provider with no transaction open and returns what
+    happened (a provider id, a status, or the channel's refusal as a value), raising Outage when the
+    server can't be reached; `record(ready, result, claim)` writes the outcome. `unsent(ready)` takes
+    back what `prepare` reserved when an outage stopped the send. `channel(item)` names what is
+    paused together when unreachable ("email", "sms", one webhook host).
+    """
 
     name: str
     model: Any
-    process: Callable[[Sequence[int], Worker], None]
+    load: Callable[[Sequence[int]], Sequence[Any]]
+    channel: Callable[[Any], str]
+    send: Callable[[Any, Any], Any]
+    record: Callable[[Any, Any, Claim], None]
+    prepare: Callable[[Any, Claim], Any] = _as_loaded
+    connect: Callable[[], Any] | None = None
+    unsent: Callable[[Any], None] | None = None
     batch_size: int = 100
     # Short, and renewed while a batch runs: a dead worker's rows come back within this.
     lease: timedelta = timedelta(seconds=90)
@@ -70,6 +97,30 @@ class JobKind:
     since: Any = None
     # Called (inside the transaction) for each row that fails for good: events, counters.
     on_failed: Callable[[int, str], None] | None = None
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One row a worker holds, as a kind's `prepare` and `record` see it: its outcomes (the runner commits)."""
+
+    kind: JobKind
+    row_id: int
+    worker_id: str
+
+    def finish(self, status: str, **values: Any) -> bool:
+        """Record a final outcome ("sent", "cancelled" …); False if the claim was lost meanwhile."""
+        return finish(self.kind, self.row_id, self.worker_id, status, **values)
+
+    def retry_or_fail(self, reason: str, *, transient: bool, **values: Any) -> str:
+        """Retry a transient refusal with backoff, fail a permanent one (with `values`); return the new status."""
+        if transient:
+            return retry_later(self.kind, self.row_id, self.worker_id, reason)
+        fail(self.kind, self.row_id, self.worker_id, reason, **values)
+        return "failed"
+
+    def postpone(self, due_at: datetime) -> None:
+        """Hand the row back untouched until `due_at` (quiet hours, a busy phone): no attempt spent."""
+        postpone(self.kind, self.row_id, self.worker_id, due_at)
 
 
 class Outage(Exception):
@@ -205,14 +256,13 @@ def record_error(kind: JobKind, row_id: int, worker_id: str, reason: str) -> str
 
 def postpone(kind: JobKind, row_id: int, worker_id: str, due_at: datetime) -> None:
     """Hand back a claimed row untouched until `due_at`: waiting (quiet hours, a busy phone) is not a
-    failed attempt. Commits."""
+    failed attempt. The caller commits."""
     model = kind.model
     db.session.execute(
         update(model).where(_mine(model, row_id, worker_id))
         .values(status="queued", due_at=due_at, lease_until=None, claimed_by=None, attempts=model.attempts - 1)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime, reason: str) -> None:
@@ -327,18 +377,37 @@ def channel_up(channel: str) -> None:
     db.session.commit()
 
 
-def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[Any], None],
-         channel: Callable[[Any], str]) -> None:
-    """Send claimed items (each with an `id`) one by one with `send`, which records the outcome.
+# --- the batch runner -----------------------------------------------------------------------------
 
-    Stops when the worker is asked to (releasing the rest), renews the batch's lease as it goes,
-    holds items whose channel is paused, pauses a channel when `send` raises Outage, and fails an
-    item alone — logged, retried, retired at `max_errors` — when `send` raises anything else.
+def run_batch(kind: JobKind, ids: Sequence[int], worker: Worker) -> None:
+    """Process a claimed batch: load the rows and commit, then prepare, send and record each in turn.
+
+    A failure while loading (or connecting) counts an error for each row of the batch.
     """
+    try:
+        items = kind.load(ids)
+        db.session.commit()
+        connection = kind.connect() if kind.connect is not None else None
+    except Exception as err:  # noqa: BLE001 - the batch can't start: each of its rows counts an error
+        log.exception("%s: loading a batch failed", kind.name)
+        db.session.rollback()
+        for row_id in ids:
+            record_error(kind, row_id, worker.worker_id, f"{type(err).__name__}: {err}")
+        return
+    try:
+        _run_rows(kind, items, worker, connection)
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+def _run_rows(kind: JobKind, items: Sequence[Any], worker: Worker, connection: Any) -> None:
+    """Send the batch's rows one by one; stop, renew, hold and pause channels as the module says."""
     renewed = clock()
+    open_channels: set[str] = set()  # found open in this batch: not asked again
+    probes: set[str] = set()  # this batch holds the channel's probe: the first row that gets through opens it
     paused: dict[str, tuple[datetime, str]] = {}  # channels found paused in this batch: until, why
     held: dict[str, list[int]] = {}
-    usable: set[str] = set()  # channels this batch has found open: not asked again
     try:
         for index, item in enumerate(items):
             if worker.should_stop():
@@ -347,27 +416,29 @@ def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[An
             if clock() - renewed >= kind.lease / 3:
                 renew(kind, [i.id for i in items], worker.worker_id)  # the held ones too: they are still ours
                 renewed = clock()
-            key = channel(item)
-            if key in paused:
-                held.setdefault(key, []).append(item.id)
-                continue
+            key = kind.channel(item)
             try:
-                wait, probing = (None, False) if key in usable else paused_until(key, kind.lease)
-                if wait is not None:
-                    paused[key] = (wait, f"{key} is paused")
+                if key not in paused and key not in open_channels and key not in probes:
+                    wait, probing = paused_until(key, kind.lease)
+                    if wait is not None:
+                        paused[key] = (wait, f"{key} is paused")
+                    else:
+                        (probes if probing else open_channels).add(key)
+                if key in paused:
                     held.setdefault(key, []).append(item.id)
                     continue
                 try:
-                    send(item)
+                    sent = _run_row(kind, item, Claim(kind, item.id, worker.worker_id), connection)
                 except Outage as outage:
-                    db.session.rollback()
-                    usable.discard(key)
+                    open_channels.discard(key)
+                    probes.discard(key)
                     paused[key] = (channel_down(key, outage.reason), outage.reason)
                     held.setdefault(key, []).append(item.id)
                     continue
-                if probing:
+                if sent and key in probes:
                     channel_up(key)
-                usable.add(key)
+                    probes.discard(key)
+                    open_channels.add(key)
             except Exception as err:  # noqa: BLE001 - one row's trouble, whatever it is, is that row's alone
                 db.session.rollback()
                 log.exception("%s row %s: %s", kind.name, item.id, type(err).__name__)
@@ -375,6 +446,25 @@ def each(kind: JobKind, items: Sequence[Any], worker: Worker, send: Callable[[An
     finally:
         for key, row_ids in held.items():
             hold(kind, row_ids, worker.worker_id, *paused[key])
+
+
+def _run_row(kind: JobKind, item: Any, claim: Claim, connection: Any) -> bool:
+    """Prepare, send and record one row, committing after each step; False if `prepare` settled it unsent."""
+    ready = kind.prepare(item, claim)
+    db.session.commit()
+    if ready is None:
+        return False
+    try:
+        result = kind.send(ready, connection)
+    except Outage:
+        db.session.rollback()
+        if kind.unsent is not None:
+            kind.unsent(ready)
+            db.session.commit()
+        raise
+    kind.record(ready, result, claim)
+    db.session.commit()
+    return True
 
 
 @dataclass
@@ -403,13 +493,7 @@ class Worker:
             ids = claim(kind, self.worker_id)
             total += len(ids)
             if ids:
-                try:
-                    kind.process(ids, self)
-                except Exception as err:  # noqa: BLE001 - loading the batch failed: each row counts an error
-                    log.exception("%s: processing a batch failed", kind.name)
-                    db.session.rollback()
-                    for row_id in ids:
-                        record_error(kind, row_id, self.worker_id, f"{type(err).__name__}: {err}")
+                run_batch(kind, ids, self)
         return total
 
     def run(self) -> None:

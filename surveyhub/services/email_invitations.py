@@ -55,26 +55,27 @@ def unsubscribe_token(invitation_id: int) -> str:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """What sending one invitation needs, read once per batch (commits expire ORM objects)."""
+    """What sending one invitation needs, read when its batch is loaded (no ORM objects held while sending)."""
 
     id: int
     org_id: int
     survey_id: int
     address: str
-    attempts: int
     org_name: str
     locale: str | None
+    definition: dict | None  # the survey's live version; None once it is archived
     erased: bool
+    unsubscribed: bool
 
     @classmethod
-    def of(cls, invitation: Invitation) -> Outgoing:
+    def of(cls, invitation: Invitation, definition: dict | None, unsubscribed: bool = False) -> Outgoing:
         respondent = invitation.respondent
         return cls(invitation.id, invitation.org_id, invitation.survey_id, invitation.address or "",
-                   invitation.attempts, " ".join(invitation.survey.org.name.split()),
-                   respondent.locale if respondent else None, respondent is None)
+                   " ".join(invitation.survey.org.name.split()), respondent.locale if respondent else None,
+                   definition, respondent is None, unsubscribed)
 
 
-def render_invitation(invitation: Outgoing, definition: dict, *, tokens: tuple[str, str] | None = None,
+def render_invitation(invitation: Outgoing, *, tokens: tuple[str, str] | None = None,
                       message_id: str | None = None, to: str | None = None, cte: str | None = None) -> EmailMessage:
     """Build the invitation email (HTML with a plain-text alternative) in the respondent's locale.
 
@@ -82,6 +83,8 @@ def render_invitation(invitation: Outgoing, definition: dict, *, tokens: tuple[s
     template cache passes placeholders instead.
     """
     survey, unsubscribe = tokens or (survey_token(invitation.id), unsubscribe_token(invitation.id))
+    definition = invitation.definition
+    assert definition is not None  # rows of archived surveys are cancelled, never written
     org_name = invitation.org_name  # already free of line breaks, which headers can't hold
     content_locale = logic.pick_locale(definition, invitation.locale)
     locale = ui_locale(content_locale)
@@ -129,16 +132,15 @@ class MailMerge:
     TO = "recipient@placeholder.surveyhub.invalid"
     MESSAGE_ID = "<message-id@placeholder.surveyhub.invalid>"
 
-    def __init__(self, definitions: dict[int, dict]):
-        self.definitions = definitions
+    def __init__(self) -> None:
         self._templates: dict[tuple, bytes] = {}
 
     def raw(self, invitation: Outgoing) -> tuple[bytes, str]:
         """Return the mail as bytes, ready for SMTP with BODY=8BITMIME, and its Message-ID."""
-        definition = self.definitions[invitation.survey_id]
-        key = (invitation.survey_id, logic.pick_locale(definition, invitation.locale), invitation.org_name)
+        assert invitation.definition is not None  # as in render_invitation
+        key = (invitation.survey_id, logic.pick_locale(invitation.definition, invitation.locale), invitation.org_name)
         if key not in self._templates:
-            template = render_invitation(invitation, definition, tokens=(self.SURVEY, self.UNSUBSCRIBE),
+            template = render_invitation(invitation, tokens=(self.SURVEY, self.UNSUBSCRIBE),
                                          message_id=self.MESSAGE_ID, to=self.TO, cte="8bit")
             self._templates[key] = template.as_bytes(policy=SMTP)
         message_id = new_message_id()
@@ -150,54 +152,33 @@ class MailMerge:
 
     def message(self, invitation: Outgoing) -> EmailMessage:
         """Build one mail whole (for servers without 8BITMIME, or non-ASCII addresses)."""
-        return render_invitation(invitation, self.definitions[invitation.survey_id])
+        return render_invitation(invitation)
 
 
-def send_email_invitations(ids: Sequence[int], worker: delivery.Worker) -> None:
-    """Send a claimed batch of email invitations over one SMTP connection."""
-    invitations = [Outgoing.of(i) for i in db.session.execute(
+class MailSession:
+    """A batch's SMTP connection (opened by its first mail) and its rendered templates."""
+
+    def __init__(self) -> None:
+        config = current_app.config
+        self.mailer = mailer_for(config["SMTP_URL"], config["SMTP_TIMEOUT_SECONDS"])
+        self.merge = MailMerge()
+
+    def close(self) -> None:
+        """Say QUIT to the server, if the batch connected."""
+        self.mailer.close()
+
+
+def load_invitations(ids: Sequence[int]) -> list[Outgoing]:
+    """Read claimed email invitations with their surveys' live definitions and unsubscribes."""
+    rows = db.session.execute(
         select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id)
         .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
-    ).scalars()]
-    definitions = _live_definitions({i.survey_id for i in invitations})
-    merge = MailMerge(definitions)
-    blocked = {(org_id, address) for org_id in {i.org_id for i in invitations}
-               for address in suppressed(org_id, "email", [i.address for i in invitations if i.org_id == org_id])}
-    db.session.commit()
-    config = current_app.config
-    mailer = mailer_for(config["SMTP_URL"], config["SMTP_TIMEOUT_SECONDS"])  # connects with the first mail
-    try:
-        delivery.each(EMAIL_KIND, invitations, worker,
-                      lambda invitation: _send_one(invitation, mailer, merge, definitions, blocked, worker),
-                      channel=lambda invitation: "email")
-    finally:
-        mailer.close()
-
-
-def _send_one(invitation: Outgoing, mailer, merge: MailMerge, definitions: dict, blocked: set,
-              worker: delivery.Worker) -> None:
-    if not _still_wanted(invitation, definitions, blocked, worker):
-        return
-    config = current_app.config
-    try:
-        mailer.open()
-        if mailer.takes_8bit and invitation.address.isascii():
-            data, message_id = merge.raw(invitation)
-            mailer.send_raw(config["MAIL_FROM"], invitation.address, data)
-        else:
-            message = merge.message(invitation)
-            message_id = message["Message-ID"]
-            mailer.send(message)
-    except DeliveryError as err:
-        if err.connection:  # the server can't be reached: the engine pauses email and holds the row
-            raise delivery.Outage(err.reason) from None
-        _record_failure(invitation, worker, err)
-        return
-    if delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "sent", sent_at=utcnow(),
-                       provider_message_id=message_id, last_error=None):
-        record_event(invitation.org_id, "sent", survey_id=invitation.survey_id, channel="email",
-                     invitation_id=invitation.id)
-    db.session.commit()
+    ).scalars().all()
+    definitions = _live_definitions({i.survey_id for i in rows})
+    blocked = {(org_id, address) for org_id in {i.org_id for i in rows}
+               for address in suppressed(org_id, "email",
+                                         [i.address for i in rows if i.org_id == org_id and i.address])}
+    return [Outgoing.of(i, definitions.get(i.survey_id), (i.org_id, i.address) in blocked) for i in rows]
 
 
 def _live_definitions(survey_ids: set[int]) -> dict[int, dict]:
@@ -209,32 +190,51 @@ def _live_definitions(survey_ids: set[int]) -> dict[int, dict]:
     return {survey_id: definition for survey_id, definition in rows}
 
 
-def _still_wanted(invitation: Outgoing, definitions: dict, blocked: set, worker: delivery.Worker) -> bool:
+def still_wanted(invitation: Outgoing, claim: delivery.Claim) -> Outgoing | None:
     """Cancel an invitation whose survey closed or whose person unsubscribed or was erased meanwhile."""
     reason = None
-    if invitation.survey_id not in definitions:
+    if invitation.definition is None:
         reason = "survey closed"
     elif invitation.erased:
         reason = "respondent erased"
-    elif (invitation.org_id, invitation.address) in blocked:
+    elif invitation.unsubscribed:
         reason = "unsubscribed"
     if reason is None:
-        return True
-    delivery.finish(EMAIL_KIND, invitation.id, worker.worker_id, "cancelled", last_error=reason)
-    db.session.commit()
-    return False
+        return invitation
+    claim.finish("cancelled", last_error=reason)
+    return None
 
 
-def _record_failure(invitation: Outgoing, worker: delivery.Worker, err: DeliveryError) -> None:
-    if err.transient:
-        status = delivery.retry_later(EMAIL_KIND, invitation.id, worker.worker_id, err.reason)
-    else:
-        delivery.fail(EMAIL_KIND, invitation.id, worker.worker_id, err.reason)
-        status = "failed"
-    log.warning("email invitation %s: %s (%s)", invitation.id, err.reason, status)
-    db.session.commit()
+def send_invitation(invitation: Outgoing, session: MailSession) -> str | DeliveryError:
+    """Send one mail; return its Message-ID, or the server's refusal (an unreachable server is an Outage)."""
+    mailer, sender = session.mailer, current_app.config["MAIL_FROM"]
+    try:
+        mailer.open()
+        if mailer.takes_8bit and invitation.address.isascii():
+            data, message_id = session.merge.raw(invitation)
+            mailer.send_raw(sender, invitation.address, data)
+        else:
+            message = session.merge.message(invitation)
+            message_id = message["Message-ID"]
+            mailer.send(message)
+    except DeliveryError as err:
+        if err.connection:  # the server can't be reached: the engine pauses email and holds the row
+            raise delivery.Outage(err.reason) from None
+        return err
+    return message_id
 
 
-EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, process=send_email_invitations, batch_size=100,
-                              condition=Invitation.channel == "email", since=QUEUED_SINCE,
+def record_sent(invitation: Outgoing, result: str | DeliveryError, claim: delivery.Claim) -> None:
+    """Mark the invitation sent (and count it), or retry or fail it per the server's refusal."""
+    if isinstance(result, DeliveryError):
+        status = claim.retry_or_fail(result.reason, transient=result.transient)
+        log.warning("email invitation %s: %s (%s)", invitation.id, result.reason, status)
+    elif claim.finish("sent", sent_at=utcnow(), provider_message_id=result, last_error=None):
+        record_event(invitation.org_id, "sent", survey_id=invitation.survey_id, channel="email",
+                     invitation_id=invitation.id)
+
+
+EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, load=load_invitations, channel=lambda item: "email",
+                              prepare=still_wanted, connect=MailSession, send=send_invitation, record=record_sent,
+                              batch_size=100, condition=Invitation.channel == "email", since=QUEUED_SINCE,
                               on_failed=record_invitation_failed)

@@ -15,17 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from channels.sms import SmsError, SmsSettings, count_segments, sender_for
+from channels.sms import LogSender, SmsError, SmsSettings, TwilioSender, count_segments, sender_for
 
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
 from ..i18n import t, ui_locale
-from ..models import Invitation, SmsMessage, SmsSession, Survey, SurveyVersion
+from ..models import Invitation, SmsMessage, SmsSession, Survey
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from . import delivery, links
@@ -107,13 +107,24 @@ def wake_waiting(org_id: int, phone: str) -> None:
         .values(due_at=now).execution_options(synchronize_session=False))
 
 
-def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, err: SmsError) -> str:
-    """Record a send failure: retried when transient, else failed with Twilio's code. Returns the status."""
-    if err.transient:
-        return delivery.retry_later(kind, row_id, worker_id, err.reason)
-    values = {"error_code": err.code} if kind.model is SmsMessage else {}
-    delivery.fail(kind, row_id, worker_id, err.reason, **values)
-    return "failed"
+def send_sms(phone: str, body: str, sender: TwilioSender | LogSender) -> str | None | SmsError:
+    """Send one SMS; return Twilio's SID, or its refusal (an unreachable API is an Outage)."""
+    try:
+        return sender.send(phone, body, links.url(STATUS_PATH))
+    except SmsError as err:
+        if err.connection:  # Twilio can't be reached: the engine pauses SMS and holds the row
+            raise delivery.Outage(err.reason) from None
+        return err
+
+
+def _note_carrier_opt_out(org_id: int, phone: str, err: SmsError, survey_id: int | None = None) -> None:
+    """Record that the carrier says the number opted out (Twilio 21610), unless we knew."""
+    if err.opted_out and not suppressed(org_id, "sms", [phone]):
+        suppress(org_id, "sms", phone, "carrier_opt_out", survey_id=survey_id)
+
+
+def _open_sender() -> TwilioSender | LogSender:
+    return sender_for(sms_settings())
 
 
 # --- invitations: start a conversation ------------------------------------------------------------
@@ -121,92 +132,74 @@ def _fail(kind: delivery.JobKind, row_id: int, worker_id: str, err: SmsError) ->
 
 @dataclass(frozen=True)
 class Start:
-    """What starting one conversation needs, read once per batch (commits expire ORM objects)."""
+    """What starting one conversation needs, read when its batch is loaded (no ORM objects held)."""
 
     id: int
     org_id: int
     survey_id: int
     phone: str
-    attempts: int
     org_name: str
     locale: str | None
     zones: tuple[str, ...]  # where quiet hours are judged
     erased: bool
+    version_id: int | None  # the survey's live version; None once it is archived
+    definition: dict | None
 
     @classmethod
-    def of(cls, invitation: Invitation) -> Start:
+    def of(cls, invitation: Invitation, version: tuple[int, dict] | None) -> Start:
         person, org = invitation.respondent, invitation.survey.org
         phone = invitation.address or ""
-        return cls(invitation.id, invitation.org_id, invitation.survey_id, phone, invitation.attempts,
-                   " ".join(org.name.split()), person.locale if person else None,
+        version_id, definition = version or (None, None)
+        return cls(invitation.id, invitation.org_id, invitation.survey_id, phone, " ".join(org.name.split()),
+                   person.locale if person else None,
                    sms_logic.quiet_hours_zones(phone, person.timezone if person else None, org.timezone),
-                   person is None)
+                   person is None, version_id, definition)
 
 
-def start_conversations(ids: Sequence[int], worker: delivery.Worker) -> None:
-    """Start a conversation for each claimed SMS invitation that may start now; postpone the others."""
-    starts = [Start.of(i) for i in db.session.execute(
+@dataclass(frozen=True)
+class Opening:
+    """A conversation reserved for an invitation, and its first message, ready to send."""
+
+    start: Start
+    session_id: int
+    body: str
+
+
+def load_starts(ids: Sequence[int]) -> list[Start]:
+    """Read claimed SMS invitations with their people, orgs and surveys' live versions."""
+    invitations = db.session.execute(
         select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id)
         .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
-    ).scalars()]
+    ).scalars().all()
     versions = {}
-    for survey_id in {s.survey_id for s in starts}:
-        survey = db.session.get(Survey, survey_id)
-        if survey is not None and survey.archived_at is None and survey.latest_version is not None:
-            versions[survey_id] = live_version(survey)
-    db.session.commit()
-    sender = sender_for(sms_settings())
-    delivery.each(SMS_KIND, starts, worker,
-                  lambda start: _start_one(start, versions.get(start.survey_id), sender, worker),
-                  channel=lambda start: "sms")
+    for survey in {i.survey for i in invitations}:
+        if survey.archived_at is None and survey.latest_version is not None:
+            version = live_version(survey)
+            versions[survey.id] = (version.id, version.definition)
+    return [Start.of(i, versions.get(i.survey_id)) for i in invitations]
 
 
-def _start_one(start: Start, version: SurveyVersion | None, sender, worker: delivery.Worker) -> None:
+def reserve_conversation(start: Start, claim: delivery.Claim) -> Opening | None:
+    """Open the phone's conversation and write its first message, or cancel or postpone the invitation."""
     reason = None
-    if version is None:
+    if start.definition is None:
         reason = "survey closed"
     elif start.erased:
         reason = "respondent erased"
     elif suppressed(start.org_id, "sms", [start.phone]):
         reason = "opted_out"
     if reason:
-        delivery.finish(SMS_KIND, start.id, worker.worker_id, "cancelled", last_error=reason)
-        db.session.commit()
-        return
-    window = quiet_until(start.zones)
-    if window is not None:
-        delivery.postpone(SMS_KIND, start.id, worker.worker_id, window)
-        return
-    pending = _pending_until(start.org_id, start.phone)
-    if pending is not None:  # what an earlier conversation still has to say goes first
-        delivery.postpone(SMS_KIND, start.id, worker.worker_id, pending)
-        return
-    assert version is not None  # else cancelled above: "survey closed"
-    session = _reserve_session(start, version)
-    if isinstance(session, datetime):  # another conversation with this phone is open: wait for its end
-        delivery.postpone(SMS_KIND, start.id, worker.worker_id, session)
-        return
-    body = first_message(version.definition, session.locale, start.org_name)
-    try:
-        sid = sender.send(start.phone, body, links.url(STATUS_PATH))
-    except SmsError as err:
-        db.session.delete(session)
-        if err.connection:  # Twilio can't be reached: the engine pauses SMS and holds the invitation
-            db.session.commit()
-            raise delivery.Outage(err.reason) from None
-        _record_invitation_failure(start, worker, err)
-        return
-    now = utcnow()
-    segments = count_segments(body)
-    db.session.add(SmsMessage(org_id=start.org_id, phone=start.phone, body=body, purpose="invitation",
-                              session_id=session.id, invitation_id=start.id, encoding=segments.encoding,
-                              segments=segments.segments, status="sent", due_at=now, attempts=1,
-                              provider_message_id=sid, provider_status="queued", sent_at=now))
-    if delivery.finish(SMS_KIND, start.id, worker.worker_id, "sent", sent_at=now, provider_message_id=sid,
-                       last_error=None):
-        record_event(start.org_id, "sent", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
-                     data={"encoding": segments.encoding, "segments": segments.segments})
-    db.session.commit()
+        claim.finish("cancelled", last_error=reason)
+        return None
+    definition = start.definition
+    assert definition is not None  # else cancelled above: "survey closed"
+    # Quiet hours; then what an earlier conversation still has to say goes first; then its session.
+    wait = (quiet_until(start.zones) or _pending_until(start.org_id, start.phone)
+            or _reserve_session(start, definition))
+    if isinstance(wait, datetime):
+        claim.postpone(wait)
+        return None
+    return Opening(start, wait.id, first_message(definition, wait.locale, start.org_name))
 
 
 def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> datetime | None:
@@ -219,41 +212,60 @@ def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> dat
     return max(due, utcnow()) if due is not None else None
 
 
-def _reserve_session(start: Start, version: SurveyVersion) -> SmsSession | datetime:
-    """Open the phone's session for this invitation (committed), or return when the open one expires."""
+def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
+    """Open the phone's session for this invitation, or return when the open one expires (or a retry's time)."""
     now = utcnow()
     current = db.session.execute(
         select(SmsSession).where(SmsSession.org_id == start.org_id, SmsSession.phone == start.phone,
                                  SmsSession.status == "open")).scalar_one_or_none()
     if current is not None and current.invitation_id != start.id:
         if current.expires_at > now:
-            db.session.commit()
             return current.expires_at
         current.status = "expired"
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
         db.session.flush()  # before the new session's insert, which the unit of work would put first
-    definition = version.definition
     locale = logic.pick_locale(definition, start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
-                         survey_version_id=version.id, locale=locale,
+                         survey_version_id=start.version_id, locale=locale,
                          question_id=logic.first_question(definition)["id"], reasks=0, status="open",
                          expires_at=now + timedelta(hours=logic.setting(definition, "sms_session_ttl_hours")))
-    db.session.add(session)
     try:
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(session)
     except IntegrityError:  # another worker opened one for this phone just now
-        db.session.rollback()
         return now + timedelta(minutes=1)
     return session
 
 
-def _record_invitation_failure(start: Start, worker: delivery.Worker, err: SmsError) -> None:
-    if err.opted_out and not suppressed(start.org_id, "sms", [start.phone]):
-        suppress(start.org_id, "sms", start.phone, "carrier_opt_out", survey_id=start.survey_id)
-    status = _fail(SMS_KIND, start.id, worker.worker_id, err)
-    log.warning("SMS invitation %s: %s (%s)", start.id, err.reason, status)
-    db.session.commit()
+def send_opening(opening: Opening, sender: TwilioSender | LogSender) -> str | None | SmsError:
+    """Send a conversation's first message (no transaction open: the session was committed first)."""
+    return send_sms(opening.start.phone, opening.body, sender)
+
+
+def release_session(opening: Opening) -> None:
+    """Close the conversation reserved for a first message that could not go out (Twilio unreachable)."""
+    db.session.execute(delete(SmsSession).where(SmsSession.id == opening.session_id))
+
+
+def record_opening(opening: Opening, result: str | None | SmsError, claim: delivery.Claim) -> None:
+    """Log the first message and mark the invitation sent; or close the session and retry or fail it."""
+    start = opening.start
+    if isinstance(result, SmsError):
+        release_session(opening)
+        _note_carrier_opt_out(start.org_id, start.phone, result, start.survey_id)
+        status = claim.retry_or_fail(result.reason, transient=result.transient)
+        log.warning("SMS invitation %s: %s (%s)", start.id, result.reason, status)
+        return
+    now = utcnow()
+    segments = count_segments(opening.body)
+    db.session.add(SmsMessage(org_id=start.org_id, phone=start.phone, body=opening.body, purpose="invitation",
+                              session_id=opening.session_id, invitation_id=start.id, encoding=segments.encoding,
+                              segments=segments.segments, status="sent", due_at=now, attempts=1,
+                              provider_message_id=result, provider_status="queued", sent_at=now))
+    if claim.finish("sent", sent_at=now, provider_message_id=result, last_error=None):
+        record_event(start.org_id, "sent", survey_id=start.survey_id, channel="sms", invitation_id=start.id,
+                     data={"encoding": segments.encoding, "segments": segments.segments})
 
 
 # --- queued messages: replies of a conversation ---------------------------------------------------
@@ -261,53 +273,59 @@ def _record_invitation_failure(start: Start, worker: delivery.Worker, err: SmsEr
 
 @dataclass(frozen=True)
 class Outbound:
+    """A queued reply, read when its batch is loaded."""
+
     id: int
     org_id: int
     phone: str
     body: str
     purpose: str
-    attempts: int
 
 
-def send_messages(ids: Sequence[int], worker: delivery.Worker) -> None:
-    """Send claimed outbound messages, oldest first; a message waits while an earlier one to its phone is unsent."""
-    messages = [Outbound(m.id, m.org_id, m.phone, m.body, m.purpose, m.attempts) for m in db.session.execute(
+def load_messages(ids: Sequence[int]) -> list[Outbound]:
+    """Read claimed outbound messages, oldest first."""
+    return [Outbound(m.id, m.org_id, m.phone, m.body, m.purpose) for m in db.session.execute(
         select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id)).scalars()]
-    db.session.commit()
-    sender = sender_for(sms_settings())
-    delivery.each(SMS_MESSAGE_KIND, messages, worker, lambda message: _send_message(message, sender, worker),
-                  channel=lambda message: "sms")
 
 
-def _send_message(message: Outbound, sender, worker: delivery.Worker) -> None:
+def next_in_line(message: Outbound, claim: delivery.Claim) -> Outbound | None:
+    """Let a message go once every earlier one to its phone is out; cancel it if the number opted out."""
     earlier = _pending_until(message.org_id, message.phone, before_id=message.id)
     if earlier is not None:
-        delivery.postpone(SMS_MESSAGE_KIND, message.id, worker.worker_id, earlier)
-        return
+        claim.postpone(earlier)
+        return None
     # The confirmation of an opt-out is the one message an opted-out number still gets.
     if message.purpose != "opted_out" and suppressed(message.org_id, "sms", [message.phone]):
-        delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "cancelled", last_error="opted_out")
-        db.session.commit()
-        return
-    db.session.commit()
-    try:
-        sid = sender.send(message.phone, message.body, links.url(STATUS_PATH))
-    except SmsError as err:
-        if err.connection:  # Twilio can't be reached: the engine pauses SMS and holds the message
-            raise delivery.Outage(err.reason) from None
-        if err.opted_out and not suppressed(message.org_id, "sms", [message.phone]):
-            suppress(message.org_id, "sms", message.phone, "carrier_opt_out")
-        status = _fail(SMS_MESSAGE_KIND, message.id, worker.worker_id, err)
-        log.warning("SMS message %s: %s (%s)", message.id, err.reason, status)
-        db.session.commit()
-        return
-    delivery.finish(SMS_MESSAGE_KIND, message.id, worker.worker_id, "sent", sent_at=utcnow(),
-                    provider_message_id=sid, provider_status="queued", last_error=None)
-    db.session.commit()
+        claim.finish("cancelled", last_error="opted_out")
+        return None
+    return message
 
 
-SMS_KIND = delivery.JobKind(name="sms", model=Invitation, process=start_conversations, batch_size=50,
+def send_message(message: Outbound, sender: TwilioSender | LogSender) -> str | None | SmsError:
+    """Send one queued reply."""
+    return send_sms(message.phone, message.body, sender)
+
+
+def record_message(message: Outbound, result: str | None | SmsError, claim: delivery.Claim) -> None:
+    """Mark the message sent, or retry or fail it (keeping Twilio's code)."""
+    if isinstance(result, SmsError):
+        _note_carrier_opt_out(message.org_id, message.phone, result)
+        status = claim.retry_or_fail(result.reason, transient=result.transient, error_code=result.code)
+        log.warning("SMS message %s: %s (%s)", message.id, result.reason, status)
+        return
+    claim.finish("sent", sent_at=utcnow(), provider_message_id=result, provider_status="queued", last_error=None)
+
+
+def _sms(item: object) -> str:
+    return "sms"  # both kinds pause together: one Twilio
+
+
+SMS_KIND = delivery.JobKind(name="sms", model=Invitation, load=load_starts, channel=_sms,
+                            prepare=reserve_conversation, connect=_open_sender, send=send_opening,
+                            record=record_opening, unsent=release_session, batch_size=50,
                             condition=Invitation.channel == "sms", since=QUEUED_SINCE,
                             on_failed=record_invitation_failed)
-SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, process=send_messages, batch_size=50,
+SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, load=load_messages, channel=_sms,
+                                    prepare=next_in_line, connect=_open_sender, send=send_message,
+                                    record=record_message, batch_size=50,
                                     condition=SmsMessage.purpose != "invitation", since=SmsMessage.created_at)

@@ -205,7 +205,9 @@ def recent_deliveries(org_id: int, *, before: int | None, limit: int = 50) -> tu
 # ---------------------------------------------------------------- delivery (a job kind of the engine)
 
 @dataclass(frozen=True)
-class _Outgoing:
+class OutgoingWebhook:
+    """What one delivery attempt needs, read when its batch is loaded."""
+
     id: int
     endpoint_id: int
     url: str
@@ -213,7 +215,6 @@ class _Outgoing:
     active: bool
     message_id: str
     body: str
-    attempts: int
 
 
 def sign(signing_secrets: Sequence[str], message_id: str, timestamp: datetime, body: str) -> dict[str, str]:
@@ -243,57 +244,58 @@ def channel_of(url: str) -> str:
     return f"webhook:{parts.scheme}://{parts.hostname}:{port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def send_webhooks(ids: Sequence[int], worker: delivery.Worker) -> None:
-    """Deliver a claimed batch, each with a fresh signature; retry or fail each per its answer."""
+def load_deliveries(ids: Sequence[int]) -> list[OutgoingWebhook]:
+    """Read claimed deliveries with their endpoints' URLs and the secrets in force."""
     secret_key = current_app.config["SECRET_KEY"]
     rows = db.session.execute(
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .where(WebhookDelivery.id.in_(ids)).order_by(WebhookDelivery.id)
     ).all()
-    batch = [_Outgoing(d.id, e.id, e.url, _secrets_in_force(e, secret_key), e.disabled_at is None,
-                       d.message_id, json.dumps(d.payload, separators=(",", ":")), d.attempts) for d, e in rows]
-    db.session.commit()
-    delivery.each(WEBHOOK_KIND, batch, worker, lambda item: _deliver(item, worker),
-                  channel=lambda item: channel_of(item.url))
+    return [OutgoingWebhook(d.id, e.id, e.url, _secrets_in_force(e, secret_key), e.disabled_at is None,
+                            d.message_id, json.dumps(d.payload, separators=(",", ":"))) for d, e in rows]
 
 
-def _deliver(item: _Outgoing, worker: delivery.Worker) -> None:
-    if not item.active:
-        delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "cancelled", last_error="endpoint disabled")
-        db.session.commit()
-        return
+def endpoint_active(item: OutgoingWebhook, claim: delivery.Claim) -> OutgoingWebhook | None:
+    """Cancel a delivery whose endpoint was disabled meanwhile."""
+    if item.active:
+        return item
+    claim.finish("cancelled", last_error="endpoint disabled")
+    return None
+
+
+def post_delivery(item: OutgoingWebhook, connection: None) -> int | http.Refused:
+    """POST one delivery with a fresh signature; return the HTTP status, or why its address was refused."""
     headers = sign(item.signing_secrets, item.message_id, utcnow(), item.body)
     config = current_app.config
-    where = http.redact(item.url)
     try:
-        status = http.post(item.url, {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
-                           item.body.encode(), config["WEBHOOK_TIMEOUT_SECONDS"], config["WEBHOOK_ALLOW_PRIVATE"])
+        return http.post(item.url, {"Content-Type": "application/json", "User-Agent": USER_AGENT, **headers},
+                         item.body.encode(), config["WEBHOOK_TIMEOUT_SECONDS"], config["WEBHOOK_ALLOW_PRIVATE"])
     except http.Unreachable as err:
         raise delivery.Outage(str(err)) from None
     except http.Refused as err:
-        delivery.fail(WEBHOOK_KIND, item.id, worker.worker_id, f"refused: {err}")
-        log.warning("webhook delivery %s to %s refused: %s", item.id, where, err)
-        db.session.commit()
-        return
+        return err
     except Exception as err:  # noqa: BLE001 - a garbled answer: the engine counts it; the URL's credentials stay out
+        where = http.redact(item.url)
         raise RuntimeError(f"{type(err).__name__} from {where}: {err}".replace(item.url, where)) from None
-    if 200 <= status < 300:
-        if delivery.finish(WEBHOOK_KIND, item.id, worker.worker_id, "delivered", delivered_at=utcnow(),
-                           response_status=status, last_error=None):
+
+
+def record_delivery(item: OutgoingWebhook, result: int | http.Refused, claim: delivery.Claim) -> None:
+    """Mark a 2xx delivered; retry 408, 429 and 5xx; fail any other answer or a refused address."""
+    where = http.redact(item.url)
+    if isinstance(result, http.Refused):
+        claim.retry_or_fail(f"refused: {result}", transient=False)
+        log.warning("webhook delivery %s to %s refused: %s", item.id, where, result)
+        return
+    if 200 <= result < 300:
+        if claim.finish("delivered", delivered_at=utcnow(), response_status=result, last_error=None):
             db.session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == item.endpoint_id)
                                .values(failures_in_a_row=0))
-        db.session.commit()
         return
-    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.id).values(response_status=status))
-    problem = f"HTTP {status}"
-    if status in (408, 429) or status >= 500:
-        outcome = delivery.retry_later(WEBHOOK_KIND, item.id, worker.worker_id, problem)
-    else:
-        delivery.fail(WEBHOOK_KIND, item.id, worker.worker_id, problem)
-        outcome = "failed"
+    db.session.execute(update(WebhookDelivery).where(WebhookDelivery.id == item.id).values(response_status=result))
+    problem = f"HTTP {result}"
+    outcome = claim.retry_or_fail(problem, transient=result in (408, 429) or result >= 500)
     log.warning("webhook delivery %s to %s: %s (%s)", item.id, where, problem, outcome)
-    db.session.commit()
 
 
 def _delivery_failed(delivery_id: int, reason: str) -> None:
@@ -318,5 +320,7 @@ def _count_failure(endpoint_id: int) -> None:
 
 
 # Each delivery takes at most WEBHOOK_TIMEOUT_SECONDS (10 s): well inside the lease, renewed between them.
-WEBHOOK_KIND = delivery.JobKind(name="webhooks", model=WebhookDelivery, process=send_webhooks, batch_size=20,
+WEBHOOK_KIND = delivery.JobKind(name="webhooks", model=WebhookDelivery, load=load_deliveries,
+                                channel=lambda item: channel_of(item.url), prepare=endpoint_active,
+                                send=post_delivery, record=record_delivery, batch_size=20,
                                 since=WebhookDelivery.created_at, on_failed=_delivery_failed)

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import commands, config, errors, inputs
-from .extensions import csrf, db, limiter, login_manager, migrate
+from . import commands, config, errors, i18n, inputs
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
+    babel.init_app(app, locale_selector=i18n.page_locale)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -48,6 +49,7 @@ def rowcount(statement: Executable) -> int:
 
 
 migrate = Migrate()
+babel = Babel()  # the product's words: surveyhub/translations, chosen by i18n.page_locale
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limits: only the routes that declare one (the public widget endpoints) are limited.

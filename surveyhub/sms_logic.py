@@ -20,7 +20,7 @@ from phonenumbers import timezone as phonenumber_zones
 from phonenumbers.tzdata import TIMEZONE_DATA
 
 from . import survey_logic as logic
-from .i18n import t
+from .i18n import translations
 
 # Whole-message keywords, any case (the carriers' and Twilio's standard set).
 STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "REVOKE", "OPTOUT"})
@@ -107,7 +107,7 @@ def _read_choice(question: dict, text: str, locale: str, default_locale: str) ->
     labels.update({c.casefold(): c for c in choices})
     allow_other = question.get("allow_other", False)
     other_number = len(choices) + 1
-    other_label = t("other", locale).casefold()
+    other_label = translations(locale).pgettext("sms", "Other").casefold()
     selected: list[str] = []
     other_text = None
     for token in (part.strip() for part in re.split(r"[,;、，]", text)):
@@ -139,10 +139,12 @@ def _read_choice(question: dict, text: str, locale: str, default_locale: str) ->
     return Reply("answer", selected[0], other_text) if len(selected) == 1 else INVALID
 
 
-def question_prompt(question: dict, locale: str, default_locale: str, ui: str) -> str:
+def question_prompt(question: dict, locale: str, default_locale: str) -> str:
     """Write a question as an SMS: its text, numbered choices, and how to answer."""
     def text(value):
         return logic.localize(value, locale, default_locale)
+
+    words = translations(locale)
 
     lines = [text(question["text"])]
     kind = question["type"]
@@ -150,26 +152,29 @@ def question_prompt(question: dict, locale: str, default_locale: str, ui: str) -
         lines += [f"{i} {text(c['label'])}" for i, c in enumerate(question["choices"], 1)]
         other_number = len(question["choices"]) + 1
         if question.get("allow_other"):
-            lines.append(f"{other_number} {t('other', ui)}")
-        lines.append(t("sms_how_choices" if question.get("multiple") else "sms_how_choice", ui))
+            lines.append(f"{other_number} " + words.pgettext("sms", "Other"))
+        lines.append(words.pgettext("sms", "Reply with one or more numbers, e.g. 1,3.") if question.get("multiple")
+                     else words.pgettext("sms", "Reply with the number of your answer."))
         if question.get("allow_other"):
-            lines.append(t("sms_how_other", ui, n=other_number))
+            lines.append(words.pgettext("sms", "For {n}, add a few words: {n} your reason.").format(n=other_number))
     elif kind == "nps":
-        lines.append(t("sms_how_scale", ui, low=0, high=10, low_label=t("nps_low", ui), high_label=t("nps_high", ui)))
+        lines.append(words.pgettext("sms", "Reply {low}-{high} ({low} = {low_label}, {high} = {high_label}).").format(
+            low=0, high=10, low_label=words.pgettext("sms", "Not at all likely"),
+            high_label=words.pgettext("sms", "Extremely likely")))
     elif kind == "likert":
         labels = question.get("labels") or {}
         scale = question.get("scale", 5)
         if labels.get("min") and labels.get("max"):
-            lines.append(t("sms_how_scale", ui, low=1, high=scale, low_label=text(labels["min"]),
-                           high_label=text(labels["max"])))
+            lines.append(words.pgettext("sms", "Reply {low}-{high} ({low} = {low_label}, {high} = {high_label}).")
+                         .format(low=1, high=scale, low_label=text(labels["min"]), high_label=text(labels["max"])))
         else:
-            lines.append(t("sms_how_number", ui, low=1, high=scale))
+            lines.append(words.pgettext("sms", "Reply with a number from {low} to {high}.").format(low=1, high=scale))
     elif kind == "yes_no":
-        lines.append(t("sms_how_yes_no", ui))
+        lines.append(words.pgettext("sms", "Reply YES or NO."))
     else:
-        lines.append(t("sms_how_open", ui))
+        lines.append(words.pgettext("sms", "Reply with your answer."))
     if not logic.is_required(question):
-        lines.append(t("sms_how_skip", ui))
+        lines.append(words.pgettext("sms", "Reply SKIP to skip."))
     return "\n".join(lines)
 
 

@@ -63,25 +63,12 @@ def setting(definition: dict, name: str) -> int:
 
 
 def survey_locales(definition: dict) -> list[str]:
-    """Return the locales a survey's question texts are written in, the default first."""
+    """Return the locales a survey speaks: its default first, then those its intro or questions are written in."""
     locales = [definition["default_locale"]]
-    for question in definition["questions"]:
-        if isinstance(question["text"], dict):
-            locales += [loc for loc in question["text"] if loc not in locales]
+    for text in [definition.get("intro"), *(q["text"] for q in definition["questions"])]:
+        if isinstance(text, dict):
+            locales += [loc for loc in text if loc not in locales]
     return locales
-
-
-def pick_locale(definition: dict, *candidates: str | None) -> str:
-    """Return the first candidate locale (or its language) the survey is written in, else its default."""
-    offered = survey_locales(definition)
-    for candidate in candidates:
-        if not candidate:
-            continue
-        if candidate in offered:
-            return candidate
-        if candidate.split("-")[0] in offered:
-            return candidate.split("-")[0]
-    return definition["default_locale"]
 
 
 def questions_by_id(definition: dict) -> dict[str, dict]:

@@ -8,21 +8,22 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
 
 from .. import survey_logic as logic
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import csrf
-from ..i18n import t, ui_locale
+from ..i18n import choose_locale
 from ..schemas.hosted import AnswerFormSchema
 from ..services import hosted, responses, unsubscribe
 from ..services.hosted import LinkProblem, Visit
 
 bp = Blueprint("hosted", __name__)
 
-PROBLEM_TEXT = {"invalid": ("link_invalid", 404), "expired": ("link_expired", 410), "closed": ("survey_closed", 410)}
+LINK_PROBLEMS = {"invalid": 404, "expired": 410, "closed": 410}
 PUBLIC_SESSION_KEY = "web_responses"
 
 
@@ -39,27 +40,37 @@ def security_headers(response):
     return response
 
 
+@bp.context_processor
+def page_language() -> dict:
+    """The language of the page's own words: <html lang> where the survey's content sets none."""
+    return {"locale": str(get_locale())}
+
+
 @bp.errorhandler(CSRFError)
 def csrf_failed(error: CSRFError):
     """A form without a valid CSRF token (cookies off, or an old page): say so on a page."""
-    return render_template("hosted/message.html", locale=_locale(None), title="SurveyHub",
-                           message=error.description), 400
+    return render_template("hosted/message.html", title="SurveyHub", message=error.description), 400
 
 
-def _locale(visit: Visit | None) -> str:
-    """Choose the page's locale among the survey's: ?lang=, the respondent's, the browser's, the default."""
-    if visit is None:
-        return ui_locale(request.accept_languages.best_match(["en", "ms", "id", "zh"]))
-    definition = visit.definition
+def _locale(visit: Visit) -> str:
+    """Choose the page's locale among the survey's: ?lang=, the respondent's, the browser's, the default.
+
+    The page's own words follow it (g.locale, read by i18n.page_locale).
+    """
     respondent = visit.invitation.respondent if visit.invitation else None
-    return logic.pick_locale(definition, request.args.get("lang"), respondent.locale if respondent else None,
-                             request.accept_languages.best_match(logic.survey_locales(definition)))
+    g.locale = choose_locale(logic.survey_locales(visit.definition), request.args.get("lang"),
+                             respondent.locale if respondent else None, *request.accept_languages.values())
+    return g.locale
 
 
-def _message(key: str, status: int, visit: Visit | None = None, **values):
-    locale = _locale(visit)
-    return render_template("hosted/message.html", locale=ui_locale(locale), title=_title(visit),
-                           message=t(key, ui_locale(locale), **values)), status
+def _link_problem(problem: LinkProblem):
+    message = {"invalid": gettext("This link is not valid."), "expired": gettext("This link has expired."),
+               "closed": gettext("This survey is closed.")}[problem.kind]
+    return _message(message, LINK_PROBLEMS[problem.kind])
+
+
+def _message(message: str, status: int, visit: Visit | None = None):
+    return render_template("hosted/message.html", title=_title(visit), message=message), status
 
 
 def _title(visit: Visit | None) -> str:
@@ -72,8 +83,7 @@ def invitation_survey(token: str):
     try:
         visit = hosted.visit_invitation(token)
     except LinkProblem as problem:
-        key, status = PROBLEM_TEXT[problem.kind]
-        return _message(key, status)
+        return _link_problem(problem)
     if request.method == "GET":
         hosted.record_open(visit)
     return _survey_page(visit, url_for(".invitation_survey", token=token))
@@ -86,8 +96,7 @@ def public_survey(token: str):
     try:
         visit = hosted.visit_public(token, mine.get(token))
     except LinkProblem as problem:
-        key, status = PROBLEM_TEXT[problem.kind]
-        return _message(key, status)
+        return _link_problem(problem)
     if request.method == "GET" and token not in mine:
         hosted.record_public_open(visit)
         session[PUBLIC_SESSION_KEY] = {**mine, token: None}
@@ -99,7 +108,8 @@ def public_survey(token: str):
 
 def _survey_page(visit: Visit, page_url: str):
     if visit.response is not None and visit.response.status == "completed":
-        return _message("already_answered", 200, visit)
+        _locale(visit)
+        return _message(gettext("You have already answered, thank you."), 200, visit)
     if request.method == "POST":
         return _answer(visit, page_url)
     definition = visit.definition
@@ -123,8 +133,8 @@ def _render(visit: Visit, page_url: str, question: dict | None, visible: list[di
     if other_text is None and visit.response and question:
         other_text = next((a.other_text for a in visit.response.answers if a.question_id == question["id"]), None)
     return render_template(
-        "hosted/survey.html", locale=ui_locale(locale), content_locale=locale, title=_title(visit),
-        text=lambda value: logic.localize(value, locale, definition["default_locale"]), t=t,
+        "hosted/survey.html", content_locale=locale, title=_title(visit),
+        text=lambda value: logic.localize(value, locale, definition["default_locale"]),
         intro=definition.get("intro") if position == 0 and not answers else None,
         question=question, required=logic.is_required(question) if question else False, chosen=chosen,
         other_text=other_text, error=error, page_url=page_url,
@@ -161,19 +171,19 @@ def _answer(visit: Visit, page_url: str):
         else:
             state = responses.answer_question(response, form["question"], value, other_text)
     except (logic.AnswerError, DomainError) as err:
-        ui = ui_locale(_locale(visit))
+        _locale(visit)
         # The page speaks the respondent's language: the reason, never the API's English message.
-        problem = t(f"answer_{err.reason}", ui, **err.params) if isinstance(err, logic.AnswerError) else (
-            t("answer_required", ui) if action == "finish" else t("answer_not_taken", ui))
+        problem = _answer_problem(err.reason, err.params) if isinstance(err, logic.AnswerError) else (
+            gettext("This question needs an answer.") if action == "finish"
+            else gettext("We could not save that answer; please try again."))
         chosen = form["value"] if question and question.get("multiple") else next(iter(form["value"]), None)
         return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
-                       t("fix_answer", ui, problem=problem), 422, form["other_text"])
+                       gettext("Please check your answer: {problem}").format(problem=problem), 422,
+                       form["other_text"])
     if state.next_question is None and state.can_complete:
         responses.complete_response(response)
-        locale = _locale(visit)
-        thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
-        return render_template("hosted/message.html", locale=ui_locale(locale), title=_title(visit),
-                               message=thanks or t("thanks", ui_locale(locale)))
+        thanks = logic.localize(definition.get("thanks"), _locale(visit), definition["default_locale"])
+        return _message(thanks or gettext("Thank you for telling us."), 200, visit)
     target = state.next_question["id"] if state.next_question else form["question"]
     return redirect(_page(page_url, target), code=303)
 
@@ -190,12 +200,29 @@ def unsubscribe_page(token: str):
     try:
         target = unsubscribe.resolve(token)
     except LinkProblem:
-        return _message("link_invalid", 404)
-    locale = ui_locale(target.locale)
+        return _message(gettext("This link is not valid."), 404)
+    g.locale = target.locale  # the person's own, whatever the survey
     if request.method == "POST":
         unsubscribe.unsubscribe(target)
-        return render_template("hosted/message.html", locale=locale, title=target.org_name,
-                               message=t("unsubscribed", locale, org=target.org_name))
-    return render_template("hosted/unsubscribe.html", locale=locale, title=target.org_name,
-                           question=t("unsubscribe_question", locale, org=target.org_name),
-                           button=t("unsubscribe", locale), action=request.path)
+        return render_template("hosted/message.html", title=target.org_name, message=gettext(
+            "You are unsubscribed. {org} will not email you surveys again.").format(org=target.org_name))
+    return render_template("hosted/unsubscribe.html", title=target.org_name, question=gettext(
+        "Stop receiving survey emails from {org}?").format(org=target.org_name), button=gettext("Unsubscribe"),
+        action=request.path)
+
+
+def _answer_problem(reason: str, params: dict) -> str:
+    """Say why an answer was not taken (survey_logic.AnswerError's reason), in the page's locale."""
+    return {
+        "choose": gettext("Choose an answer."),
+        "one_choice": gettext("Choose only one answer."),
+        "not_a_choice": gettext("Choose from the answers shown."),
+        "out_of_range": gettext("Choose a number from {low} to {high}."),
+        "yes_or_no": gettext("Choose yes or no."),
+        "empty": gettext("Write your answer."),
+        "too_long": gettext("Keep it to {limit} characters."),
+        "other_text_required": gettext("Tell us more about “Other”."),
+        "other_not_chosen": gettext("Choose “Other” to add your own words."),
+        "not_shown": gettext("This question is not part of your survey now."),
+        "required": gettext("This question needs an answer."),
+    }[reason].format(**params)

@@ -11,6 +11,7 @@ from email.policy import SMTP
 from email.utils import make_msgid
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -18,7 +19,7 @@ from channels.email import DeliveryError, mailer_for
 
 from .. import survey_logic as logic
 from ..extensions import db
-from ..i18n import t, ui_locale
+from ..i18n import LOCALES, choose_locale
 from ..models import Invitation, Survey, SurveyVersion
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
@@ -32,14 +33,14 @@ log = logging.getLogger(__name__)
 ONE_CLICK_TYPES = ("nps", "likert", "yes_no")
 
 
-def one_click_values(question: dict, locale: str) -> list[tuple[str, str]]:
-    """Return (query value, label) for each one-click answer of a first question, or []."""
+def one_click_values(question: dict) -> list[tuple[str, str]]:
+    """Return (query value, label) for each one-click answer of a first question, or [] (labels: gettext's)."""
     if question["type"] == "nps":
         return [(str(n), str(n)) for n in range(11)]
     if question["type"] == "likert":
         return [(str(n), str(n)) for n in range(1, question.get("scale", 5) + 1)]
     if question["type"] == "yes_no":
-        return [("yes", t("yes", locale)), ("no", t("no", locale))]
+        return [("yes", gettext("Yes")), ("no", gettext("No"))]
     return []
 
 
@@ -86,8 +87,8 @@ def render_invitation(invitation: Outgoing, *, tokens: tuple[str, str] | None = 
     definition = invitation.definition
     assert definition is not None  # rows of archived surveys are cancelled, never written
     org_name = invitation.org_name  # already free of line breaks, which headers can't hold
-    content_locale = logic.pick_locale(definition, invitation.locale)
-    locale = ui_locale(content_locale)
+    content_locale = choose_locale(logic.survey_locales(definition), invitation.locale)
+    locale = choose_locale(LOCALES, content_locale)
 
     def text(value):
         return logic.localize(value, content_locale, definition["default_locale"])
@@ -95,20 +96,23 @@ def render_invitation(invitation: Outgoing, *, tokens: tuple[str, str] | None = 
     first = definition["questions"][0]
     survey_link = links.url(f"/s/{survey}")
     context = {
-        "locale": locale, "org": org_name, "t": t, "intro": text(definition.get("intro")),
-        "first_question": text(first["text"]),
-        "values": [(label, f"{survey_link}?v={value}") for value, label in one_click_values(first, locale)],
-        "survey_url": survey_link, "unsubscribe_url": links.url(f"/u/{unsubscribe}"),
+        "locale": locale, "org": org_name, "intro": text(definition.get("intro")),
+        "first_question": text(first["text"]), "survey_url": survey_link,
+        "unsubscribe_url": links.url(f"/u/{unsubscribe}"),
     }
     message = EmailMessage()
-    message["Subject"] = t("email_subject", locale, org=org_name)
+    with force_locale(locale):  # the product's words in the mail: gettext here and _() in its templates
+        context["values"] = [(label, f"{survey_link}?v={value}") for value, label in one_click_values(first)]
+        message["Subject"] = gettext("{org}: a quick question before you go").format(org=org_name)
+        plain = render_template("email/invitation.txt", **context)
+        html = render_template("email/invitation.html", **context)
     message["From"] = Address(display_name=org_name, addr_spec=current_app.config["MAIL_FROM"])
     message["To"] = to or invitation.address
     message["Message-ID"] = message_id or new_message_id()
     message["List-Unsubscribe"] = f"<{context['unsubscribe_url']}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(render_template("email/invitation.txt", **context), cte=cte)
-    message.add_alternative(render_template("email/invitation.html", **context), subtype="html", cte=cte)
+    message.set_content(plain, cte=cte)
+    message.add_alternative(html, subtype="html", cte=cte)
     return message
 
 
@@ -138,7 +142,8 @@ class MailMerge:
     def raw(self, invitation: Outgoing) -> tuple[bytes, str]:
         """Return the mail as bytes, ready for SMTP with BODY=8BITMIME, and its Message-ID."""
         assert invitation.definition is not None  # as in render_invitation
-        key = (invitation.survey_id, logic.pick_locale(invitation.definition, invitation.locale), invitation.org_name)
+        key = (invitation.survey_id, choose_locale(logic.survey_locales(invitation.definition), invitation.locale),
+               invitation.org_name)
         if key not in self._templates:
             template = render_invitation(invitation, tokens=(self.SURVEY, self.UNSUBSCRIBE),
                                          message_id=self.MESSAGE_ID, to=self.TO, cte="8bit")

@@ -48,7 +48,7 @@ def other_label(question: dict, definition: dict) -> str:
     default = definition["default_locale"]
     if question.get("other_label"):
         return logic.localize(question["other_label"], None, default)
-    return i18n.t("other", i18n.ui_locale(default))
+    return i18n.translations(default).gettext("Other")
 
 
 def _label(question: dict, value: Any, other_text: str | None, definition: dict) -> str:

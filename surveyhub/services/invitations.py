@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
+from ..i18n import choose_locale
 from ..models import Invitation, Respondent, Survey
 from ..models.types import utcnow
 from ..schemas.fields import LOCALE_RE
@@ -170,7 +171,8 @@ def _due_at(survey: Survey, channel: str, recipient: dict, address: str, send_at
 def _sms_estimates(survey: Survey, definition: dict, recipients: list[dict]) -> dict[str | None, dict]:
     """Estimate the survey's SMS segments once per locale asked for."""
     org_name = " ".join(survey.org.name.split())
-    return {locale: sms_delivery.estimate(definition, logic.pick_locale(definition, locale), org_name)
+    return {locale: sms_delivery.estimate(definition, choose_locale(logic.survey_locales(definition), locale),
+                                           org_name)
             for locale in {r.get("locale") for r in recipients}}
 
 

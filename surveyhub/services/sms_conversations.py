@@ -19,7 +19,7 @@ from .. import sms_logic
 from .. import survey_logic as logic
 from ..errors import DomainError
 from ..extensions import db, rowcount
-from ..i18n import t, ui_locale
+from ..i18n import translations
 from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
 from ..models.invitation import STATUS_ORDER
 from ..models.sms import PROVIDER_STATUS_ORDER
@@ -82,7 +82,8 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
     elif word is not None:
         log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
     elif outcome == "expired" and session is not None:
-        queue_message(session.org_id, phone, t("survey_closed", ui_locale(session.locale)), "expired", session.id)
+        queue_message(session.org_id, phone, translations(session.locale).pgettext("sms", "This survey is closed."),
+                      "expired", session.id)
         _close(session, "expired")
     db.session.commit()
     return outcome
@@ -105,20 +106,23 @@ def _org_name(org_id: int) -> str:
     return " ".join(db.session.get_one(Org, org_id).name.split())
 
 
-def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str:
+def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str | None:
+    """The locale this phone's conversations with the org are in: this one's, else the last one's."""
     if session is not None:
-        return ui_locale(session.locale)
+        return session.locale
     last = db.session.execute(select(SmsSession.locale).where(SmsSession.org_id == org_id, SmsSession.phone == phone)
                               .order_by(SmsSession.id.desc()).limit(1)).scalar_one_or_none()
-    return ui_locale(last)
+    return last
 
 
 def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession | None, confirm: bool) -> None:
     """Opt out, opt back in or help. With Twilio's OptOutType, Twilio has answered already: don't confirm."""
-    locale = _locale_of(phone, org_id, session)
+    words = translations(_locale_of(phone, org_id, session))
     if word == "help":
         if confirm:
-            queue_message(org_id, phone, t("sms_help", locale, org=_org_name(org_id)), "help")
+            queue_message(org_id, phone, words.pgettext(
+                "sms", "{org} exit survey. Reply STOP to opt out, START to opt back in.").format(org=_org_name(org_id)),
+                "help")
         return
     if word == "start":
         removed = rowcount(delete(Suppression).where(
@@ -126,7 +130,9 @@ def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession 
         if removed:
             record_event(org_id, "opted_in", channel="sms")
             if confirm:
-                queue_message(org_id, phone, t("sms_opted_in", locale, org=_org_name(org_id)), "opted_in")
+                queue_message(org_id, phone, words.pgettext(
+                    "sms", "{org}: you can get messages from us again. Reply STOP to opt out.").format(
+                    org=_org_name(org_id)), "opted_in")
         return
     # STOPALL: every org that has texted this number; the other words: the org of this conversation.
     orgs = [org_id]
@@ -137,7 +143,7 @@ def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession 
         _opt_out(org, phone, _locale_of(phone, org, session if org == org_id else None), confirm)
 
 
-def _opt_out(org_id: int, phone: str, locale: str, confirm: bool) -> None:
+def _opt_out(org_id: int, phone: str, locale: str | None, confirm: bool) -> None:
     """Record one org's opt-out: close the conversation, cancel what was waiting, confirm once."""
     open_session = db.session.execute(select(SmsSession).where(
         SmsSession.org_id == org_id, SmsSession.phone == phone, SmsSession.status == "open")).scalar_one_or_none()
@@ -154,7 +160,9 @@ def _opt_out(org_id: int, phone: str, locale: str, confirm: bool) -> None:
     if suppressed(org_id, "sms", [phone]):
         return  # already opted out: confirmed then, not again
     if confirm:
-        queue_message(org_id, phone, t("sms_opted_out", locale, org=_org_name(org_id)), "opted_out")
+        queue_message(org_id, phone, translations(locale).pgettext(
+            "sms", "{org}: you will get no more messages from us. Reply START to opt back in.").format(
+            org=_org_name(org_id)), "opted_out")
     suppress(org_id, "sms", phone, "opted_out")  # commits, with the "opted_out" event
 
 
@@ -177,7 +185,7 @@ def _converse(session: SmsSession, body: str) -> str:
     else:
         definition = response.version.definition
     default = definition["default_locale"]
-    ui = ui_locale(session.locale)
+    words = translations(session.locale)
     answers = response.answer_values() if response else {}
     skipped = response.meta.get("skipped", []) if response else []
     question = logic.questions_by_id(definition).get(session.question_id) if session.question_id else None
@@ -196,12 +204,14 @@ def _converse(session: SmsSession, body: str) -> str:
     if reply.kind == "invalid":
         if session.reasks < MAX_REASKS:
             session.reasks += 1
-            prompt = sms_logic.question_prompt(question, session.locale, default, ui)
-            queue_message(session.org_id, session.phone, f"{t('sms_reask', ui)}\n{prompt}", "reask", session.id)
+            prompt = sms_logic.question_prompt(question, session.locale, default)
+            reask = words.pgettext("sms", "Sorry, we didn't get that.")
+            queue_message(session.org_id, session.phone, f"{reask}\n{prompt}", "reask", session.id)
             db.session.commit()
             return "reask"
         if logic.is_required(question):
-            queue_message(session.org_id, session.phone, t("sms_ended", ui), "ended", session.id)
+            ended = words.pgettext("sms", "Thanks for your time, we'll stop here.")
+            queue_message(session.org_id, session.phone, ended, "ended", session.id)
             _close(session, "partial")
             db.session.commit()
             return "ended"
@@ -220,7 +230,7 @@ def _converse(session: SmsSession, body: str) -> str:
     session.question_id = following["id"] if following else None
     if following is not None:
         queue_message(session.org_id, session.phone,
-                      sms_logic.question_prompt(following, session.locale, default, ui), "question", session.id)
+                      sms_logic.question_prompt(following, session.locale, default), "question", session.id)
     else:
         queue_message(session.org_id, session.phone, thanks_message(definition, session.locale), "thanks",
                       session.id)

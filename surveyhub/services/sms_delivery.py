@@ -24,7 +24,7 @@ from channels.sms import LogSender, SmsError, SmsSettings, TwilioSender, count_s
 from .. import sms_logic
 from .. import survey_logic as logic
 from ..extensions import db
-from ..i18n import t, ui_locale
+from ..i18n import choose_locale, translations
 from ..models import Invitation, SmsMessage, SmsSession, Survey
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
@@ -58,18 +58,18 @@ def sms_settings() -> SmsSettings:
 
 def first_message(definition: dict, locale: str, org_name: str) -> str:
     """Write the conversation's opening: the org, the intro, the first question and how to stop."""
-    ui = ui_locale(locale)
     intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
     question = logic.first_question(definition)
-    prompt = sms_logic.question_prompt(question, locale, definition["default_locale"], ui)
+    prompt = sms_logic.question_prompt(question, locale, definition["default_locale"])
     head = f"{org_name}: {intro}" if intro else f"{org_name}:"
-    return f"{head}\n{prompt}\n{t('sms_stop_hint', ui)}"
+    stop_hint = translations(locale).pgettext("sms", "Reply STOP to opt out.")
+    return f"{head}\n{prompt}\n{stop_hint}"
 
 
 def thanks_message(definition: dict, locale: str) -> str:
     """Write the closing message of a completed conversation."""
     thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
-    return thanks or t("thanks", ui_locale(locale))
+    return thanks or translations(locale).pgettext("sms", "Thank you for telling us.")
 
 
 def estimate(definition: dict, locale: str, org_name: str) -> dict:
@@ -78,9 +78,8 @@ def estimate(definition: dict, locale: str, org_name: str) -> dict:
     `first_message_segments` is the invitation; `survey_segments` adds every question (each asked
     once, as if all were shown) and the thanks. One non-GSM character makes a message UCS-2.
     """
-    ui = ui_locale(locale)
     first = count_segments(first_message(definition, locale, org_name))
-    rest = [count_segments(sms_logic.question_prompt(q, locale, definition["default_locale"], ui))
+    rest = [count_segments(sms_logic.question_prompt(q, locale, definition["default_locale"]))
             for q in definition["questions"][1:]]
     rest.append(count_segments(thanks_message(definition, locale)))
     non_gsm = "".join(dict.fromkeys("".join(s.non_gsm for s in [first, *rest])))
@@ -225,7 +224,7 @@ def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
         db.session.flush()  # before the new session's insert, which the unit of work would put first
-    locale = logic.pick_locale(definition, start.locale)
+    locale = choose_locale(logic.survey_locales(definition), start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
                          survey_version_id=start.version_id, locale=locale,
                          question_id=logic.first_question(definition)["id"], reasks=0, status="open",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import survey_logic as logic
 from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
 from ..extensions import db
+from ..i18n import LOCALES, choose_locale, translations
 from ..models import Org, Respondent, Response, Survey
 from ..models.types import utcnow
 from ..security import user_hash, user_hash_matches
@@ -33,29 +35,6 @@ CHANNEL = "widget"
 DAY = timedelta(hours=24)
 ORIGINS_SETTING = "widget_allowed_origins"
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
-
-# The widget's own words, by language; a survey's strings come from its definition.
-UI_STRINGS: dict[str, dict[str, str]] = {
-    "en": {"next": "Next", "submit": "Submit", "skip": "Skip", "close": "Close", "yes": "Yes", "no": "No",
-           "other": "Other", "other_placeholder": "Please tell us", "progress": "Question {n} of {total}",
-           "nps_min": "Not at all likely", "nps_max": "Extremely likely", "accept": "Accept",
-           "decline": "No thanks", "done": "Done", "chars": "{n}/{max}"},
-    "ms": {"next": "Seterusnya", "submit": "Hantar", "skip": "Langkau", "close": "Tutup", "yes": "Ya",
-           "no": "Tidak", "other": "Lain-lain", "other_placeholder": "Sila nyatakan",
-           "progress": "Soalan {n} daripada {total}", "nps_min": "Sangat tidak mungkin",
-           "nps_max": "Sangat mungkin", "accept": "Terima", "decline": "Tidak, terima kasih",
-           "done": "Selesai", "chars": "{n}/{max}"},
-    "id": {"next": "Berikutnya", "submit": "Kirim", "skip": "Lewati", "close": "Tutup", "yes": "Ya",
-           "no": "Tidak", "other": "Lainnya", "other_placeholder": "Silakan jelaskan",
-           "progress": "Pertanyaan {n} dari {total}", "nps_min": "Sangat tidak mungkin",
-           "nps_max": "Sangat mungkin", "accept": "Terima", "decline": "Tidak, terima kasih",
-           "done": "Selesai", "chars": "{n}/{max}"},
-    "zh": {"next": "下一步", "submit": "提交", "skip": "跳过", "close": "关闭", "yes": "是", "no": "否",
-           "other": "其他", "other_placeholder": "请说明", "progress": "第 {n} 题，共 {total} 题",
-           "nps_min": "完全不可能", "nps_max": "极有可能", "accept": "接受", "decline": "不用了",
-           "done": "完成", "chars": "{n}/{max}"},
-}
-
 
 @dataclass(frozen=True)
 class Visitor:
@@ -112,7 +91,7 @@ def published_survey(org: Org, slug: str, locale: str | None) -> dict:
         raise NotFound(f"No published survey {slug!r}.", {"slug": "no published survey has this slug"})
     version = live_version(survey)
     definition = version.definition
-    chosen = _effective_locale(definition, locale)
+    chosen = choose_locale(logic.survey_locales(definition), locale)
 
     def text(value: Any) -> str | None:
         return logic.localize(value, chosen, definition["default_locale"])
@@ -126,23 +105,20 @@ def published_survey(org: Org, slug: str, locale: str | None) -> dict:
         "offers": [{"id": o["id"], "when": o["when"], "title": text(o["title"]), "body": text(o.get("body")),
                     "accept_label": text(o.get("accept_label")), "decline_label": text(o.get("decline_label"))}
                    for o in definition.get("offers", [])],
-        "ui": UI_STRINGS.get(language, UI_STRINGS["en"]),
+        "ui": ui_words(choose_locale(LOCALES, chosen)),
     }
 
 
-def _effective_locale(definition: dict, wanted: str | None) -> str:
-    """Return the locale the survey's strings will be shown in for a user who wants `wanted`."""
-    default = definition["default_locale"]
-    if not wanted:
-        return default
-    translated = {default}
-    for value in [definition.get("intro"), *(q["text"] for q in definition["questions"])]:
-        if isinstance(value, dict):
-            translated.update(value)
-    if wanted in translated:
-        return wanted
-    language = wanted.split("-")[0]
-    return language if language in translated else default
+@lru_cache
+def ui_words(locale: str) -> dict[str, str]:
+    """Return the widget's own words in one of LOCALES ({n}-style placeholders are the widget's to fill)."""
+    words = translations(locale)
+    return {"next": words.gettext("Next"), "submit": words.gettext("Submit"), "skip": words.gettext("Skip"),
+            "close": words.gettext("Close"), "yes": words.gettext("Yes"), "no": words.gettext("No"),
+            "other": words.gettext("Other"), "other_placeholder": words.gettext("Please tell us"),
+            "progress": words.gettext("Question {n} of {total}"), "nps_min": words.gettext("Not at all likely"),
+            "nps_max": words.gettext("Extremely likely"), "accept": words.gettext("Accept"),
+            "decline": words.gettext("No thanks"), "done": words.gettext("Done"), "chars": words.gettext("{n}/{max}")}
 
 
 def _question_out(question: dict, text) -> dict:

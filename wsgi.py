@@ -3,7 +3,7 @@
 from dotenv import load_dotenv
 
 from surveyhub import create_app
-from surveyhub.services.delivery import start_embedded_worker
+from surveyhub.delivery.engine import start_embedded_worker
 
 load_dotenv()
 app = create_app()

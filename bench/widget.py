@@ -25,10 +25,10 @@ from werkzeug.wrappers import Response
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from surveyhub import create_app  # noqa: E402
+from surveyhub.accounts import orgs, surveys  # noqa: E402
+from surveyhub.accounts.demo import DEMO_SURVEY  # noqa: E402
 from surveyhub.schemas.survey import SurveyDefinitionSchema  # noqa: E402
 from surveyhub.security import user_hash  # noqa: E402
-from surveyhub.services import orgs, surveys  # noqa: E402
-from surveyhub.services.demo import DEMO_SURVEY  # noqa: E402
 
 SIZE_GOAL = 8 * 1024
 RATIO_GOAL = 1.5

@@ -10,8 +10,8 @@ from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import commands, config, errors, i18n, inputs
-from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from . import commands, config, errors, inputs
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, page_locale
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -31,7 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
-    babel.init_app(app, locale_selector=i18n.page_locale)
+    babel.init_app(app, locale_selector=page_locale)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -54,34 +54,36 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)
 
-    from .pages import bp as pages_bp
-    from .pages import hosted
+    from . import home
+    from .respondent import hosted
 
-    app.register_blueprint(pages_bp)
+    app.register_blueprint(home.bp)
     app.register_blueprint(hosted.bp)
 
     from .dashboard import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)
 
-    from .providers import twilio
+    from .respondent import sms as twilio_callbacks
 
-    csrf.exempt(twilio.bp)  # Twilio's signature, not a CSRF token, authenticates these
-    app.register_blueprint(twilio.bp)
+    csrf.exempt(twilio_callbacks.bp)  # Twilio's signature, not a CSRF token, authenticates these
+    app.register_blueprint(twilio_callbacks.bp)
 
-    from .services import delivery, email_invitations, sms_delivery, webhooks
+    from .delivery import email as email_invitations
+    from .delivery import engine as delivery
+    from .delivery import sms as sms_delivery
+    from .delivery import webhooks
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
     delivery.register_kind(app, sms_delivery.SMS_KIND)
     delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
 
-    from .api import widget as widget_api
-    from .api.widget import bp as widget_api_bp
-    from .widget_pages import bp as widget_pages_bp
+    from .respondent import demo, widget
 
-    csrf.exempt(widget_api_bp)  # the widget is authenticated by its key and user HMAC, not cookies
-    app.register_blueprint(widget_api_bp)
-    widget_api.document(api.spec, app)
-    app.register_blueprint(widget_pages_bp)
+    csrf.exempt(widget.bp)  # the widget is authenticated by its key and user HMAC, not cookies
+    app.register_blueprint(widget.bp)
+    widget.document(api.spec, app)
+    app.register_blueprint(widget.script_bp)
+    app.register_blueprint(demo.bp)
     return app

@@ -10,7 +10,7 @@ from flask.cli import FlaskGroup, ScriptInfo, get_debug_flag, routes_command, ru
 from werkzeug.serving import is_running_from_reloader
 
 from . import config, create_app
-from .services.delivery import start_embedded_worker
+from .delivery.engine import start_embedded_worker
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_default_commands=False)

@@ -13,12 +13,15 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from . import config
+from .accounts import audit, demo, grace, orgs
+from .accounts.invite_import import import_csv, refused_path_for
+from .delivery import engine as delivery
 from .errors import DomainError
 from .extensions import db
+from .insights import stats
 from .models import Survey
-from .services import audit, delivery, demo, grace, orgs, stats, widget
-from .services.invitations import INVITATION_CHANNELS
-from .services.invite_import import import_csv, refused_path_for
+from .models.invitation import INVITATION_CHANNELS
+from .responses import widget
 
 
 def register(app: Flask) -> None:

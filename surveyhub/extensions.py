@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from flask import g, has_request_context, request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -15,6 +16,8 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import CursorResult, Executable, MetaData, Table, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from .i18n import LOCALES, choose_locale
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -49,7 +52,7 @@ def rowcount(statement: Executable) -> int:
 
 
 migrate = Migrate()
-babel = Babel()  # the product's words: surveyhub/translations, chosen by i18n.page_locale
+babel = Babel()  # the product's words: surveyhub/translations, chosen by page_locale
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limits: only the routes that declare one (the public widget endpoints) are limited.
@@ -80,3 +83,11 @@ def _begin_sqlite_immediate(connection) -> None:
     """
     if connection.dialect.name == "sqlite":
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def page_locale() -> str:
+    """Flask-Babel's locale selector: the page's content locale (`g.locale`), else the browser's."""
+    wanted = g.get("locale")
+    if wanted or not has_request_context():
+        return choose_locale(LOCALES, wanted)
+    return choose_locale(LOCALES, *request.accept_languages.values())

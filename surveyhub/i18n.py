@@ -2,7 +2,7 @@
 
 English is written in the code (the msgids); `translations/<locale>/LC_MESSAGES/messages.po` hold the
 other locales (docs/translating.md). Survey content is not here: it is survey data, in its definition.
-Pages get their words through Flask-Babel (`_()` in templates, `page_locale` choosing); code that
+Pages get their words through Flask-Babel (`_()` in templates, `extensions.page_locale` choosing); code that
 speaks to one person in their locale outside a page (SMS, the widget's words) asks `translations()`.
 SMS words carry the context "sms" (`pgettext("sms", ...)`): each stays one segment (tests/test_translations.py).
 """
@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Protocol, cast
 
 from babel.support import NullTranslations, Translations
-from flask import g, has_request_context, request
 
 TRANSLATIONS = Path(__file__).parent / "translations"
 # English first: the default when nothing else fits.
@@ -27,7 +26,7 @@ def choose_locale(offered: Sequence[str], *candidates: str | None) -> str:
 
     The one rule for every choice of locale: "ms-MY" takes "ms-MY" if offered, else "ms"; case is
     ignored; empty candidates are passed over. The product's words are offered in LOCALES, a survey's
-    content in `survey_logic.survey_locales(definition)` (its default first).
+    content in `rules.survey.survey_locales(definition)` (its default first).
     """
     by_folded = {locale.casefold(): locale for locale in offered}
     for candidate in candidates:
@@ -57,11 +56,3 @@ def _catalog(locale: str) -> NullTranslations:
 def translations(locale: str | None) -> Words:
     """Return the product's words for `locale` (chosen among LOCALES): `.gettext()`, `.pgettext()`."""
     return cast(Words, _catalog(choose_locale(LOCALES, locale)))
-
-
-def page_locale() -> str:
-    """Flask-Babel's locale selector: the page's content locale (`g.locale`), else the browser's."""
-    wanted = g.get("locale")
-    if wanted or not has_request_context():
-        return choose_locale(LOCALES, wanted)
-    return choose_locale(LOCALES, *request.accept_languages.values())

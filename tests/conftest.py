@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
+from surveyhub.accounts import orgs
 from surveyhub.extensions import db
-from surveyhub.services import orgs
 from tests.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -167,7 +167,7 @@ def smtp(app: Flask):
 @pytest.fixture
 def delivery_clock(monkeypatch) -> DeliveryClock:
     """Drive the delivery engine's time (claims, leases, backoffs, pauses, giving up) without waiting."""
-    from surveyhub.services import delivery
+    from surveyhub.delivery import engine as delivery
 
     clock = DeliveryClock()
     monkeypatch.setattr(delivery, "clock", clock)
@@ -179,7 +179,7 @@ def run_worker(app: Flask):
     """Run the delivery worker in this process until nothing is due (bounded); return rows claimed."""
     import time
 
-    from surveyhub.services.delivery import Worker
+    from surveyhub.delivery.engine import Worker
 
     def run(max_rounds: int = 50) -> int:
         worker = Worker(app)

@@ -23,11 +23,11 @@ from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
 from surveyhub import create_app
+from surveyhub.accounts import orgs
 from surveyhub.extensions import db
 from surveyhub.models import Event, Org, Response
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
-from surveyhub.services import orgs
 
 TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
 ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")

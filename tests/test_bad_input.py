@@ -311,7 +311,7 @@ def test_twilio_status_with_a_unicode_digit_error_code(twilio, twilio_post):
 
 def test_an_sms_reply_in_unicode_digits_is_asked_again(app, api, make_survey, twilio, twilio_post, run_worker,
                                                         monkeypatch):
-    from surveyhub.services import sms_delivery
+    from surveyhub.delivery import sms as sms_delivery
     from tests.test_sms import AMY, MIDDAY, localized_survey
 
     monkeypatch.setattr(sms_delivery, "clock", lambda: MIDDAY)  # inside quiet hours' daytime
@@ -338,8 +338,8 @@ def test_migration_repairs_text_sqlite_stored(tmp_path):
     import sqlalchemy as sa
     from flask_migrate import downgrade, upgrade
 
+    from surveyhub.accounts import orgs
     from surveyhub.extensions import db
-    from surveyhub.services import orgs
     from tests.helpers import ApiClient, make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'legacy.db'}", tmp_path / "instance")

@@ -160,7 +160,7 @@ def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_work
 
 
 def test_unsubscribed_or_erased_before_sending_is_cancelled(app, api, make_survey, invite, smtp, run_worker):
-    from surveyhub.services.suppressions import suppress
+    from surveyhub.accounts.suppressions import suppress
     survey = make_survey()
     invite(survey["id"], {"email": "left@example.com"}, {"email": "erased@example.com", "external_id": "e1"},
            {"email": "stays@example.com"})
@@ -239,8 +239,8 @@ def test_merged_mail_equals_the_mail_built_whole(app, api, make_survey, invite):
     """The mail-merge fast path sends exactly what building each mail whole would."""
     from email import message_from_bytes, policy
 
-    from surveyhub.services.email_invitations import MailMerge, Outgoing
-    from surveyhub.services.surveys import live_version
+    from surveyhub.accounts.surveys import live_version
+    from surveyhub.delivery.email import MailMerge, Outgoing
     questions = nps_first()["questions"]
     questions[0]["text"] = {"en": "Recommend us?", "zh": "您会推荐我们吗？"}
     survey = make_survey(questions=questions, intro={"en": "Sorry.", "zh": "很遗憾您要离开。"})

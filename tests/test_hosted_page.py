@@ -183,7 +183,7 @@ def test_tampered_expired_and_used_links(app, client, mailed, monkeypatch, row_c
     # A link signed 31 days ago, past the default link_ttl_days of 30.
     import itsdangerous.timed
 
-    from surveyhub.services import links as signing
+    from surveyhub import links as signing
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 31 * 86400)
     with app.test_request_context():

@@ -47,7 +47,7 @@ def test_recently_invited_within_cooldown(api, make_survey, invite):
 
 
 def test_unsubscribed_are_refused(app, api, make_survey, invite):
-    from surveyhub.services.suppressions import suppress
+    from surveyhub.accounts.suppressions import suppress
     survey = make_survey()
     with app.app_context():
         suppress(api.org_id, "email", "gone@example.com", "unsubscribed")
@@ -56,7 +56,7 @@ def test_unsubscribed_are_refused(app, api, make_survey, invite):
 
 
 def test_another_orgs_unsubscribe_does_not_apply(app, api, other_api, make_survey, invite):
-    from surveyhub.services.suppressions import suppress
+    from surveyhub.accounts.suppressions import suppress
     survey = make_survey()
     with app.app_context():
         suppress(other_api.org_id, "email", "x@example.com", "unsubscribed")

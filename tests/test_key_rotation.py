@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from surveyhub.accounts import grace
 from surveyhub.extensions import db
 from surveyhub.models import Org
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
-from surveyhub.services import grace
 from tests.helpers import PASSWORD, WidgetClient, WidgetOrg, free_port
 from tests.test_dashboard import _csrf
 from tests.test_surveys_api import error_fields

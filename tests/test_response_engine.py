@@ -5,10 +5,11 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from surveyhub.accounts import surveys
 from surveyhub.errors import Conflict, Invalid
 from surveyhub.extensions import db
 from surveyhub.models import Answer, Event, Response
-from surveyhub.services import responses, surveys
+from surveyhub.responses import answers as responses
 
 
 @pytest.fixture

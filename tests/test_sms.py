@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select, update
 
 from channels.sms import count_segments
+from surveyhub.delivery import sms as sms_delivery
 from surveyhub.extensions import db
 from surveyhub.models import Event, Invitation, Org, Response, SmsInbound, SmsMessage, SmsSession, Suppression
 from surveyhub.models.types import utcnow
-from surveyhub.services import sms_delivery
 from tests.helpers import count, survey_definition
 
 AMY = "+60123456789"
@@ -716,15 +716,15 @@ def test_segment_counts():
 def test_quiet_hours_zones_of_a_whole_country_and_of_a_number_that_says_too_little():
     """The zone choice other code reuses (cascades): all three of Indonesia's zones; a toll-free +1 800
     number spans Guam to Hawaii, which never share an hour of the window, so the org's zone rules."""
-    from surveyhub import sms_logic
+    from surveyhub.rules import hours
 
-    indonesia = sms_logic.quiet_hours_zones("+628001234567", None, "UTC")
-    assert sms_logic.quiet_hours_zones("+6281112345678", None, "UTC") == indonesia
+    indonesia = hours.quiet_hours_zones("+628001234567", None, "UTC")
+    assert hours.quiet_hours_zones("+6281112345678", None, "UTC") == indonesia
     assert indonesia == ("Asia/Jakarta", "Asia/Jayapura", "Asia/Makassar")
     # 08:00 in Jakarta (01:00 UTC) to 21:00 in Jayapura (12:00 UTC).
-    assert sms_logic.next_window_start(datetime(2026, 1, 15, 12, 0, tzinfo=UTC), indonesia) == \
+    assert hours.next_window_start(datetime(2026, 1, 15, 12, 0, tzinfo=UTC), indonesia) == \
         datetime(2026, 1, 16, 1, 0, tzinfo=UTC)
-    assert sms_logic.next_window_start(datetime(2026, 1, 15, 11, 59, tzinfo=UTC), indonesia) is None
-    assert sms_logic.quiet_hours_zones("+18005551234", None, "Europe/Paris") == ("Europe/Paris",)
-    assert sms_logic.quiet_hours_zones("+18005551234", "America/Chicago", "Europe/Paris") == ("America/Chicago",)
-    assert sms_logic.quiet_hours_zones(AMY, None, None) == ("Asia/Kuching",)
+    assert hours.next_window_start(datetime(2026, 1, 15, 11, 59, tzinfo=UTC), indonesia) is None
+    assert hours.quiet_hours_zones("+18005551234", None, "Europe/Paris") == ("Europe/Paris",)
+    assert hours.quiet_hours_zones("+18005551234", "America/Chicago", "Europe/Paris") == ("America/Chicago",)
+    assert hours.quiet_hours_zones(AMY, None, None) == ("Asia/Kuching",)

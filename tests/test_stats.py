@@ -13,10 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
+from surveyhub.accounts import respondents, surveys
+from surveyhub.events import record_event
 from surveyhub.extensions import db
+from surveyhub.insights import stats
 from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation, Respondent, Response, SurveyVersion
-from surveyhub.services import respondents, responses, stats, surveys
-from surveyhub.services.events import record_event
+from surveyhub.responses import answers as responses
 from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
@@ -116,8 +118,8 @@ class Clock:
 @contextmanager
 def fake_clock():
     clock = Clock()
-    with mock.patch("surveyhub.services.events.utcnow", clock), \
-         mock.patch("surveyhub.services.responses.utcnow", clock):
+    with mock.patch("surveyhub.events.utcnow", clock), \
+         mock.patch("surveyhub.responses.answers.utcnow", clock):
         yield clock
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from surveyhub import survey_logic as logic
+from surveyhub.rules import survey as logic
 from tests.helpers import survey_definition
 
 

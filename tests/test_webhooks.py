@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
+from surveyhub.accounts import suppressions
+from surveyhub.delivery.engine import Worker
+from surveyhub.events import record_event
 from surveyhub.extensions import db
 from surveyhub.models import WebhookDelivery, WebhookEndpoint
 from surveyhub.models.types import utcnow
-from surveyhub.services import suppressions
-from surveyhub.services.delivery import Worker
-from surveyhub.services.events import record_event
 from tests.test_surveys_api import error_fields
 
 ALL = ["response.completed", "offer.accepted", "respondent.opted_out"]
@@ -375,8 +375,8 @@ def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, api,
 
 def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worker, delivery_clock):
     """Each delivery takes a minute by the engine's clock; another worker trying to claim meanwhile gets nothing."""
-    from surveyhub.services.delivery import claim
-    from surveyhub.services.webhooks import WEBHOOK_KIND
+    from surveyhub.delivery.engine import claim
+    from surveyhub.delivery.webhooks import WEBHOOK_KIND
 
     hook = receiver()
     register(api, hook.url)
@@ -401,8 +401,8 @@ def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worke
 
 def test_a_row_whose_workers_keep_dying_is_retired(app, api, make_survey, receiver, run_worker, delivery_clock):
     """Each claim taken back from a dead worker counts an error; the fifth retires the row instead of re-sending."""
-    from surveyhub.services.delivery import claim
-    from surveyhub.services.webhooks import WEBHOOK_KIND
+    from surveyhub.delivery.engine import claim
+    from surveyhub.delivery.webhooks import WEBHOOK_KIND
 
     hook = receiver()
     register(api, hook.url)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import redis
 
+from surveyhub.responses import widget as widget_service
 from surveyhub.security import user_hash
-from surveyhub.services import widget as widget_service
 from tests.helpers import VISIT, WidgetClient, events, make_app, widget_org_of, widget_responses
 from tests.test_webhooks import Receiver, register
 

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from surveyhub import survey_logic as logic
+from surveyhub.rules import survey as logic
 
 WIDGET = Path(__file__).resolve().parent.parent / "widget"
 

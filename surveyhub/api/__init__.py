@@ -9,10 +9,10 @@ from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from .. import errors
+from ..accounts.orgs import org_for_api_key
 from ..inputs import BadBody, text_problem
 from ..schemas.api import ErrorSchema
 from ..security import api_key_prefix
-from ..services.orgs import org_for_api_key
 
 PREFIX = "/api/v1"
 # Marks an operation whose input has rules OpenAPI 3.0 cannot state (ids unique within a list, references

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
+from ..accounts import invitations, surveys
 from ..schemas.invitations import InvitationRequestSchema, InvitationResultSchema
-from ..services import invitations, surveys
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("invitations", __name__, url_prefix=PREFIX, description="Invitations")

@@ -6,8 +6,8 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..accounts import orgs
 from ..schemas.api import OrgSchema, OrgSettingsInSchema
-from ..services import orgs
 from . import PREFIX, authenticate, require_json_body
 
 blp = Blueprint("org", __name__, url_prefix=PREFIX, description="The caller's org")

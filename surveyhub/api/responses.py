@@ -8,8 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from ..accounts import respondents, surveys
+from ..insights import export
+from ..responses import answers as responses
 from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
-from ..services import export, respondents, responses, surveys
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("responses", __name__, url_prefix=PREFIX, description="Responses and respondents")

@@ -6,8 +6,9 @@ from flask import g
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from ..accounts import surveys
+from ..insights import stats
 from ..schemas.api import StatsQuerySchema, StatsSchema
-from ..services import stats, surveys
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate
 
 blp = Blueprint("stats", __name__, url_prefix=PREFIX, description="Survey stats")

@@ -7,9 +7,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
+from ..accounts import surveys
 from ..schemas.api import PublishedSchema, SurveyListQuerySchema, SurveyPageSchema, SurveySchema
 from ..schemas.survey import SurveyDefinitionSchema
-from ..services import surveys
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("surveys", __name__, url_prefix=PREFIX, description="Survey definitions")

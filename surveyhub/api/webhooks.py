@@ -6,6 +6,7 @@ from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from ..delivery import webhooks
 from ..schemas.api import (
     RotateSecretQuerySchema,
     WebhookCreatedSchema,
@@ -13,7 +14,6 @@ from ..schemas.api import (
     WebhookPageSchema,
     WebhookRotatedSchema,
 )
-from ..services import webhooks
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("webhooks", __name__, url_prefix=PREFIX, description="Outgoing webhooks")

@@ -30,13 +30,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from marshmallow import EXCLUDE, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .. import survey_logic as logic
+from ..accounts import audit, orgs, surveys
+from ..delivery import webhooks
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import db, limiter, login_manager
+from ..insights import export, followups, open_answers, stats
 from ..models import CHANNELS, Survey, User
+from ..responses import answers as responses
+from ..rules import survey as logic
 from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
-from ..services import audit, export, followups, open_answers, orgs, responses, stats, surveys, webhooks
 from .forms import ActionForm, DefinitionForm, LoginForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -13,6 +13,9 @@ from .respondent import Respondent
 from .survey import Survey
 from .types import JSONType, UTCDateTime, utcnow
 
+# The channels invitations can be sent on (each has a job kind in the delivery engine).
+INVITATION_CHANNELS = ("email", "sms")
+
 # The delivery lifecycle, in order. A status only ever moves forward (late, out-of-order provider
 # callbacks must not undo a later state); "failed" and "cancelled" end it. "queued" → "sending" is the
 # worker's claim, and a released or retried claim goes back to "queued".

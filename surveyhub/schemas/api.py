@@ -10,15 +10,15 @@ from marshmallow import ValidationError, fields, post_load, pre_load, validate, 
 
 from channels.webhook import url_problem
 
+from ..links import public_url
 from ..models import CHANNELS, WEBHOOK_EVENTS
 from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
-from ..services.hosted import public_url
 from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, UtcDateTime, scalar_values
 
 EXTERNAL_ID = validate.Length(min=1, max=200)
 ATTRIBUTE_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
-# A cursor is services.pagination's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
+# A cursor is pagination.py's base64url of "after:ID" (ID: 1–18 ASCII digits), written as the
 # characters that encoding can produce, so that the spec says which strings are cursors.
 _DIGIT_PAIR = "(?:[MN][DTjz]|O[DT])"
 _DIGITS = f"{_DIGIT_PAIR}[AEIMQUYcgk][w-z0-5]"
@@ -62,7 +62,7 @@ class SurveySchema(InputSchema):
     version = fields.Integer(attribute="latest_version", allow_none=True,
                              metadata={"description": "the live published version, null until published"})
     has_unpublished_changes = fields.Boolean()
-    public_url = fields.Function(lambda s: public_url(s) if s.latest_version else None,
+    public_url = fields.Function(lambda s: public_url(s.id) if s.latest_version else None,
                                  metadata={"description": "anonymous link (channel web), once published"})
     definition = fields.Dict()
     created_at = fields.AwareDateTime()

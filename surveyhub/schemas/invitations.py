@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, post_dump, validate
 
-from ..services.invitations import INVITATION_CHANNELS
+from ..models.invitation import INVITATION_CHANNELS
 from .api import EXTERNAL_ID
 from .fields import SCALAR, InputSchema, UtcDateTime, scalar_values
 

@@ -6,13 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from ..survey_logic import (
-    DEFAULT_OPEN_MAX_LENGTH,
-    OTHER,
-    QUESTION_TYPES,
-    AnswerError,
-    validate_answer,
-)
+from ..rules.survey import DEFAULT_OPEN_MAX_LENGTH, OTHER, QUESTION_TYPES, AnswerError, validate_answer
 from .fields import InputSchema, Locale, LocalizedString, StrictBoolean, StrictInteger
 
 ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1–64 letters, digits, '_' or '-'")
@@ -138,7 +132,7 @@ class OfferSchema(InputSchema):
 
 
 class SettingsSchema(InputSchema):
-    """Delivery settings; omitted ones take survey_logic.DEFAULT_SETTINGS."""
+    """Delivery settings; omitted ones take rules.survey.DEFAULT_SETTINGS."""
 
     cooldown_days = StrictInteger(validate=validate.Range(min=0, max=3650))
     link_ttl_days = StrictInteger(validate=validate.Range(min=1, max=365))

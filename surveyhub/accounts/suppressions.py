@@ -1,0 +1,39 @@
+"""Who must not be contacted again: unsubscribed addresses, opted-out phone numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..delivery.webhooks import enqueue_opt_out
+from ..events import record_event
+from ..extensions import db
+from ..models import Suppression
+
+
+def suppressed(org_id: int, channel: str, addresses: Iterable[str]) -> set[str]:
+    """Return which of `addresses` the org must not contact on `channel`."""
+    addresses = list(addresses)
+    if not addresses:
+        return set()
+    return set(db.session.execute(
+        select(Suppression.address).where(Suppression.org_id == org_id, Suppression.channel == channel,
+                                          Suppression.address.in_(addresses))
+    ).scalars())
+
+
+def suppress(org_id: int, channel: str, address: str, reason: str, survey_id: int | None = None) -> bool:
+    """Record that an address is not to be contacted; True if it is new. Commits."""
+    db.session.add(Suppression(org_id=org_id, channel=channel, address=address, reason=reason))
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    record_event(org_id, "unsubscribed" if channel == "email" else "opted_out", survey_id=survey_id,
+                 channel=channel)
+    enqueue_opt_out(org_id, channel, address, survey_id)
+    db.session.commit()
+    return True

@@ -1,0 +1,1 @@
+"""Insights: stats counters, stats, export, follow-ups and open answers."""

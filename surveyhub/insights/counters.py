@@ -1,0 +1,237 @@
+"""Stats counters: what each event and answer adds, applied in the transaction that makes the change.
+
+Changes are collected in the session as deltas and written just before it commits, merged and in
+key order: one upsert per table and transaction, and every transaction takes counter row locks in
+the same order, so two of them never deadlock on counters. A rollback discards the deltas with the
+change they counted. See docs/stats.md for what is counted where.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
+from ..models.upsert import insert_for
+from ..rules import survey as logic
+
+EVERYONE = ""
+ANSWERED = "#"  # the bucket counting answers to a question, whatever their value
+SHARDS = 8
+MAX_ATTRIBUTE_VALUE = 200  # longer values get no counters; filters on them scan
+_DELTAS = "surveyhub.counter_deltas"
+_MISSING = object()
+_FUNNEL_KEY = ("survey_id", "segment", "day", "channel", "metric")
+_ANSWER_KEY = ("survey_id", "segment", "day", "channel", "question_id", "bucket")
+
+
+def attribute_text(value: Any) -> str | None:
+    """Return an attribute value as filters compare it ("pro", "12", "true"), or None if it has none.
+
+    Strings, integers and booleans compare as their JSON text; other values match no filter.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | str):
+        return str(value)
+    return None
+
+
+def segment_name(key: str, text: str) -> str:
+    """Name the counter segment of one attribute value."""
+    return f"{key}={text}"
+
+
+def counted_segments(attributes: dict | None) -> list[str]:
+    """Return the segments of the indexed attributes (STATS_ATTRIBUTES) that a person belongs to."""
+    if not attributes:
+        return []
+    out = []
+    for key in current_app.config["STATS_ATTRIBUTES"]:
+        text = attribute_text(attributes.get(key))
+        if text is not None and len(text) <= MAX_ATTRIBUTE_VALUE:
+            out.append(segment_name(key, text))
+    return out
+
+
+def funnel_metric(type: str, data: dict | None) -> str:
+    """Name the counter of an event: its type, or "offer_shown:OFFER_ID" for offer events."""
+    offer = (data or {}).get("offer")
+    if type.startswith("offer_") and isinstance(offer, str):
+        return f"{type}:{offer}"
+    return type
+
+
+def answer_buckets(question: dict | None, value: Any) -> list[str]:
+    """Return the buckets an answer counts in: "#" (answered), then its value or choices."""
+    buckets = [ANSWERED]
+    kind = question["type"] if question else None
+    if kind in ("nps", "likert") and isinstance(value, int):
+        buckets.append(str(value))
+    elif kind == "yes_no" and isinstance(value, bool):
+        buckets.append("true" if value else "false")
+    elif kind == "multiple_choice":
+        buckets.extend(str(c) for c in (value if isinstance(value, list) else [value]))
+    return buckets
+
+
+def _add(key: tuple, n: int) -> None:
+    deltas: Counter = db.session.info.setdefault(_DELTAS, Counter())
+    deltas[key] += n
+
+
+def add_event(survey_id: int, channel: str, day: date, metric: str, segments: Iterable[str], n: int = 1) -> None:
+    """Count an event (n=1) or take one back (n=-1) for everyone and for each of `segments`."""
+    for segment in (EVERYONE, *segments):
+        _add(("f", survey_id, segment, day, channel, metric), n)
+
+
+def add_answer(survey_id: int, channel: str, day: date, question: dict | None, question_id: str, value: Any,
+               segments: Iterable[str], n: int = 1) -> None:
+    """Count an answer (n=1) or take it back (n=-1) for each of `segments` ("" is everyone)."""
+    for segment in segments:
+        for bucket in answer_buckets(question, value):
+            _add(("a", survey_id, segment, day, channel, question_id, bucket), n)
+
+
+def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
+    """Return the attributes of the people that responses or invitations (`model`) belong to, by row id."""
+    if not row_ids:
+        return {}
+    return dict(db.session.execute(
+        select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
+        .where(model.id.in_(row_ids))
+    ).all())
+
+
+def count_events(rows: list[dict]) -> None:
+    """Count new events of a survey and channel (record_events calls this with the rows it inserts).
+
+    Each counts for everyone and for the segments of its person: its response's respondent, else its
+    invitation's, read in two queries at most for the whole batch.
+    """
+    rows = [row for row in rows if row["survey_id"] is not None and row["channel"] is not None]
+    if not rows:
+        return
+    by_response: dict[int, dict] = {}
+    by_invitation: dict[int, dict] = {}
+    if current_app.config["STATS_ATTRIBUTES"]:
+        by_response = _attributes_by_row(Response, {r["response_id"] for r in rows if r["response_id"] is not None})
+        by_invitation = _attributes_by_row(
+            Invitation, {r["invitation_id"] for r in rows
+                         if r["invitation_id"] is not None and r["response_id"] not in by_response})
+    for row in rows:
+        attributes: dict | None
+        if row["response_id"] in by_response:
+            attributes = by_response[row["response_id"]]
+        else:
+            attributes = by_invitation.get(row["invitation_id"])
+        add_event(row["survey_id"], row["channel"], row["occurred_at"].date(),
+                  funnel_metric(row["type"], row["data"]), counted_segments(attributes))
+
+
+def count_answer_changes(response: Response, before: dict[str, Any], after: dict[str, Any],
+                         now: datetime) -> None:
+    """Count the difference between a response's answers before and after a change."""
+    questions = logic.questions_by_id(response.version.definition)
+    day = (response.responded_at or now).date()
+    segments = [EVERYONE, *counted_segments(response.respondent.attributes if response.respondent else None)]
+    for qid in before.keys() | after.keys():
+        old, new = before.get(qid, _MISSING), after.get(qid, _MISSING)
+        if old == new and type(old) is type(new):
+            continue
+        if old is not _MISSING:
+            add_answer(response.survey_id, response.channel, day, questions.get(qid), qid, old, segments, -1)
+        if new is not _MISSING:
+            add_answer(response.survey_id, response.channel, day, questions.get(qid), qid, new, segments, 1)
+
+
+
+def move_person(respondent_id: int, old_segments: list[str], new_segments: list[str], *,
+                erase: bool = False) -> None:
+    """Move a person's events and answers from their old attribute segments to their new ones.
+
+    With `erase`, their answers also leave the everyone counters (the answers are being deleted);
+    their events stay there, as the event record does.
+    """
+    if old_segments == new_segments and not erase:
+        return
+    responses = select(Response.id).where(Response.respondent_id == respondent_id)
+    invitations = select(Invitation.id).where(Invitation.respondent_id == respondent_id)
+    events = db.session.execute(
+        select(Event.survey_id, Event.channel, Event.type, Event.data, Event.occurred_at)
+        .where(or_(Event.response_id.in_(responses), Event.invitation_id.in_(invitations)),
+               Event.survey_id.is_not(None), Event.channel.is_not(None))
+    )
+    for survey_id, channel, type_, data, occurred_at in events:
+        metric = funnel_metric(type_, data)
+        for segment in old_segments:
+            _add(("f", survey_id, segment, occurred_at.date(), channel, metric), -1)
+        for segment in new_segments:
+            _add(("f", survey_id, segment, occurred_at.date(), channel, metric), 1)
+    answers = db.session.execute(
+        select(Response.survey_id, Response.channel, Response.responded_at, SurveyVersion.definition,
+               Answer.question_id, Answer.value)
+        .join(Answer, Answer.response_id == Response.id)
+        .join(SurveyVersion, SurveyVersion.id == Response.survey_version_id)
+        .where(Response.respondent_id == respondent_id, Response.responded_at.is_not(None))
+    )
+    leaving = [EVERYONE, *old_segments] if erase else old_segments
+    for survey_id, channel, responded_at, definition, qid, value in answers:
+        question = logic.questions_by_id(definition).get(qid)
+        day = responded_at.date()
+        add_answer(survey_id, channel, day, question, qid, value, leaving, -1)
+        add_answer(survey_id, channel, day, question, qid, value, new_segments, 1)
+
+
+def discard_pending(session: Session) -> None:
+    """Forget counter changes not yet written (their transaction rolled back)."""
+    session.info.pop(_DELTAS, None)
+
+
+def write_pending(session: Session) -> None:
+    """Write the session's counter changes: one upsert per table, rows in key order."""
+    deltas: Counter | None = session.info.pop(_DELTAS, None)
+    if not deltas:
+        return
+    shard = random.randrange(SHARDS)
+    funnel = [dict(zip(_FUNNEL_KEY, key[1:], strict=True), shard=shard, count=n)
+              for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "f" and n]
+    answers = [dict(zip(_ANSWER_KEY, key[1:], strict=True), shard=shard, count=n)
+               for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "a" and n]
+    dialect_name = session.get_bind().dialect.name
+    for model, rows in ((FunnelCounter, funnel), (AnswerCounter, answers)):
+        if rows:
+            session.execute(_counter_upsert(dialect_name, model), rows)
+
+
+@functools.cache
+def _counter_upsert(dialect_name: str, model):
+    """INSERT a counter row, or add to its count: built once, run for many rows (executemany)."""
+    key = _FUNNEL_KEY if model is FunnelCounter else _ANSWER_KEY
+    statement = insert_for(dialect_name)(model.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=[*key, "shard"], set_={"count": model.__table__.c.count + statement.excluded.count})
+
+
+def _sort_key(item: tuple[tuple, int]) -> tuple:
+    return tuple(str(part) for part in item[0])
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    discard_pending(session)

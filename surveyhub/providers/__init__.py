@@ -1,1 +1,0 @@
-"""Endpoints that delivery providers call (Twilio's SMS webhooks), checked by the provider's signature."""

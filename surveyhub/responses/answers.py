@@ -1,0 +1,305 @@
+"""The response engine every channel answers through: start, answer, branch, complete."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ..accounts.respondents import find_or_create_respondent
+from ..accounts.surveys import live_version
+from ..errors import Conflict, Invalid
+from ..events import record_event
+from ..extensions import db, rowcount
+from ..insights.counters import count_answer_changes
+from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
+from ..models.types import utcnow
+from ..models.upsert import insert_for
+from ..pagination import decode_cursor, encode_cursor
+from ..rules import survey as logic
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a response stands after an answer: the next question to ask, if any."""
+
+    response: Response
+    next_question: dict | None
+    can_complete: bool
+
+
+def start_response(survey: Survey, channel: str, *, respondent: Respondent | None = None,
+                   invitation: Invitation | None = None, metadata: dict | None = None,
+                   version: SurveyVersion | None = None) -> Response:
+    """Open a partial response on the survey's live version, or on `version` when the person was
+    already asked from an earlier one (an SMS conversation). The caller commits."""
+    version = version or live_version(survey)
+    response = Response(answers=[],
+        org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
+        respondent_id=respondent.id if respondent else None,
+        invitation_id=invitation.id if invitation else None,
+        channel=channel, meta=metadata or {},
+    )
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def progress(response: Response, answers: dict[str, Any] | None = None) -> Progress:
+    """Tell the next visible unanswered question and whether the response may complete.
+
+    `answers`: the response's answers when the caller has them already (else they are read).
+    """
+    definition = response.version.definition
+    answers = response.answer_values() if answers is None else answers
+    skipped = response.meta.get("skipped", [])
+    return Progress(response, logic.next_question(definition, answers, skipped),
+                    not logic.missing_required(definition, answers))
+
+
+def lock_response(response_id: int) -> Response:
+    """Load a response to change it: locked until the transaction ends, with its answers as they are now.
+
+    On PostgreSQL this is a row lock (FOR UPDATE OF responses), so concurrent changes to one response
+    take turns and each sees the answers it replaces (the counters need them); SQLite's BEGIN
+    IMMEDIATE already runs one writer at a time. Two statements: the response with its version and
+    respondent, then its answers.
+    """
+    return db.session.execute(
+        select(Response).where(Response.id == response_id).with_for_update(of=Response)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def skip_question(response: Response, question_id: str, *, complete: bool = False) -> Progress:
+    """Pass over a visible optional question without answering it. Commits.
+
+    `complete`: also finish the response in the same transaction (nothing left to ask).
+    """
+    if response.status == "completed":
+        raise Conflict("The response is completed.", {"response": "is completed"})
+    definition = response.version.definition
+    visible = {q["id"]: q for q in logic.visible_questions(definition, response.answer_values())}
+    if question_id not in visible:
+        raise Invalid(f"{question_id!r} is not a question shown now.", {"question": "is not shown"})
+    if logic.is_required(visible[question_id]):
+        raise Invalid(f"{question_id!r} must be answered.", {"question": "is required"})
+    skipped = response.meta.get("skipped", [])
+    if question_id not in skipped:
+        response.meta = {**response.meta, "skipped": [*skipped, question_id]}
+    if complete:
+        _complete(response, response.answer_values())
+    db.session.commit()
+    return progress(response)
+
+
+def answer_question(response: Response, question_id: Any, value: Any, other_text: Any = None, *,
+                    locked: bool = False, complete: bool = False) -> Progress:
+    """Validate and save one answer, replacing an earlier answer to the same question.
+
+    Answers left on questions that this answer hides are removed. Commits. `locked`: the caller
+    loaded `response` with lock_response() in this transaction (it is not loaded again).
+    `complete`: also finish the response in the same transaction.
+    """
+    answers = _apply_answers(response, [(question_id, value, other_text)], locked=locked)
+    if complete:
+        _complete(response, answers)
+    db.session.commit()
+    return progress(response, answers)
+
+
+def complete_response(response: Response) -> Response:
+    """Finish a response whose visible required questions all have answers. Commits."""
+    db.session.refresh(response)
+    _complete(response, response.answer_values())
+    db.session.commit()
+    return response
+
+
+def create_staff_response(survey: Survey, external_id: str | None, answers: Sequence[dict],
+                          complete: bool, metadata: dict | None) -> Response:
+    """Record a whole response entered by staff (channel "interview") in one transaction.
+
+    Everything is checked before anything is written; then the response, its answers and its
+    events go to the database in one flush (this is the API's hot path for bulk entry).
+    """
+    seen: dict[str, int] = {}
+    for i, item in enumerate(answers):
+        if item["question"] in seen:
+            raise Invalid(f"Question {item['question']!r} is answered twice.",
+                          {f"answers.{i}.question": f"repeats answers.{seen[item['question']]}"})
+        seen[item["question"]] = i
+    version = live_version(survey)
+    items = [(a["question"], a["value"], a.get("other_text")) for a in answers]
+    cleaned = _clean_batch(version.definition, {}, items, "answers.")
+    given = {clean.question: clean.value for clean in cleaned}
+    if complete:
+        missing = logic.missing_required(version.definition, given)
+        if missing:
+            raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
+                          {f"answers.{qid}": "is required" for qid in missing})
+    respondent = find_or_create_respondent(survey.org_id, external_id) if external_id is not None else None
+    now = utcnow()
+    response = Response(
+        org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
+        respondent=respondent, channel="interview", meta=metadata or {}, started_at=now, updated_at=now,
+        status="completed" if complete else "partial", responded_at=now if cleaned else None,
+        completed_at=now if complete else None,
+        answers=[Answer(question_id=c.question, value=c.value, other_text=c.other_text, answered_at=now)
+                 for c in cleaned],
+    )
+    db.session.add(response)
+    db.session.flush()
+    # An interview reaches its person by being held: "opened" is the interview channel's reached.
+    record_event(survey.org_id, "opened", survey_id=survey.id, channel="interview", response_id=response.id)
+    count_answer_changes(response, {}, given, now)
+    for happened in (["responded"] if cleaned else []) + (["completed"] if complete else []):
+        record_event(survey.org_id, happened, survey_id=survey.id, channel="interview", response_id=response.id)
+    db.session.commit()
+    return response
+
+
+def _clean_batch(definition: dict, so_far: dict[str, Any], items: list[tuple[Any, Any, Any]],
+                 field_prefix: str = "") -> list[logic.CleanAnswer]:
+    """Validate answers given together; visibility is judged with all of them applied."""
+    answers = dict(so_far)
+    answers.update({qid: value for qid, value, _ in items if isinstance(qid, str)})
+    cleaned = []
+    for i, (qid, value, other_text) in enumerate(items):
+        try:
+            cleaned.append(logic.check_answer(definition, answers, qid, value, other_text))
+        except logic.AnswerError as err:
+            name = f"{field_prefix}{i}.{err.field}" if field_prefix else err.field
+            raise Invalid(f"Answer to {qid!r}: {err.message}.", {name: err.message}) from None
+    return cleaned
+
+
+def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], *, locked: bool = False) -> dict[str, Any]:
+    """Check and write answers to a response; return its answers afterwards (the caller commits)."""
+    if not locked:
+        lock_response(response.id)
+    if response.status == "completed":
+        raise Conflict("The response is completed and takes no more answers.", {"response": "is completed"})
+    definition = response.version.definition
+    so_far = response.answer_values()
+    before = dict(so_far)
+    cleaned = _clean_batch(definition, so_far, items)
+    so_far.update({clean.question: clean.value for clean in cleaned})
+    now = utcnow()
+    for clean in cleaned:
+        _upsert_answer(response.id, clean, now)
+    hidden = logic.hidden_answered(definition, so_far)
+    if hidden:
+        db.session.execute(delete(Answer).where(Answer.response_id == response.id,
+                                                Answer.question_id.in_(hidden)))
+    after = {k: v for k, v in so_far.items() if k not in hidden}
+    count_answer_changes(response, before, after, now)
+    if response.responded_at is None:
+        # Conditional, so that two concurrent first answers record one "responded" event.
+        first = rowcount(
+            update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
+            .values(responded_at=now, updated_at=now).execution_options(synchronize_session=False)
+        )
+        if first:
+            record_event(response.org_id, "responded", survey_id=response.survey_id,
+                         channel=response.channel, response_id=response.id)
+    else:
+        db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now)
+                           .execution_options(synchronize_session=False))
+    db.session.expire(response, ["answers", "responded_at", "updated_at"])
+    return after
+
+
+def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime) -> None:
+    """Insert or replace one answer atomically, safe against the same answer sent twice at once."""
+    db.session.execute(_answer_upsert(db.session.get_bind().dialect.name),
+                       {"response_id": response_id, "question_id": clean.question, "value": clean.value,
+                        "other_text": clean.other_text, "answered_at": now})
+
+
+@functools.cache
+def _answer_upsert(dialect_name: str):
+    statement = insert_for(dialect_name)(Answer.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["response_id", "question_id"],
+        set_={"value": statement.excluded.value, "other_text": statement.excluded.other_text,
+              "answered_at": statement.excluded.answered_at},
+    )
+
+
+def complete_saved_response(response: Response) -> None:
+    """Finish a response whose flow ended with an accepted save offer, whatever is left unasked.
+
+    The person stays, so the rest of the survey is not asked (CONTRACT §10). The caller commits.
+    """
+    _mark_completed(response)
+
+
+def _complete(response: Response, answers: dict[str, Any]) -> None:
+    """Finish a response that has `answers` (the caller commits); Invalid while a required one is missing."""
+    missing = logic.missing_required(response.version.definition, answers)
+    if missing:
+        raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
+                      {qid: "is required" for qid in missing})
+    _mark_completed(response)
+
+
+def _mark_completed(response: Response) -> None:
+    now = utcnow()
+    done = rowcount(
+        update(Response).where(Response.id == response.id, Response.status == "partial")
+        .values(status="completed", completed_at=now, updated_at=now).execution_options(synchronize_session=False)
+    )
+    if done:
+        record_event(response.org_id, "completed", survey_id=response.survey_id,
+                     channel=response.channel, response_id=response.id)
+    db.session.expire(response, ["status", "completed_at", "updated_at"])
+
+
+def matching_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
+                       include_empty: bool = True):
+    """Select a survey's responses by the listing's filters, oldest first.
+
+    `include_empty=False` leaves out responses with no answer (a widget opened and closed).
+    """
+    query = select(Response).where(Response.survey_id == survey.id).order_by(Response.id)
+    if not include_empty:
+        query = query.where(Response.responded_at.is_not(None))
+    if channel:
+        query = query.where(Response.channel == channel)
+    if status:
+        query = query.where(Response.status == status)
+    if since:
+        query = query.where(Response.updated_at >= since)
+    return query
+
+
+def list_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
+                   cursor: str | None, limit: int) -> tuple[list[Response], str | None]:
+    """Return a page of a survey's responses, oldest first, and the next page's cursor."""
+    query = matching_responses(survey, channel=channel, status=status, since=since).limit(limit + 1)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Response.id > after)
+    rows = list(db.session.execute(query).unique().scalars())
+    page = rows[:limit]
+    return page, encode_cursor(page[-1].id) if len(rows) > limit else None
+
+
+def iter_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,
+                   include_empty: bool = True, chunk: int = 500) -> Iterator[Response]:
+    """Yield every matching response (see matching_responses), reading in chunks so memory stays flat."""
+    query_all = matching_responses(survey, channel=channel, status=status, since=since, include_empty=include_empty)
+    after = 0
+    while True:
+        query = query_all.where(Response.id > after).limit(chunk)
+        rows = list(db.session.execute(query).unique().scalars())
+        yield from rows
+        if len(rows) < chunk:
+            return
+        after = rows[-1].id
+        db.session.expunge_all()

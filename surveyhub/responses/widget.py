@@ -1,0 +1,301 @@
+"""The in-app widget's server side (CONTRACT §6): the public survey, and the writes of a visit.
+
+A visit is one opening of a survey in the widget, named by a random id the widget makes. Every write
+carries it, so each write finds (or opens) the same response: writes are idempotent and may arrive
+retried, late or out of order and still count once. Answers go through the response engine.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.demo import DEMO_ORG
+from ..accounts.orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
+from ..accounts.respondents import find_or_create_respondent
+from ..accounts.surveys import get_survey_by_slug, live_version
+from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
+from ..events import record_event
+from ..extensions import db
+from ..i18n import LOCALES, choose_locale, translations
+from ..models import Org, Respondent, Response, Survey
+from ..models.types import utcnow
+from ..rules import survey as logic
+from ..security import user_hash, user_hash_matches
+from . import answers as responses
+
+CHANNEL = "widget"
+DAY = timedelta(hours=24)
+ORIGINS_SETTING = "widget_allowed_origins"
+RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+
+@dataclass(frozen=True)
+class Visitor:
+    """An authenticated write: whose it is, which survey, which visit."""
+
+    org: Org
+    slug: str
+    visit: str
+    user: dict
+
+
+def org_for_widget_key(key: str) -> Org:
+    """Return the org a public widget key belongs to."""
+    org = db.session.execute(select(Org).where(Org.widget_key == key)).scalar_one_or_none()
+    if org is None:
+        raise NotFound("No org has this widget key.", {"key": "is not a widget key"})
+    return org
+
+
+def allowed_origins(org: Org) -> list[str]:
+    """Return the origins the org lets use its widget; empty means any."""
+    return list((org.settings or {}).get(ORIGINS_SETTING) or [])
+
+
+def origin_allowed(org: Org, origin: str | None) -> bool:
+    """Tell whether a request from `origin` may use the org's widget (no Origin: not a browser's)."""
+    origins = allowed_origins(org)
+    return origin is None or not origins or origin.lower() in origins
+
+
+def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
+    """Limit the org's widget to these origins (`scheme://host[:port]`); an empty list allows any."""
+    org = get_org(org_id)
+    normalized = []
+    for i, origin in enumerate(origins):
+        parts = urlsplit(origin.strip().lower())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/") \
+                or parts.query or parts.fragment or parts.username:
+            raise Invalid(f"{origin!r} is not an origin such as https://app.example.com.",
+                          {f"origins.{i}": "must be scheme://host[:port]"})
+        normalized.append(f"{parts.scheme}://{parts.netloc}")
+    org.settings = {**(org.settings or {}), ORIGINS_SETTING: normalized}
+    db.session.commit()
+    return normalized
+
+
+def published_survey(org: Org, slug: str, locale: str | None) -> dict:
+    """Return the live version of the org's survey, every string in the user's locale."""
+    survey = db.session.execute(
+        select(Survey).where(Survey.org_id == org.id, Survey.slug == slug, Survey.archived_at.is_(None),
+                             Survey.latest_version.is_not(None))
+    ).scalar_one_or_none()
+    if survey is None:
+        raise NotFound(f"No published survey {slug!r}.", {"slug": "no published survey has this slug"})
+    version = live_version(survey)
+    definition = version.definition
+    chosen = choose_locale(logic.survey_locales(definition), locale)
+
+    def text(value: Any) -> str | None:
+        return logic.localize(value, chosen, definition["default_locale"])
+
+    language = chosen.split("-")[0]
+    return {
+        "slug": survey.slug, "version": version.number, "locale": chosen,
+        "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
+        "intro": text(definition.get("intro")), "thanks": text(definition.get("thanks")),
+        "questions": [_question_out(q, text) for q in definition["questions"]],
+        "offers": [{"id": o["id"], "when": o["when"], "title": text(o["title"]), "body": text(o.get("body")),
+                    "accept_label": text(o.get("accept_label")), "decline_label": text(o.get("decline_label"))}
+                   for o in definition.get("offers", [])],
+        "ui": ui_words(choose_locale(LOCALES, chosen)),
+    }
+
+
+@lru_cache
+def ui_words(locale: str) -> dict[str, str]:
+    """Return the widget's own words in one of LOCALES ({n}-style placeholders are the widget's to fill)."""
+    words = translations(locale)
+    return {"next": words.gettext("Next"), "submit": words.gettext("Submit"), "skip": words.gettext("Skip"),
+            "close": words.gettext("Close"), "yes": words.gettext("Yes"), "no": words.gettext("No"),
+            "other": words.gettext("Other"), "other_placeholder": words.gettext("Please tell us"),
+            "progress": words.gettext("Question {n} of {total}"), "nps_min": words.gettext("Not at all likely"),
+            "nps_max": words.gettext("Extremely likely"), "accept": words.gettext("Accept"),
+            "decline": words.gettext("No thanks"), "done": words.gettext("Done"), "chars": words.gettext("{n}/{max}")}
+
+
+def _question_out(question: dict, text) -> dict:
+    out = {key: value for key, value in question.items()
+           if key not in ("text", "help", "other_label", "placeholder", "choices", "labels")}
+    out["text"] = text(question["text"])
+    for key in ("help", "other_label", "placeholder"):
+        if key in question:
+            out[key] = text(question[key])
+    if "choices" in question:
+        out["choices"] = [{"id": c["id"], "label": text(c["label"])} for c in question["choices"]]
+    if "labels" in question:
+        out["labels"] = {end: text(label) for end, label in question["labels"].items()}
+    return out
+
+
+def authenticate(org: Org, slug: str, body: dict) -> Visitor:
+    """Check the host's userHash for the user's id (a rotated-out secret counts in its grace); else Unauthorized."""
+    user_id, presented = body["user"]["id"], body["user_hash"]
+    if not any(user_hash_matches(secret, user_id, presented) for secret in signing_secrets_in_force(org)):
+        raise Unauthorized("userHash is not the HMAC-SHA256 of user.id with the org's signing secret.",
+                           {"userHash": "does not match user.id"})
+    return Visitor(org=org, slug=slug, visit=body["visit"], user=body["user"])
+
+
+def display(visitor: Visitor, locale: str | None) -> Response:
+    """Record that the survey was shown, and update the respondent from the host's user. Commits."""
+    profile = {"email": visitor.user.get("email"), "attributes": visitor.user.get("attributes"), "locale": locale}
+    response = _open_visit(visitor, profile)
+    if not _widget_meta(response).get("displayed"):
+        _update_widget_meta(response, displayed=True)
+        _record(response, "displayed")
+    db.session.commit()
+    return response
+
+
+def answer(visitor: Visitor, question: Any, value: Any, other_text: Any) -> Response:
+    """Save one answer through the response engine; note the offer it brings up, if any. Commits."""
+    response = _open_visit(visitor)
+    responses.answer_question(response, question, value, other_text)
+    _lock_respondent(response.respondent_id)
+    db.session.refresh(response)
+    offer = logic.matching_offer(response.version.definition, response.answer_values())
+    if offer is not None and "offer" not in (response.meta or {}):
+        _show_offer(response, offer["id"])
+    db.session.commit()
+    return response
+
+
+def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
+    """Record the person's answer to the save offer their answers brought up, once. Commits.
+
+    Accepting ends the flow: the response is completed (CONTRACT §10), with `metadata.offer`
+    saying which offer kept the person.
+    """
+    response = _open_visit(visitor)
+    offer = logic.matching_offer(response.version.definition, response.answer_values())
+    if offer is None or offer["id"] != offer_id:
+        raise Invalid(f"The offer {offer_id!r} is not on offer for this visit's answers.",
+                      {"offer": "is not on offer for these answers"})
+    shown = (response.meta or {}).get("offer") or {}
+    if shown.get("id") != offer_id:
+        _show_offer(response, offer_id)
+        shown = {"id": offer_id}
+    if "accepted" not in shown:
+        _set_offer(response, {"id": offer_id, "accepted": accepted})
+        _record(response, "offer_accepted" if accepted else "offer_declined", {"offer": offer_id})
+        if accepted:
+            responses.complete_saved_response(response)
+    elif shown["accepted"] != accepted:
+        raise Invalid("The offer was already " + ("accepted." if shown["accepted"] else "declined."),
+                      {"accepted": "the offer was already decided otherwise"})
+    db.session.commit()
+    return response
+
+
+def dismiss(visitor: Visitor) -> Response:
+    """Record that the person closed the survey before finishing it, once. Commits."""
+    response = _open_visit(visitor)
+    if response.status != "completed" and not _widget_meta(response).get("dismissed"):
+        _update_widget_meta(response, dismissed=True)
+        _record(response, "dismissed")
+    db.session.commit()
+    return response
+
+
+def complete(visitor: Visitor) -> Response:
+    """Finish the visit's response through the response engine (a retry after it finished changes nothing). Commits."""
+    response = _open_visit(visitor)
+    if response.status == "completed":
+        db.session.commit()
+        return response
+    return responses.complete_response(response)
+
+
+def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
+    """Return the visit's response, opening it on the survey's live version if this is its first write."""
+    survey = get_survey_by_slug(visitor.org.id, visitor.slug)
+    respondent = _respondent(visitor.org.id, visitor.user["id"], profile or {})
+    # One visit, one response: concurrent first writes of a visit queue on the respondent's row.
+    _lock_respondent(respondent.id)
+    response = db.session.execute(
+        select(Response).where(Response.survey_id == survey.id, Response.respondent_id == respondent.id,
+                               Response.channel == CHANNEL,
+                               Response.meta[("widget", "visit")].as_string() == visitor.visit)
+    ).unique().scalar_one_or_none()
+    if response is None:
+        _check_responses_per_day(visitor.org, survey, respondent.id)
+        response = responses.start_response(survey, CHANNEL, respondent=respondent,
+                                            metadata={"widget": {"visit": visitor.visit}})
+    return response
+
+
+def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> None:
+    """Refuse a new visit's response once the user started the org's cap of them in the last 24 hours.
+
+    Otherwise one user id and its userHash could stuff the stats with a new visit id per response.
+    Runs with the respondent's row locked (_open_visit), so concurrent new visits count one by one.
+    """
+    cap = widget_responses_cap(org)
+    if not cap:
+        return
+    now = utcnow()
+    latest = db.session.execute(
+        select(Response.started_at).where(Response.survey_id == survey.id, Response.respondent_id == respondent_id,
+                                          Response.channel == CHANNEL, Response.started_at > now - DAY)
+        .order_by(Response.started_at.desc()).limit(cap)).scalars().all()
+    if len(latest) >= cap:
+        retry_after = math.ceil((latest[-1] + DAY - now).total_seconds())
+        raise TooManyResponses(f"This user has started {cap} responses to this survey in the last 24 hours, "
+                              "the org's widget_responses_per_day.", retry_after,
+                              {"user.id": f"has started {cap} responses to this survey today"})
+
+
+def _respondent(org_id: int, external_id: str, profile: dict) -> Respondent:
+    try:
+        return find_or_create_respondent(org_id, external_id, **profile)
+    except IntegrityError:
+        # Another request created this person a moment ago (PostgreSQL); they exist now.
+        db.session.rollback()
+        return find_or_create_respondent(org_id, external_id, **profile)
+
+
+def _lock_respondent(respondent_id: int | None) -> None:
+    # FOR UPDATE on PostgreSQL; SQLite's transactions already begin IMMEDIATE, one writer at a time.
+    db.session.execute(select(Respondent.id).where(Respondent.id == respondent_id).with_for_update())
+
+
+def _widget_meta(response: Response) -> dict:
+    return dict((response.meta or {}).get("widget") or {})
+
+
+def _update_widget_meta(response: Response, **changes: Any) -> None:
+    # A new dict, so that SQLAlchemy sees the JSON column change.
+    response.meta = {**(response.meta or {}), "widget": {**_widget_meta(response), **changes}}
+
+
+def _set_offer(response: Response, offer: dict) -> None:
+    # A new dict, so that SQLAlchemy sees the JSON column change.
+    response.meta = {**(response.meta or {}), "offer": offer}
+
+
+def _show_offer(response: Response, offer_id: str) -> None:
+    _set_offer(response, {"id": offer_id})
+    _record(response, "offer_shown", {"offer": offer_id})
+
+
+def _record(response: Response, event: str, data: dict | None = None) -> None:
+    record_event(response.org_id, event, survey_id=response.survey_id, channel=CHANNEL,
+                 response_id=response.id, data=data)
+
+
+def demo_page_context(visitor_id: str) -> dict | None:
+    """Return what the /demo page needs to run the widget against the demo org, if it is seeded."""
+    org = db.session.execute(select(Org).where(Org.name == DEMO_ORG)).scalar_one_or_none()
+    if org is None:
+        return None
+    return {"key": org.widget_key,
+            "user": {"id": visitor_id, "email": f"{visitor_id}@demo.surveyhub.test", "attributes": {"plan": "pro"}},
+            "userHash": user_hash(signing_secret(org), visitor_id)}

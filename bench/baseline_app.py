@@ -4,7 +4,9 @@ It takes the same requests as the app's endpoints under test (same paths, header
 one row into one table of the same PostgreSQL database, commits and answers as the app does:
 - POST /api/v1/surveys/<id>/responses (JSON): 201 with the new row's id;
 - POST /channels/sms/inbound (Twilio's form): 200 with empty TwiML. It does not check the signature:
-  the baseline is the one-row insert, the signature check is part of the app's work.
+  the baseline is the one-row insert, the signature check is part of the app's work;
+- POST /widget/v1/<key>/surveys/<slug>/<write> (a JSON text in a text/plain body, as widget.js sends
+  it): 200 with {"response_id", "status"}. It checks neither the key nor the userHash.
 
 Served by gunicorn with the same settings as the app:
 
@@ -16,6 +18,7 @@ The benchmarks create the table before starting it, with `python bench/baseline_
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -75,6 +78,14 @@ def create_app() -> Flask:
             abort(400)
         insert_row("sms", request.form.to_dict())
         return Response('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', mimetype="text/xml")
+
+    @app.post("/widget/v1/<key>/surveys/<slug>/<write>")
+    def widget_write(key: str, slug: str, write: str):
+        body = json.loads(request.get_data())
+        if not isinstance(body, dict) or "visit" not in body:
+            abort(422)
+        row_id = insert_row("widget", {"slug": slug, "write": write, **body})
+        return jsonify({"response_id": row_id, "status": "partial"})
 
     return app
 

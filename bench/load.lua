@@ -3,12 +3,14 @@
 --
 -- Two ways to say what is sent:
 --   BENCH_BODY       the same body every time (headers come with wrk's -H option);
---   BENCH_REQUESTS   a file with one request per line: tab-separated "Name: value" headers, then the
---                    body, sent in the file's order from line BENCH_OFFSET + 1, each at most once. It
---                    reports how many it handed out (generated), so that the next run starts after
---                    them, and running out (exhausted) rather than sending a line twice. Run it with
---                    one wrk thread (-t 1): threads have a Lua state each and cannot share the file's
---                    order.
+--   BENCH_REQUESTS   a file with one request per line: tab-separated "Name: value" headers (":path:
+--                    /…" sends the line to that path instead of wrk's URL), then the body, sent in the
+--                    file's order from line BENCH_OFFSET + 1, each at most once. It reports how many it
+--                    handed out (generated), so that the next run starts after them, and running out
+--                    (exhausted: the caller makes more and runs again). With BENCH_CYCLE set, it starts
+--                    from the top again instead (for a server that ignores what the lines say). Run it
+--                    with one wrk thread (-t 1): threads have a Lua state each and cannot share the
+--                    file's order.
 
 wrk.method = "POST"
 wrk.body = os.getenv("BENCH_BODY") or ""
@@ -37,6 +39,7 @@ function init(args)
   local path = os.getenv("BENCH_REQUESTS")
   if path then
     local offset = tonumber(os.getenv("BENCH_OFFSET"))
+    cycle = (os.getenv("BENCH_CYCLE") or "") ~= ""
     mine = {}
     local number = 0
     for line in io.lines(path) do
@@ -51,11 +54,17 @@ end
 local function format_line(line)
   local fields = split_tabs(line)
   local headers = {}
+  local path = nil
   for i = 1, #fields - 1 do
-    local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
-    headers[name] = value
+    local to = string.match(fields[i], "^:path:%s*(.*)$")
+    if to then
+      path = to
+    else
+      local name, value = string.match(fields[i], "^([^:]+):%s*(.*)$")
+      headers[name] = value
+    end
   end
-  return wrk.format(nil, nil, headers, fields[#fields])
+  return wrk.format(nil, path, headers, fields[#fields])
 end
 
 function request()
@@ -69,7 +78,10 @@ function request()
     return format_line(mine[1] or "")
   end
   local line = mine[generated + 1]
-  if not line then
+  if not line and cycle then
+    line = mine[generated % #mine + 1]
+    generated = generated + 1
+  elseif not line then
     exhausted = 1
     line = mine[#mine]
   else

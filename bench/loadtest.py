@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import shutil
@@ -264,6 +265,7 @@ class WrkResult:
     max_ms: float
     first_bad_status: int
     raw: dict = field(default_factory=dict)
+    exhausted: bool = False  # a requests file ran out: the run measured too little and must be repeated
     server_cpu_ms: float | None = None  # CPU per request of the gunicorn processes
     db_cpu_ms: float | None = None  # CPU per request of the server's PostgreSQL backends
 
@@ -287,9 +289,11 @@ class Load:
     """What wrk sends to one server through bench/load.lua.
 
     Either the same `body` every time, or one line of `requests_file` per request (tab-separated
-    "Name: value" headers, then the body), each line used once and in order: `offset` is the first
-    line not yet handed out, advanced after every run of wrk. A requests file is sent by one wrk
-    thread (its order could not be kept across threads); the connections are the same.
+    "Name: value" headers, then the body; a ":path: /…" field sends that line to another path than
+    `path`), each line used once and in order: `offset` is the first line not yet handed out,
+    advanced after every run of wrk. A requests file is sent by one wrk thread (its order could not
+    be kept across threads); the connections are the same. Before each run the file is topped up to
+    what `generous_rate` requests per second would use (run_sized), so no server runs out of them.
     """
 
     path: str
@@ -298,11 +302,27 @@ class Load:
     requests_file: Path | None = None
     offset: int = 0
     lines: int = 0
+    # For a requests file: whether lines may be sent again from the top (a server that ignores what
+    # they say, the baseline), else how to append at least n more lines to it, returning how many.
+    cycle: bool = False
+    refill: Callable[[int], int] | None = None
+    # Requests per second the file is sized for before each run: more than any server here reaches.
+    generous_rate: float = 2000.0
 
     def lua_env(self) -> dict[str, str]:
         if self.requests_file is None:
             return {"BENCH_BODY": self.body or ""}
-        return {"BENCH_REQUESTS": str(self.requests_file), "BENCH_OFFSET": str(self.offset)}
+        return {"BENCH_REQUESTS": str(self.requests_file), "BENCH_OFFSET": str(self.offset),
+                "BENCH_CYCLE": "1" if self.cycle else ""}
+
+    def ensure_lines(self, duration: float) -> None:
+        """Before a run: have at least `duration` x generous_rate lines not yet sent (refill if short)."""
+        wanted = int(duration * self.generous_rate) - (self.lines - self.offset)
+        if self.requests_file is not None and not self.cycle and wanted > 0:
+            if self.refill is None:
+                raise BenchError(f"{self.lines - self.offset} prepared requests left; a run of {duration:g}s "
+                                 f"needs {int(duration * self.generous_rate)} and there is no way to make more")
+            self.lines += self.refill(wanted)
 
     def wrk_threads(self, args: argparse.Namespace) -> int:
         return args.wrk_threads if self.requests_file is None else 1
@@ -327,16 +347,30 @@ def run_wrk(wrk: str, name: str, base_url: str, load: Load, args: argparse.Names
         raise BenchError(f"wrk against {name} failed (exit {done.returncode}):\n{done.stdout}{done.stderr}")
     raw = json.loads(summary.split(" ", 1)[1])
     if load.requests_file is not None:
-        if raw["exhausted"]:
-            raise BenchError(f"{name} used up the {load.lines} prepared requests; prepare more (see --help)")
         load.offset += raw["generated"]
+        if load.cycle:
+            load.offset %= load.lines
     return WrkResult(
         name=name, duration_s=raw["duration_us"] / 1e6, requests=raw["requests"], non2xx=raw["non2xx"],
         socket_errors=raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"],
         p50_ms=raw["p50_us"] / 1000, p90_ms=raw["p90_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
         mean_ms=raw["latency_mean_us"] / 1000, max_ms=raw["latency_max_us"] / 1000,
-        first_bad_status=raw["first_bad_status"], raw=raw,
+        first_bad_status=raw["first_bad_status"], raw=raw, exhausted=bool(raw["exhausted"]),
     )
+
+
+def run_sized(load: Load, duration: float, run: Callable[[], WrkResult]) -> WrkResult:
+    """Call `run` (one wrk run of `load`) with enough prepared requests: sized for the run, and the run
+    repeated with twice as many if the server was faster still. Being fast never fails a benchmark."""
+    load.ensure_lines(duration)
+    result = run()
+    while result.exhausted:
+        say(f"  {result.name} used up the prepared requests at {result.ok_rps:.0f} req/s; "
+            "making more and running again")
+        load.generous_rate *= 2
+        load.ensure_lines(duration)
+        result = run()
+    return result
 
 
 def aggregate(results: list[WrkResult], how: str) -> tuple[float, float]:
@@ -465,15 +499,18 @@ def measured_round(server: Server, wrk: str, load: Load, args: argparse.Namespac
         db_pids = backend_pids(args.pg_url, args.admin_db, server.application_name) if pg_local else []
         return server.pids(), db_pids
 
-    server_pids, db_pids = pids()
-    server_before, db_before = cpu_snapshot(server_pids), cpu_snapshot(db_pids)
-    result = run_wrk(wrk, server.name, server.base_url, load, args, args.duration, wrk_log)
-    server_pids, db_pids = pids()
-    if result.requests and server_before:
-        result.server_cpu_ms = cpu_used(server_before, cpu_snapshot(server_pids)) * 1000 / result.requests
-        if pg_local and db_pids:
-            result.db_cpu_ms = cpu_used(db_before, cpu_snapshot(db_pids)) * 1000 / result.requests
-    return result
+    def run() -> WrkResult:
+        server_pids, db_pids = pids()
+        server_before, db_before = cpu_snapshot(server_pids), cpu_snapshot(db_pids)
+        result = run_wrk(wrk, server.name, server.base_url, load, args, args.duration, wrk_log)
+        server_pids, db_pids = pids()
+        if result.requests and server_before:
+            result.server_cpu_ms = cpu_used(server_before, cpu_snapshot(server_pids)) * 1000 / result.requests
+            if pg_local and db_pids:
+                result.db_cpu_ms = cpu_used(db_before, cpu_snapshot(db_pids)) * 1000 / result.requests
+        return result
+
+    return run_sized(load, args.duration, run)
 
 
 def load_alternately(bench: str, args: argparse.Namespace, wrk: str, stamp: str,
@@ -483,7 +520,8 @@ def load_alternately(bench: str, args: argparse.Namespace, wrk: str, stamp: str,
     if args.warmup > 0:
         for server, load in loads:
             say(f"Warming up {server.name} for {args.warmup:g}s")
-            run_wrk(wrk, server.name, server.base_url, load, args, args.warmup, wrk_log)
+            run_sized(load, args.warmup, functools.partial(run_wrk, wrk, server.name, server.base_url, load, args,
+                                                           args.warmup, wrk_log))
     results: dict[str, list[WrkResult]] = {server.name: [] for server, _ in loads}
     say(f"Measuring: {args.rounds} round(s) of {args.duration:g}s each, baseline then app, "
         f"wrk -t {loads[0][1].wrk_threads(args)} -c {args.connections}")

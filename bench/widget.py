@@ -29,6 +29,7 @@ from surveyhub.accounts import orgs, surveys  # noqa: E402
 from surveyhub.accounts.demo import DEMO_SURVEY  # noqa: E402
 from surveyhub.schemas.survey import SurveyDefinitionSchema  # noqa: E402
 from surveyhub.security import user_hash  # noqa: E402
+from surveyhub.transaction import unit_of_work  # noqa: E402
 
 SIZE_GOAL = 8 * 1024
 RATIO_GOAL = 1.5
@@ -98,9 +99,10 @@ def main() -> None:
         app.instance_path = tmp
         with app.app_context():
             upgrade()
-            new = orgs.create_org("Bench")
-            survey = surveys.create_survey(new.org.id, SurveyDefinitionSchema().load(DEMO_SURVEY))
-            surveys.publish_survey(survey)
+            with unit_of_work():
+                new = orgs.create_org("Bench")
+                survey = surveys.create_survey(new.org.id, SurveyDefinitionSchema().load(DEMO_SURVEY))
+                surveys.publish_survey(survey)
             key, secret = new.org.widget_key, new.signing_secret
         app_url, app_server = serve(app)
 

@@ -11,7 +11,9 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, errors, inputs
+from .accounts.surveys import keep_frozen_versions
 from .extensions import babel, csrf, db, limiter, login_manager, migrate, page_locale
+from .insights import counters
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -29,6 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    counters.init_app(app)
+    keep_frozen_versions()
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=page_locale)

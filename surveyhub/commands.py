@@ -22,6 +22,7 @@ from .insights import stats
 from .models import Survey
 from .models.invitation import INVITATION_CHANNELS
 from .responses import widget
+from .transaction import unit_of_work
 
 
 def register(app: Flask) -> None:
@@ -46,7 +47,8 @@ def org_create(name: str, as_json: bool) -> None:
     """Create an org and print its keys (the secrets are shown only this once)."""
     if not name.strip():
         raise click.BadParameter("must not be empty", param_hint="NAME")
-    new = orgs.create_org(name.strip())
+    with unit_of_work():
+        new = orgs.create_org(name.strip())
     payload = {"org_id": new.org.id, "api_key": new.api_key, "widget_key": new.org.widget_key,
                "signing_secret": new.signing_secret}
     if as_json:
@@ -75,15 +77,16 @@ def org_rotate(org_id: int, api_key: bool, widget_key: bool, signing_secret: boo
         raise click.UsageError("--grace-hours goes with --signing-secret only: keys stop working at once.")
     payload: dict = {"org_id": org_id}
     try:
-        if api_key:
-            payload["api_key"] = orgs.rotate_api_key(org_id, actor=audit.COMMAND_LINE)
-        elif widget_key:
-            payload["widget_key"] = orgs.rotate_widget_key(org_id, actor=audit.COMMAND_LINE)
-        else:
-            hours = grace.DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours
-            rotated = orgs.rotate_signing_secret(org_id, grace_hours=hours, actor=audit.COMMAND_LINE)
-            payload["signing_secret"] = rotated.secret
-            payload["old_secret_valid_until"] = grace.as_text(rotated.previous_expires_at)
+        with unit_of_work():
+            if api_key:
+                payload["api_key"] = orgs.rotate_api_key(org_id, actor=audit.COMMAND_LINE)
+            elif widget_key:
+                payload["widget_key"] = orgs.rotate_widget_key(org_id, actor=audit.COMMAND_LINE)
+            else:
+                hours = grace.DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours
+                rotated = orgs.rotate_signing_secret(org_id, grace_hours=hours, actor=audit.COMMAND_LINE)
+                payload["signing_secret"] = rotated.secret
+                payload["old_secret_valid_until"] = grace.as_text(rotated.previous_expires_at)
     except DomainError as err:
         _fail(err)
     if as_json:
@@ -104,7 +107,8 @@ def org_origins(org_id: int, origins: tuple[str, ...], allow_any: bool) -> None:
     if bool(origins) == allow_any:
         raise click.UsageError("Give one or more origins, or --any.")
     try:
-        saved = widget.set_allowed_origins(org_id, list(origins))
+        with unit_of_work():
+            saved = widget.set_allowed_origins(org_id, list(origins))
     except DomainError as err:
         _fail(err)
     click.echo("The widget may be used from: " + (", ".join(saved) or "any origin"))
@@ -127,9 +131,10 @@ def org_settings(org_id: int, timezone: str | None, region: str | None, no_regio
     if no_region:
         changes["default_region"] = None
     try:
-        found = orgs.get_org(org_id)
-        if changes:
-            orgs.update_settings(found, **changes)
+        with unit_of_work():
+            found = orgs.get_org(org_id)
+            if changes:
+                orgs.update_settings(found, **changes)
     except DomainError as err:
         _fail(err)
     for key, value in orgs.describe(found).items():
@@ -151,7 +156,8 @@ def user_create(email: str, org_id: int, password_stdin: bool) -> None:
     if "@" not in email:
         raise click.BadParameter("is not an email address", param_hint="EMAIL")
     try:
-        created = orgs.create_user(email, org_id, password)
+        with unit_of_work():
+            created = orgs.create_user(email, org_id, password)
     except DomainError as err:
         _fail(err)
     click.echo(f"Created manager {created.email} (id {created.id}) in org {org_id}.")
@@ -164,7 +170,8 @@ def user_password(email: str, password_stdin: bool) -> None:
     """Give a manager a new password; the old one stops working."""
     password = _read_password(password_stdin)
     try:
-        changed = orgs.set_password(email, password, actor=audit.COMMAND_LINE)
+        with unit_of_work():
+            changed = orgs.set_password(email, password, actor=audit.COMMAND_LINE)
     except DomainError as err:
         _fail(err)
     click.echo(f"Changed the password of {changed.email}.")
@@ -191,7 +198,8 @@ def demo_command(host: str, port: int | None) -> None:
     if port is not None:
         config.follow_bind(current_app.config, host, port, tls=False)
     try:
-        credentials = demo.seed_demo()
+        with unit_of_work():
+            credentials = demo.seed_demo()
     except DomainError as err:
         _fail(err)
     for line in demo.describe(credentials):
@@ -256,5 +264,6 @@ def stats_rebuild(survey_id: int | None) -> None:
     if survey_id is not None and not survey_ids:
         raise click.BadParameter(f"no survey {survey_id}", param_hint="--survey")
     for sid in survey_ids:
-        stats.rebuild_counters(db.session.get_one(Survey, sid))
+        with unit_of_work():
+            stats.rebuild_counters(db.session.get_one(Survey, sid))
         click.echo(f"Recounted survey {sid}.")

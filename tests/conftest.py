@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 
 from surveyhub.accounts import orgs
 from surveyhub.extensions import db
+from surveyhub.transaction import unit_of_work
 from tests.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -103,7 +104,7 @@ def runner(app: Flask):
 
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         new = orgs.create_org(name)
         return ApiClient(client, new.api_key, new.org.id)
 

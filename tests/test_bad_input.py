@@ -16,6 +16,7 @@ import surveyhub.schemas.sms
 import surveyhub.schemas.survey
 import surveyhub.schemas.widget
 from surveyhub.schemas.fields import InputSchema
+from surveyhub.transaction import unit_of_work
 from tests.helpers import WidgetClient, survey_definition, widget_org_of
 from tests.test_errors import envelope
 from tests.test_hosted_page import Page, csrf
@@ -345,8 +346,8 @@ def test_migration_repairs_text_sqlite_stored(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'legacy.db'}", tmp_path / "instance")
     with app.app_context():
         upgrade()
-        key = orgs.create_org("Acme").api_key
-        db.session.commit()
+        with unit_of_work():
+            key = orgs.create_org("Acme").api_key
     api = ApiClient(app.test_client(), key, 0)
     survey = api.post("/api/v1/surveys", json=survey_definition()).get_json()
     api.post(f"/api/v1/surveys/{survey['id']}/publish")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from surveyhub.extensions import db
 from surveyhub.models import Event, Invitation
+from surveyhub.transaction import unit_of_work
 
 
 def invitations(app):
@@ -164,7 +165,7 @@ def test_unsubscribed_or_erased_before_sending_is_cancelled(app, api, make_surve
     survey = make_survey()
     invite(survey["id"], {"email": "left@example.com"}, {"email": "erased@example.com", "external_id": "e1"},
            {"email": "stays@example.com"})
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         suppress(api.org_id, "email", "left@example.com", "unsubscribed")
     assert api.delete("/api/v1/respondents/e1").status_code == 204
     run_worker()

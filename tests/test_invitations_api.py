@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from surveyhub.transaction import unit_of_work
 from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
@@ -49,7 +50,7 @@ def test_recently_invited_within_cooldown(api, make_survey, invite):
 def test_unsubscribed_are_refused(app, api, make_survey, invite):
     from surveyhub.accounts.suppressions import suppress
     survey = make_survey()
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         suppress(api.org_id, "email", "gone@example.com", "unsubscribed")
     body = invite(survey["id"], {"email": "Gone@Example.com"})
     assert body["refused"] == [{"recipient": {"email": "Gone@Example.com"}, "reason": "unsubscribed"}]
@@ -58,7 +59,7 @@ def test_unsubscribed_are_refused(app, api, make_survey, invite):
 def test_another_orgs_unsubscribe_does_not_apply(app, api, other_api, make_survey, invite):
     from surveyhub.accounts.suppressions import suppress
     survey = make_survey()
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         suppress(other_api.org_id, "email", "x@example.com", "unsubscribed")
     assert len(invite(survey["id"], {"email": "x@example.com"})["queued"]) == 1
 

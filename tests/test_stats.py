@@ -19,6 +19,7 @@ from surveyhub.extensions import db
 from surveyhub.insights import stats
 from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation, Respondent, Response, SurveyVersion
 from surveyhub.responses import answers as responses
+from surveyhub.transaction import unit_of_work
 from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
@@ -160,7 +161,8 @@ def play(survey_id: int, org_id: int, prefix: str, steps: list) -> None:
                 db.session.commit()
             elif kind == "erase":
                 if db.session.execute(select(Respondent).where(Respondent.external_id == f"{prefix}{step[1]}")).first():
-                    respondents.erase_respondent(org_id, f"{prefix}{step[1]}")
+                    with unit_of_work():
+                        respondents.erase_respondent(org_id, f"{prefix}{step[1]}")
             elif kind == "invite":
                 person = respondents.find_or_create_respondent(org_id, f"{prefix}{step[1]}")
                 invitation = Invitation(org_id=org_id, survey_id=survey_id, respondent_id=person.id,
@@ -176,10 +178,11 @@ def play(survey_id: int, org_id: int, prefix: str, steps: list) -> None:
                     answers = [{"question": q, "value": v} | ({"other_text": "x"} if v == "other" else {})
                                for q, v in dict(items).items()]
                     try:
-                        made.append(responses.create_staff_response(survey, f"{prefix}{who}", answers, complete,
-                                                                    {}).id)
+                        with unit_of_work():
+                            made.append(responses.create_staff_response(survey, f"{prefix}{who}", answers, complete,
+                                                                        {}).id)
                     except Exception:  # invalid generated combinations are refused and write nothing
-                        db.session.rollback()
+                        pass
                     continue
                 response = responses.start_response(survey, channel, respondent=person)
                 db.session.commit()
@@ -188,9 +191,10 @@ def play(survey_id: int, org_id: int, prefix: str, steps: list) -> None:
                     _answer(response, q, v)
                 if complete:
                     try:
-                        responses.complete_response(response)
-                    except Exception:
-                        db.session.rollback()
+                        with unit_of_work():
+                            responses.complete_response(response)
+                    except Exception:  # a required question without an answer: refused, nothing written
+                        pass
             elif kind == "answer" and made:
                 response = db.session.get(Response, made[step[1] % len(made)])
                 if response is not None:
@@ -207,9 +211,10 @@ def play(survey_id: int, org_id: int, prefix: str, steps: list) -> None:
 
 def _answer(response, question, value):
     try:
-        responses.answer_question(response, question, value, "x" if value == "other" else None)
+        with unit_of_work():
+            responses.answer_question(response, question, value, "x" if value == "other" else None)
     except Exception:  # hidden questions, out-of-scale values and completed responses are refused
-        db.session.rollback()
+        pass
 
 
 FILTERS = [
@@ -273,7 +278,7 @@ def test_rebuild_gives_the_same_counters(app, api, history):
              ("event", 0, "offer_shown"), ("event", 0, "offer_accepted"), ("attributes", 1, "pro", "ID")]
     survey_id = history(steps)
     before = {_query(f): api.get(f"/api/v1/surveys/{survey_id}/stats?{_query(f)}").get_json() for f in FILTERS}
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         stats.rebuild_counters(surveys.get_survey(api.org_id, survey_id))
     after = {_query(f): api.get(f"/api/v1/surveys/{survey_id}/stats?{_query(f)}").get_json() for f in FILTERS}
     assert after == before
@@ -388,7 +393,8 @@ def test_concurrent_answers_leave_counters_right(app, api, history):
         with app.app_context():
             try:
                 barrier.wait(timeout=10)
-                responses.answer_question(db.session.get(Response, response_id), "nps", value)
+                with unit_of_work():
+                    responses.answer_question(db.session.get(Response, response_id), "nps", value)
             except Exception as exc:  # reported below
                 failures.append(exc)
             finally:

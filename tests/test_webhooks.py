@@ -17,6 +17,7 @@ from surveyhub.events import record_event
 from surveyhub.extensions import db
 from surveyhub.models import WebhookDelivery, WebhookEndpoint
 from surveyhub.models.types import utcnow
+from surveyhub.transaction import unit_of_work
 from tests.test_surveys_api import error_fields
 
 ALL = ["response.completed", "offer.accepted", "respondent.opted_out"]
@@ -162,10 +163,9 @@ def test_each_endpoint_gets_the_events_it_asked_for(app, api, other_api, make_su
     survey = make_survey()
     response = api.post(f"/api/v1/surveys/{survey['id']}/responses",
                         json={"external_id": "cust-9", "answers": ANSWERS[:1]}).get_json()
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         record_event(api.org_id, "offer_accepted", survey_id=survey["id"], channel="interview",
                      response_id=response["id"], data={"offer": "discount"})
-        db.session.commit()
         suppressions.suppress(api.org_id, "sms", "+60123456789", "opted_out", survey_id=survey["id"])
     run_worker()
     assert [json.loads(b)["data"] for _, b in offers.received] == [

@@ -12,6 +12,7 @@ import redis
 
 from surveyhub.responses import widget as widget_service
 from surveyhub.security import user_hash
+from surveyhub.transaction import unit_of_work
 from tests.helpers import VISIT, WidgetClient, events, make_app, widget_org_of, widget_responses
 from tests.test_webhooks import Receiver, register
 
@@ -406,7 +407,7 @@ def test_any_origin_by_default_without_credentials(wc):
 
 
 def test_allowed_origins_limit_who_may_use_the_widget(app, wc, row_counts):
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         widget_service.set_allowed_origins(wc.org.org_id, ["https://App.Example.com", "http://127.0.0.1:8000/"])
     ok = wc.post("display", headers={"Origin": "https://app.example.com"})
     assert ok.status_code == 200

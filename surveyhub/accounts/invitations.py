@@ -93,7 +93,7 @@ def _check_recipient(channel: str, recipient: dict, region: str | None = None) -
 
 def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
                        send_at: datetime | None = None) -> InvitationBatch:
-    """Queue an invitation per acceptable recipient and say why each other one was refused. Commits."""
+    """Queue an invitation per acceptable recipient and say why each other one was refused."""
     definition = live_version(survey).definition
     # SMS judge "now" by the clock of the quiet hours (sms_delivery.clock(), which tests set), so that
     # an invitation's start and its quiet-hours check agree.
@@ -131,7 +131,6 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     position = {id(recipient): i for i, recipient in enumerate(recipients)}
     refused.sort(key=lambda refusal: position[id(refusal.recipient)])  # in the order they were given
     if not usable:
-        db.session.commit()
         return InvitationBatch([], refused)
     # Bulk statements, not ORM objects: this is also the path of 100,000-row CSV imports.
     respondent_ids = _upsert_respondents(survey.org_id, channel, usable)
@@ -148,7 +147,6 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     invitation_ids = [id_of[address] for _, address in usable]
     record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=channel, invitation_id=invitation_id)
                                   for invitation_id in invitation_ids])
-    db.session.commit()
     field = "email" if channel == "email" else "phone"
     estimates = _sms_estimates(survey, definition, [r for r, _ in usable]) if channel == "sms" else {}
     queued = [Queued(invitation_id, channel, {**recipient, field: address}, send_at,

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..models import Survey
+from ..transaction import unit_of_work
 from .invitations import create_invitations
 
 if TYPE_CHECKING:
@@ -93,7 +94,9 @@ def import_csv(survey: Survey, channel: str, path: Path, *, send_at: datetime | 
         refused_writer.writeheader()
         for rows in _batches(reader, batch_size):
             recipients = [row_to_recipient(row) for row in rows]
-            batch = create_invitations(survey, channel, recipients, send_at)
+            # Each batch is a unit of work of its own: a 100,000-row import holds no transaction open.
+            with unit_of_work():
+                batch = create_invitations(survey, channel, recipients, send_at)
             result.queued += len(batch.queued)
             for queued in batch.queued:
                 if queued.sms:

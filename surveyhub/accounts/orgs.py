@@ -48,7 +48,7 @@ def create_org(name: str) -> NewOrg:
               signing_secret_encrypted=encrypt_secret(signing_secret, secret_key))
     db.session.add(org)
     api_key = _add_api_key(org)
-    db.session.commit()
+    db.session.flush()  # the org's id
     return NewOrg(org=org, api_key=api_key, signing_secret=signing_secret)
 
 
@@ -83,10 +83,10 @@ def signing_secrets_in_force(org: Org) -> list[str]:
 
 
 def rotate_api_key(org_id: int, *, actor: str) -> str:
-    """Revoke every live API key of the org and make a new one; return it (shown once). Commits once.
+    """Revoke every live API key of the org and make a new one; return it (shown once).
 
     The API looks keys up in the database on every request, so the old key is refused by every
-    process from the commit on.
+    process from the caller's commit on.
     """
     org = get_org(org_id, lock=True)
     db.session.execute(update(ApiKey).where(ApiKey.org_id == org.id, ApiKey.revoked_at.is_(None))
@@ -94,17 +94,15 @@ def rotate_api_key(org_id: int, *, actor: str) -> str:
     key = _add_api_key(org)
     audit.record(org.id, "api_key.rotated", actor=actor, subject=f"{api_key_prefix(key)}…",
                  detail={"old_secret_valid_until": None})
-    db.session.commit()
     return key
 
 
 def rotate_widget_key(org_id: int, *, actor: str) -> str:
-    """Give the org a new public widget key; the old one stops working at once. Commits."""
+    """Give the org a new public widget key; the old one stops working at once."""
     org = get_org(org_id, lock=True)
     org.widget_key = new_widget_key()
     audit.record(org.id, "widget_key.rotated", actor=actor, subject=org.widget_key,
                  detail={"old_secret_valid_until": None})
-    db.session.commit()
     return org.widget_key
 
 
@@ -117,7 +115,7 @@ class RotatedSecret:
 
 
 def rotate_signing_secret(org_id: int, *, grace_hours: int, actor: str) -> RotatedSecret:
-    """Give the org a new signing secret; the old one still verifies userHash for `grace_hours`. Commits.
+    """Give the org a new signing secret; the old one still verifies userHash for `grace_hours`.
 
     The old secret is kept encrypted, like the current one, with the end of its grace; after that it
     is never used, and the next rotation overwrites it. Only the last secret rotated out is kept.
@@ -130,7 +128,6 @@ def rotate_signing_secret(org_id: int, *, grace_hours: int, actor: str) -> Rotat
     org.signing_secret_encrypted = encrypt_secret(secret, current_app.config["SECRET_KEY"])
     audit.record(org.id, "signing_secret.rotated", actor=actor,
                  detail={"grace_hours": grace_hours, "old_secret_valid_until": grace.as_text(ends)})
-    db.session.commit()
     return RotatedSecret(secret, ends)
 
 
@@ -175,7 +172,7 @@ def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
                     widget_responses_per_day: int | _Unchanged = _UNCHANGED) -> Org:
     """Change the org's timezone (IANA name: quiet hours of people without one), default phone
     region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none) and cap on
-    widget responses one user starts per survey and day (0: none). Commits.
+    widget responses one user starts per survey and day (0: none).
 
     Everything is checked before anything is written.
     """
@@ -199,7 +196,6 @@ def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
         org.settings = {**settings, REGION_SETTING: default_region} if default_region else settings
     if widget_responses_per_day is not _UNCHANGED:
         org.settings = {**(org.settings or {}), WIDGET_RESPONSES_SETTING: widget_responses_per_day}
-    db.session.commit()
     return org
 
 
@@ -211,19 +207,18 @@ def create_user(email: str, org_id: int, password: str) -> User:
         raise Conflict(f"a user {email} exists already", {"email": "is taken"})
     user = User(org_id=org_id, email=email, password_hash=generate_password_hash(password))
     db.session.add(user)
-    db.session.commit()
+    db.session.flush()  # the user's id
     return user
 
 
 def set_password(email: str, password: str, *, actor: str) -> User:
-    """Give a manager a new password; the old one, and every session signed in with it, stop working. Commits."""
+    """Give a manager a new password; the old one, and every session signed in with it, stop working."""
     user = db.session.execute(select(User).where(User.email == email.strip().lower())).scalar_one_or_none()
     if user is None:
         raise NotFound(f"No manager {email}.", {"email": "no manager has this email"})
     user.password_hash = generate_password_hash(password)
     user.session_version = User.session_version + 1
     audit.record(user.org_id, "password.changed", actor=actor, subject=user.email)
-    db.session.commit()
     return user
 
 
@@ -252,7 +247,6 @@ _SESSION_ID = re.compile(r"(?P<user>[0-9]{1,9})\.(?P<version>[0-9]{1,9})")
 
 
 def end_sessions(user_id: int) -> None:
-    """End every dashboard session of the manager (sign-out; set_password does the same). Commits."""
+    """End every dashboard session of the manager (sign-out; set_password does the same)."""
     db.session.execute(update(User).where(User.id == user_id).values(session_version=User.session_version + 1)
                        .execution_options(synchronize_session=False))
-    db.session.commit()

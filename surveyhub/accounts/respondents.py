@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from ..delivery.webhooks import forget_person
 from ..errors import NotFound
@@ -19,7 +20,8 @@ PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
 def find_or_create_respondent(org_id: int, external_id: str | None, **profile: Any) -> Respondent:
     """Return the org's respondent with this external id, updated with `profile`; create it if new.
 
-    Without an external id a new anonymous respondent is made. The caller commits.
+    Without an external id a new anonymous respondent is made. Safe against a concurrent request
+    creating the same person: that insert loses only its savepoint, and the person it made is used.
     """
     respondent = None
     if external_id is not None:
@@ -27,16 +29,23 @@ def find_or_create_respondent(org_id: int, external_id: str | None, **profile: A
             select(Respondent).where(Respondent.org_id == org_id, Respondent.external_id == external_id)
         ).scalar_one_or_none()
     if respondent is None:
-        respondent = Respondent(org_id=org_id, external_id=external_id, attributes={})
-        db.session.add(respondent)
+        known = {field: profile[field] for field in PROFILE_FIELDS if profile.get(field) is not None}
+        respondent = Respondent(org_id=org_id, external_id=external_id, attributes=profile.get("attributes") or {},
+                                **known)
+        try:
+            with db.session.begin_nested():
+                db.session.add(respondent)
+        except IntegrityError:  # created a moment ago by a concurrent request (PostgreSQL): update that one
+            return find_or_create_respondent(org_id, external_id, **profile)
+        return respondent
     for field in PROFILE_FIELDS:
         if profile.get(field) is not None:
             setattr(respondent, field, profile[field])
     if profile.get("attributes"):
         segments = counted_segments(respondent.attributes)
         respondent.attributes = {**(respondent.attributes or {}), **profile["attributes"]}
-        if respondent.id is not None:  # stats filter on the current attributes: move what they counted
-            move_person(respondent.id, segments, counted_segments(respondent.attributes))
+        # Stats filter on the current attributes: move what the person's answers counted.
+        move_person(respondent.id, segments, counted_segments(respondent.attributes))
     db.session.flush()
     return respondent
 
@@ -63,4 +72,3 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     )
     db.session.delete(respondent)
     record_event(org_id, "erased")
-    db.session.commit()

@@ -25,15 +25,17 @@ def suppressed(org_id: int, channel: str, addresses: Iterable[str]) -> set[str]:
 
 
 def suppress(org_id: int, channel: str, address: str, reason: str, survey_id: int | None = None) -> bool:
-    """Record that an address is not to be contacted; True if it is new. Commits."""
-    db.session.add(Suppression(org_id=org_id, channel=channel, address=address, reason=reason))
+    """Record that an address is not to be contacted, with its event and webhook; True if it is new.
+
+    A concurrent request suppressing the same address loses only its savepoint, never the caller's
+    work (the inbound message that asked, say).
+    """
     try:
-        db.session.flush()
+        with db.session.begin_nested():
+            db.session.add(Suppression(org_id=org_id, channel=channel, address=address, reason=reason))
     except IntegrityError:
-        db.session.rollback()
         return False
     record_event(org_id, "unsubscribed" if channel == "email" else "opted_out", survey_id=survey_id,
                  channel=channel)
     enqueue_opt_out(org_id, channel, address, survey_id)
-    db.session.commit()
     return True

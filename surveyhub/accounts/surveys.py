@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..models import Survey, SurveyVersion
 from ..models.types import utcnow
 from ..pagination import decode_cursor, encode_cursor
+
+# Published versions this process has read, by (survey id, number), in the app's extensions (one app,
+# one database); the oldest is forgotten past FROZEN_VERSIONS_KEPT. _READ_VERSIONS: those read by a
+# session's transaction, kept when it commits.
+_FROZEN_VERSIONS = "surveyhub.frozen_versions"
+_READ_VERSIONS = "surveyhub.read_versions"
+FROZEN_VERSIONS_KEPT = 1000
 
 
 def get_survey(org_id: int, survey_id: int) -> Survey:
@@ -50,7 +59,7 @@ def create_survey(org_id: int, definition: dict) -> Survey:
     """Create a draft survey from a validated definition."""
     survey = Survey(org_id=org_id, slug=definition["slug"], name=definition["name"], definition=definition)
     db.session.add(survey)
-    _commit_unique_slug(definition["slug"])
+    _flush_unique_slug(definition["slug"])
     return survey
 
 
@@ -63,7 +72,7 @@ def update_survey(survey: Survey, definition: dict) -> Survey:
     survey.has_unpublished_changes = (
         survey.latest_version is None or definition != _latest(survey).definition
     )
-    _commit_unique_slug(definition["slug"])
+    _flush_unique_slug(definition["slug"])
     return survey
 
 
@@ -81,9 +90,8 @@ def publish_survey(survey: Survey) -> SurveyVersion:
     survey.has_unpublished_changes = False
     db.session.add(version)
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError:  # the request fails whole: its unit of work rolls back
         raise Conflict("The survey was published by another request at the same time; try again.") from None
     return version
 
@@ -92,7 +100,6 @@ def archive_survey(survey: Survey) -> None:
     """Archive a survey: it takes no new responses; its data stays."""
     if survey.archived_at is None:
         survey.archived_at = utcnow()
-        db.session.commit()
 
 
 def live_version(survey: Survey) -> SurveyVersion:
@@ -105,10 +112,40 @@ def live_version(survey: Survey) -> SurveyVersion:
 
 
 def _latest(survey: Survey) -> SurveyVersion:
-    return db.session.execute(
+    """Return the survey's latest version; a version this process read before is put in the session
+    from memory, without a query (a published version is frozen: nothing changes or deletes it)."""
+    frozen = current_app.extensions.setdefault(_FROZEN_VERSIONS, {})
+    key = (survey.id, survey.latest_version)
+    if key in frozen:
+        return db.session.merge(frozen[key], load=False)
+    version = db.session.execute(
         select(SurveyVersion).where(SurveyVersion.survey_id == survey.id,
                                     SurveyVersion.number == survey.latest_version)
     ).scalar_one()
+    copy = SurveyVersion(id=version.id, survey_id=version.survey_id, number=version.number,
+                         definition=version.definition, published_at=version.published_at)
+    make_transient_to_detached(copy)
+    # Kept once the transaction commits: one that published the version and then rolled back never did.
+    db.session.info.setdefault(_READ_VERSIONS, []).append((frozen, key, copy))
+    return version
+
+
+def keep_frozen_versions() -> None:
+    """Have sessions keep the versions they read once they commit (create_app calls this)."""
+    if not event.contains(Session, "after_commit", _keep_read_versions):
+        event.listen(Session, "after_commit", _keep_read_versions)
+        event.listen(Session, "after_rollback", _forget_read_versions)
+
+
+def _keep_read_versions(session: Session) -> None:
+    for frozen, key, copy in session.info.pop(_READ_VERSIONS, []):
+        if len(frozen) >= FROZEN_VERSIONS_KEPT:
+            frozen.pop(next(iter(frozen)))  # the oldest kept
+        frozen[key] = copy
+
+
+def _forget_read_versions(session: Session) -> None:
+    session.info.pop(_READ_VERSIONS, None)
 
 
 def _ensure_not_archived(survey: Survey) -> None:
@@ -116,9 +153,8 @@ def _ensure_not_archived(survey: Survey) -> None:
         raise Conflict("The survey is archived and can't be changed.", {"survey": "is archived"})
 
 
-def _commit_unique_slug(slug: str) -> None:
+def _flush_unique_slug(slug: str) -> None:
     try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
+        db.session.flush()
+    except IntegrityError:  # the request fails whole: its unit of work rolls back
         raise Conflict(f"Another survey already has the slug {slug!r}.", {"slug": "is taken"}) from None

@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 
 from ..accounts import invitations, surveys
 from ..schemas.invitations import InvitationRequestSchema, InvitationResultSchema
+from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("invitations", __name__, url_prefix=PREFIX, description="Invitations")
@@ -18,6 +19,7 @@ blp.before_request(require_json_body)
 @blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(InvitationRequestSchema)
 @blp.response(202, InvitationResultSchema)
+@unit_of_work()
 def invite(body, survey_id):
     """Queue invitations; each recipient is queued or refused with a reason."""
     survey = surveys.get_survey(g.org.id, survey_id)

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from ..accounts import orgs
 from ..schemas.api import OrgSchema, OrgSettingsInSchema
+from ..transaction import unit_of_work
 from . import PREFIX, authenticate, require_json_body
 
 blp = Blueprint("org", __name__, url_prefix=PREFIX, description="The caller's org")
@@ -24,6 +25,7 @@ class Org(MethodView):
 
     @blp.arguments(OrgSettingsInSchema)
     @blp.response(200, OrgSchema)
+    @unit_of_work()
     def patch(self, body):
         """Change the org's timezone, default phone region (null removes it) or widget responses per day."""
         return orgs.describe(orgs.update_settings(g.org, **body))

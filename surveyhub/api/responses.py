@@ -12,6 +12,7 @@ from ..accounts import respondents, surveys
 from ..insights import export
 from ..responses import answers as responses
 from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
+from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("responses", __name__, url_prefix=PREFIX, description="Responses and respondents")
@@ -50,6 +51,7 @@ class SurveyResponses(MethodView):
     @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(StaffResponseInSchema)
     @blp.response(201, ResponseSchema)
+    @unit_of_work()
     def post(self, body, survey_id):
         """Record a response entered by staff, such as a phone exit interview (channel "interview")."""
         survey = surveys.get_survey(g.org.id, survey_id)
@@ -60,6 +62,7 @@ class SurveyResponses(MethodView):
 
 @blp.route("/respondents/<external_id>", methods=["DELETE"])
 @blp.response(204)
+@unit_of_work()
 def erase_respondent(external_id):
     """Erase a person's personal data, responses and answers."""
     respondents.erase_respondent(g.org.id, external_id)

@@ -10,6 +10,7 @@ from marshmallow import RAISE
 from ..accounts import surveys
 from ..schemas.api import PublishedSchema, SurveyListQuerySchema, SurveyPageSchema, SurveySchema
 from ..schemas.survey import SurveyDefinitionSchema
+from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("surveys", __name__, url_prefix=PREFIX, description="Survey definitions")
@@ -32,6 +33,7 @@ class Surveys(MethodView):
     @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(SurveyDefinitionSchema)
     @blp.response(201, SurveySchema)
+    @unit_of_work()
     def post(self, definition):
         """Create a draft survey from a definition."""
         return surveys.create_survey(g.org.id, definition)
@@ -47,11 +49,13 @@ class SurveyById(MethodView):
     @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(SurveyDefinitionSchema)
     @blp.response(200, SurveySchema)
+    @unit_of_work()
     def put(self, definition, survey_id):
         """Replace the working definition; a published survey gets unpublished changes."""
         return surveys.update_survey(surveys.get_survey(g.org.id, survey_id), definition)
 
     @blp.response(204)
+    @unit_of_work()
     def delete(self, survey_id):
         """Archive a survey: no new responses; its data stays."""
         surveys.archive_survey(surveys.get_survey(g.org.id, survey_id))
@@ -59,6 +63,7 @@ class SurveyById(MethodView):
 
 @blp.route("/surveys/<int:survey_id>/publish", methods=["POST"])
 @blp.response(200, PublishedSchema)
+@unit_of_work()
 def publish(survey_id):
     """Freeze the working definition as the next numbered version."""
     return surveys.publish_survey(surveys.get_survey(g.org.id, survey_id))

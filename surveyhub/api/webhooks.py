@@ -14,6 +14,7 @@ from ..schemas.api import (
     WebhookPageSchema,
     WebhookRotatedSchema,
 )
+from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("webhooks", __name__, url_prefix=PREFIX, description="Outgoing webhooks")
@@ -26,6 +27,7 @@ class Webhooks(MethodView):
     @blp.doc(**RULES_BEYOND_SCHEMA)
     @blp.arguments(WebhookInSchema)
     @blp.response(201, WebhookCreatedSchema)
+    @unit_of_work()
     def post(self, body):
         """Register an endpoint; the answer carries its signing secret, shown only this once."""
         new = webhooks.create_endpoint(g.org.id, body["url"], body["events"])
@@ -39,6 +41,7 @@ class Webhooks(MethodView):
 
 @blp.route("/webhooks/<int:endpoint_id>", methods=["DELETE"])
 @blp.response(204)
+@unit_of_work()
 def delete_webhook(endpoint_id):
     """Remove an endpoint and its deliveries."""
     webhooks.delete_endpoint(webhooks.get_endpoint(g.org.id, endpoint_id))
@@ -47,6 +50,7 @@ def delete_webhook(endpoint_id):
 @blp.route("/webhooks/<int:endpoint_id>/rotate-secret", methods=["POST"])
 @blp.arguments(RotateSecretQuerySchema, location="query")
 @blp.response(200, WebhookRotatedSchema)
+@unit_of_work()
 def rotate_webhook_secret(query, endpoint_id):
     """Give an endpoint a new secret, shown only in this answer; deliveries carry both signatures for a while."""
     endpoint = webhooks.get_endpoint(g.org.id, endpoint_id)

@@ -40,6 +40,7 @@ from ..responses import answers as responses
 from ..rules import survey as logic
 from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
+from ..transaction import unit_of_work
 from .forms import ActionForm, DefinitionForm, LoginForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -148,7 +149,8 @@ def login():
 @login_required
 def logout():
     """Sign the manager out, everywhere: no copy of this session's cookie works again."""
-    orgs.end_sessions(current_user.id)
+    with unit_of_work():
+        orgs.end_sessions(current_user.id)
     logout_user()
     session.clear()
     return redirect(url_for(".login"))
@@ -238,7 +240,8 @@ def follow_ups(survey_id: int):
 @login_required
 def follow_up_done(survey_id: int, response_id: int):
     """Mark a follow-up as handled."""
-    followups.mark_done(_own_survey(survey_id), response_id, current_user)
+    with unit_of_work():
+        followups.mark_done(_own_survey(survey_id), response_id, current_user)
     flash(f"Response {response_id} marked as done.")
     return redirect(url_for(".follow_ups", survey_id=survey_id))
 
@@ -254,9 +257,10 @@ def _save_definition(text: str, survey: Survey | None) -> tuple[Survey | None, d
     except ValidationError as err:
         return None, flatten_messages(err.messages)
     try:
-        if survey is None:
-            return surveys.create_survey(current_user.org_id, definition), {}
-        return surveys.update_survey(survey, definition), {}
+        with unit_of_work():
+            saved = surveys.create_survey(current_user.org_id, definition) if survey is None \
+                else surveys.update_survey(survey, definition)
+        return saved, {}
     except DomainError as err:
         return None, err.fields or {"body": err.message}
 
@@ -301,9 +305,9 @@ def publish(survey_id: int):
     """Publish the working definition as the next version."""
     survey = _own_survey(survey_id)
     try:
-        version = surveys.publish_survey(survey)
+        with unit_of_work():
+            version = surveys.publish_survey(survey)
     except DomainError as err:
-        db.session.rollback()
         flash(f"Not published: {err.message}", "error")
     else:
         flash(f"Published version {version.number}.")
@@ -364,7 +368,8 @@ def webhook_log():
 @login_required
 def enable_webhook(endpoint_id: int):
     """Turn a disabled endpoint back on."""
-    webhooks.enable_endpoint(webhooks.get_endpoint(current_user.org_id, endpoint_id))
+    with unit_of_work():
+        webhooks.enable_endpoint(webhooks.get_endpoint(current_user.org_id, endpoint_id))
     flash("Endpoint enabled.")
     return redirect(url_for(".webhook_log"))
 

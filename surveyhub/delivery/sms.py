@@ -311,7 +311,7 @@ def _sms(item: object) -> str:
 
 
 def record_status(message_sid: str, status: str, error_code: str | None) -> str:
-    """Apply a status callback to the outbound message and its invitation, never moving backwards. Commits."""
+    """Apply a status callback to the outbound message and its invitation, never moving backwards."""
     status = (status or "").lower()
     if status in PASSING_STATUSES:
         return "ignored"
@@ -345,7 +345,6 @@ def record_status(message_sid: str, status: str, error_code: str | None) -> str:
                              invitation_id=invitation.id, data={"error_code": code} if code else {})
     if message is None and invitation is None:
         log.info("SMS status %s for unknown message %s; ignored", status, message_sid)
-    db.session.commit()
     return status
 
 

@@ -68,7 +68,7 @@ def check_destination(url: str) -> None:
 
 
 def create_endpoint(org_id: int, url: str, events: list[str]) -> NewEndpoint:
-    """Register an endpoint for some event types (its URL well formed; checked here for where it leads). Commits."""
+    """Register an endpoint for some event types (its URL well formed; checked here for where it leads)."""
     check_destination(url)
     count = db.session.execute(
         select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
@@ -80,7 +80,7 @@ def create_endpoint(org_id: int, url: str, events: list[str]) -> NewEndpoint:
     endpoint = WebhookEndpoint(org_id=org_id, url=url, events=list(events),
                                secret_encrypted=encrypt_secret(secret, current_app.config["SECRET_KEY"]))
     db.session.add(endpoint)
-    db.session.commit()
+    db.session.flush()  # the endpoint's id
     return NewEndpoint(endpoint, secret)
 
 
@@ -102,10 +102,9 @@ def get_endpoint(org_id: int, endpoint_id: int) -> WebhookEndpoint:
 
 
 def delete_endpoint(endpoint: WebhookEndpoint) -> None:
-    """Remove an endpoint, its queued deliveries and its delivery log. Commits."""
+    """Remove an endpoint, its queued deliveries and its delivery log."""
     db.session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
     db.session.delete(endpoint)
-    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ class RotatedSecret:
 
 
 def rotate_secret(endpoint: WebhookEndpoint, *, grace_hours: int, actor: str) -> RotatedSecret:
-    """Give an endpoint a new secret. Until `grace_hours` pass, deliveries are signed with both. Commits.
+    """Give an endpoint a new secret. Until `grace_hours` pass, deliveries are signed with both.
 
     Standard Webhooks lets `webhook-signature` carry several signatures, so a receiver still checking
     with the old secret keeps accepting deliveries while it is switched to the new one.
@@ -132,16 +131,14 @@ def rotate_secret(endpoint: WebhookEndpoint, *, grace_hours: int, actor: str) ->
     audit.record(endpoint.org_id, "webhook_secret.rotated", actor=actor,
                  subject=f"endpoint {endpoint.id}: {endpoint.url}",
                  detail={"grace_hours": grace_hours, "old_secret_valid_until": grace.as_text(ends)})
-    db.session.commit()
     return RotatedSecret(endpoint, secret, ends)
 
 
 def enable_endpoint(endpoint: WebhookEndpoint) -> None:
-    """Turn a disabled endpoint back on; deliveries cancelled while it was off stay cancelled. Commits."""
+    """Turn a disabled endpoint back on; deliveries cancelled while it was off stay cancelled."""
     endpoint.disabled_at = None
     endpoint.disabled_reason = None
     endpoint.failures_in_a_row = 0
-    db.session.commit()
 
 
 def enqueue(org_id: int, event_type: str, data: dict, *, response_id: int | None = None) -> int:

@@ -1,9 +1,9 @@
 """Stats counters: what each event and answer adds, applied in the transaction that makes the change.
 
 Changes are collected in the session as deltas and written just before it commits, merged and in
-key order: one upsert per table and transaction, and every transaction takes counter row locks in
-the same order, so two of them never deadlock on counters. A rollback discards the deltas with the
-change they counted. See docs/stats.md for what is counted where.
+key order: one statement per transaction on PostgreSQL (one upsert per table on SQLite), and every
+transaction takes counter row locks in the same order, so two of them never deadlock on counters.
+A rollback discards the deltas with the change they counted. See docs/stats.md for what is counted where.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from flask import current_app
-from sqlalchemy import event, or_, select
+from flask import Flask, current_app
+from sqlalchemy import event, inspect, or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ..extensions import db
 from ..models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
@@ -30,6 +31,7 @@ SHARDS = 8
 MAX_ATTRIBUTE_VALUE = 200  # longer values get no counters; filters on them scan
 _DELTAS = "surveyhub.counter_deltas"
 _MISSING = object()
+_NOBODY = object()
 _FUNNEL_KEY = ("survey_id", "segment", "day", "channel", "metric")
 _ANSWER_KEY = ("survey_id", "segment", "day", "channel", "question_id", "bucket")
 
@@ -104,13 +106,39 @@ def add_answer(survey_id: int, channel: str, day: date, question: dict | None, q
 
 
 def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
-    """Return the attributes of the people that responses or invitations (`model`) belong to, by row id."""
-    if not row_ids:
-        return {}
-    return dict(db.session.execute(
-        select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
-        .where(model.id.in_(row_ids))
-    ).all())
+    """Return the attributes of the people that responses or invitations (`model`) belong to, by row id
+    (rows without a person are left out).
+
+    Rows the session holds already with their person (the response an event is about, usually) are
+    answered from it, as a query would after the autoflush; only the others are read, in one query.
+    """
+    known: dict[int, dict] = {}
+    unknown = set()
+    for row_id in row_ids:
+        attributes = _attributes_in_session(model, row_id)
+        if attributes is _MISSING:
+            unknown.add(row_id)
+        elif attributes is not _NOBODY:
+            known[row_id] = attributes
+    if unknown:
+        known.update(db.session.execute(
+            select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
+            .where(model.id.in_(unknown))
+        ).all())
+    return known
+
+
+def _attributes_in_session(model, row_id: int) -> Any:
+    """A row's person's attributes as the session has them: _NOBODY, or _MISSING if it takes a query."""
+    row = db.session.identity_map.get(identity_key(model, row_id))
+    if row is None or "respondent_id" in inspect(row).unloaded:
+        return _MISSING
+    if row.respondent_id is None:
+        return _NOBODY
+    person = db.session.identity_map.get(identity_key(Respondent, row.respondent_id))
+    if person is None or "attributes" in inspect(person).unloaded:
+        return _MISSING
+    return person.attributes
 
 
 def count_events(rows: list[dict]) -> None:
@@ -199,7 +227,7 @@ def discard_pending(session: Session) -> None:
 
 
 def write_pending(session: Session) -> None:
-    """Write the session's counter changes: one upsert per table, rows in key order."""
+    """Write the session's counter changes, rows in key order: one statement (PostgreSQL), or one upsert per table."""
     deltas: Counter | None = session.info.pop(_DELTAS, None)
     if not deltas:
         return
@@ -209,14 +237,42 @@ def write_pending(session: Session) -> None:
     answers = [dict(zip(_ANSWER_KEY, key[1:], strict=True), shard=shard, count=n)
                for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "a" and n]
     dialect_name = session.get_bind().dialect.name
+    if dialect_name == "postgresql":
+        session.execute(_COUNTERS_UPSERT_PG, {
+            **{f"f_{column}": [row[column] for row in funnel] for column in (*_FUNNEL_KEY, "shard", "count")},
+            **{f"a_{column}": [row[column] for row in answers] for column in (*_ANSWER_KEY, "shard", "count")}})
+        return
     for model, rows in ((FunnelCounter, funnel), (AnswerCounter, answers)):
         if rows:
             session.execute(_counter_upsert(dialect_name, model), rows)
 
 
+# PostgreSQL: both tables' counters in one statement (one round trip), each table's rows as arrays
+# in key order. The funnel's upsert runs first, whole (the scalar subquery reads it before the
+# answers' upsert starts), so every transaction locks counter rows in the same order.
+_COUNTERS_UPSERT_PG = text("""
+WITH funnel AS (
+    INSERT INTO stats_funnel AS c (survey_id, segment, day, channel, metric, shard, count)
+    SELECT * FROM unnest(CAST(:f_survey_id AS integer[]), CAST(:f_segment AS varchar[]),
+                         CAST(:f_day AS date[]), CAST(:f_channel AS varchar[]), CAST(:f_metric AS varchar[]),
+                         CAST(:f_shard AS smallint[]), CAST(:f_count AS bigint[]))
+    ON CONFLICT (survey_id, segment, day, channel, metric, shard)
+    DO UPDATE SET count = c.count + EXCLUDED.count
+    RETURNING 1
+)
+INSERT INTO stats_answers AS c (survey_id, segment, day, channel, question_id, bucket, shard, count)
+SELECT * FROM unnest(CAST(:a_survey_id AS integer[]), CAST(:a_segment AS varchar[]), CAST(:a_day AS date[]),
+                     CAST(:a_channel AS varchar[]), CAST(:a_question_id AS varchar[]),
+                     CAST(:a_bucket AS varchar[]), CAST(:a_shard AS smallint[]), CAST(:a_count AS bigint[]))
+WHERE (SELECT count(*) FROM funnel) >= 0
+ON CONFLICT (survey_id, segment, day, channel, question_id, bucket, shard)
+DO UPDATE SET count = c.count + EXCLUDED.count
+""")
+
+
 @functools.cache
 def _counter_upsert(dialect_name: str, model):
-    """INSERT a counter row, or add to its count: built once, run for many rows (executemany)."""
+    """SQLite: INSERT a counter row, or add to its count: built once, run for many rows (executemany)."""
     key = _FUNNEL_KEY if model is FunnelCounter else _ANSWER_KEY
     statement = insert_for(dialect_name)(model.__table__)
     return statement.on_conflict_do_update(
@@ -227,11 +283,8 @@ def _sort_key(item: tuple[tuple, int]) -> tuple:
     return tuple(str(part) for part in item[0])
 
 
-@event.listens_for(Session, "before_commit")
-def _before_commit(session: Session) -> None:
-    write_pending(session)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    discard_pending(session)
+def init_app(app: Flask) -> None:
+    """Write the counters with every commit of the app's session, and forget them on its rollbacks."""
+    for name, listener in (("before_commit", write_pending), ("after_rollback", discard_pending)):
+        if not event.contains(db.session, name, listener):  # one registration however many apps
+            event.listen(db.session, name, listener)

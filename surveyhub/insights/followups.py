@@ -73,4 +73,3 @@ def mark_done(survey: Survey, response_id: int, user: User) -> None:
         raise NotFound(f"No response {response_id} in this survey.")
     if db.session.get(FollowUpDone, response_id) is None:
         db.session.add(FollowUpDone(response_id=response_id, done_by_user_id=user.id))
-    db.session.commit()

@@ -352,4 +352,3 @@ def rebuild_counters(survey: Survey) -> None:
         segments = [counters.EVERYONE, *counters.counted_segments(attributes)]
         counters.add_answer(survey.id, channel, responded_at.date(), questions[version_id].get(qid), qid, value,
                             segments)
-    db.session.commit()

@@ -16,11 +16,11 @@ from marshmallow import ValidationError
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import csrf
 from ..i18n import choose_locale
-from ..responses import answers as responses
 from ..responses import hosted, unsubscribe
 from ..responses.hosted import LinkProblem, Visit
 from ..rules import survey as logic
 from ..schemas.hosted import AnswerFormSchema
+from ..transaction import unit_of_work
 
 bp = Blueprint("hosted", __name__)
 
@@ -86,7 +86,8 @@ def invitation_survey(token: str):
     except LinkProblem as problem:
         return _link_problem(problem)
     if request.method == "GET":
-        hosted.record_open(visit)
+        with unit_of_work():
+            hosted.record_open(visit)
     return _survey_page(visit, url_for(".invitation_survey", token=token))
 
 
@@ -99,7 +100,8 @@ def public_survey(token: str):
     except LinkProblem as problem:
         return _link_problem(problem)
     if request.method == "GET" and token not in mine:
-        hosted.record_public_open(visit)
+        with unit_of_work():
+            hosted.record_public_open(visit)
         session[PUBLIC_SESSION_KEY] = {**mine, token: None}
     page = _survey_page(visit, url_for(".public_survey", token=token))
     if visit.response is not None and mine.get(token) != visit.response.id:
@@ -157,20 +159,9 @@ def _answer(visit: Visit, page_url: str):
         return redirect(_page(page_url, form["back"]), code=303)
     if question is None and action != "finish":
         abort(400, "The form names no question of this survey.")
-    answers = visit.response.answer_values() if visit.response else {}
-    try:  # check before the first write: a refused answer must not even start a response
-        if action == "next" and question is not None:
-            value, other_text = hosted.parse_form_answer(question, form["value"], form["other_text"])
-            logic.check_answer(definition, answers, question["id"], value, other_text)
-        elif action == "skip" and question is not None and logic.is_required(question):
-            raise logic.AnswerError("value", "is required", "required")
-        response = hosted.response_for_answering(visit)
-        if action == "skip":
-            state = responses.skip_question(response, form["question"])
-        elif action == "finish":
-            state = responses.progress(response)
-        else:
-            state = responses.answer_question(response, form["question"], value, other_text)
+    try:
+        with unit_of_work():
+            state = hosted.take_answer(visit, action, question, form["value"], form["other_text"])
     except (logic.AnswerError, DomainError) as err:
         _locale(visit)
         # The page speaks the respondent's language: the reason, never the API's English message.
@@ -178,11 +169,11 @@ def _answer(visit: Visit, page_url: str):
             gettext("This question needs an answer.") if action == "finish"
             else gettext("We could not save that answer; please try again."))
         chosen = form["value"] if question and question.get("multiple") else next(iter(form["value"]), None)
+        answers = visit.response.answer_values() if visit.response else {}
         return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
                        gettext("Please check your answer: {problem}").format(problem=problem), 422,
                        form["other_text"])
     if state.next_question is None and state.can_complete:
-        responses.complete_response(response)
         thanks = logic.localize(definition.get("thanks"), _locale(visit), definition["default_locale"])
         return _message(thanks or gettext("Thank you for telling us."), 200, visit)
     target = state.next_question["id"] if state.next_question else form["question"]
@@ -204,7 +195,8 @@ def unsubscribe_page(token: str):
         return _message(gettext("This link is not valid."), 404)
     g.locale = target.locale  # the person's own, whatever the survey
     if request.method == "POST":
-        unsubscribe.unsubscribe(target)
+        with unit_of_work():
+            unsubscribe.unsubscribe(target)
         return render_template("hosted/message.html", title=target.org_name, message=gettext(
             "You are unsubscribed. {org} will not email you surveys again.").format(org=target.org_name))
     return render_template("hosted/unsubscribe.html", title=target.org_name, question=gettext(

@@ -15,6 +15,7 @@ from ..delivery import sms as sms_delivery
 from ..errors import Invalid, flatten_messages
 from ..responses import sms as sms_conversations
 from ..schemas.sms import InboundSmsSchema, SmsStatusSchema
+from ..transaction import unit_of_work
 
 bp = Blueprint("sms", __name__, url_prefix="/channels/sms")
 
@@ -43,6 +44,7 @@ def _load(schema, form) -> dict:
 
 
 @bp.post("/inbound")
+@unit_of_work()
 def inbound():
     """Take an inbound SMS; replies go out through the delivery worker."""
     form = _load(InboundSmsSchema(), request.form)
@@ -51,6 +53,7 @@ def inbound():
 
 
 @bp.post("/status")
+@unit_of_work()
 def status():
     """Take a delivery status callback for a message we sent."""
     form = _load(SmsStatusSchema(), request.form)

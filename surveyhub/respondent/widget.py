@@ -23,6 +23,7 @@ from ..extensions import limiter
 from ..inputs import load_json
 from ..responses import widget
 from ..schemas.widget import AnswerSchema, DisplaySchema, OfferDecisionSchema, SurveyQuerySchema, WidgetWriteSchema
+from ..transaction import unit_of_work
 
 bp = Blueprint("widget_api", __name__, url_prefix="/widget/v1/<key>")
 # /widget.js: outside the endpoints' prefix and their rate limits.
@@ -113,6 +114,7 @@ def survey(slug: str):
 
 
 @bp.post("/surveys/<slug>/display")
+@unit_of_work()
 def display(slug: str):
     """The survey was shown to the user: count it, open the visit's response, update the respondent."""
     visitor, body = _authenticated(slug, DisplaySchema())
@@ -120,6 +122,7 @@ def display(slug: str):
 
 
 @bp.post("/surveys/<slug>/answers")
+@unit_of_work()
 def answer(slug: str):
     """One answer, given or changed."""
     visitor, body = _authenticated(slug, AnswerSchema())
@@ -127,6 +130,7 @@ def answer(slug: str):
 
 
 @bp.post("/surveys/<slug>/offer")
+@unit_of_work()
 def offer(slug: str):
     """The user accepted or declined the save offer."""
     visitor, body = _authenticated(slug, OfferDecisionSchema())
@@ -134,6 +138,7 @@ def offer(slug: str):
 
 
 @bp.post("/surveys/<slug>/dismiss")
+@unit_of_work()
 def dismiss(slug: str):
     """The user closed the survey before the end."""
     visitor, _ = _authenticated(slug, WidgetWriteSchema())
@@ -141,6 +146,7 @@ def dismiss(slug: str):
 
 
 @bp.post("/surveys/<slug>/complete")
+@unit_of_work()
 def complete(slug: str):
     """The user reached the end: finish the response."""
     visitor, _ = _authenticated(slug, WidgetWriteSchema())

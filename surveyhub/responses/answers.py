@@ -25,9 +25,10 @@ from ..rules import survey as logic
 
 @dataclass(frozen=True)
 class Progress:
-    """Where a response stands after an answer: the next question to ask, if any."""
+    """Where a response stands after an answer: its answers, the next question to ask, if any."""
 
     response: Response
+    answers: dict[str, Any]
     next_question: dict | None
     can_complete: bool
 
@@ -36,11 +37,11 @@ def start_response(survey: Survey, channel: str, *, respondent: Respondent | Non
                    invitation: Invitation | None = None, metadata: dict | None = None,
                    version: SurveyVersion | None = None) -> Response:
     """Open a partial response on the survey's live version, or on `version` when the person was
-    already asked from an earlier one (an SMS conversation). The caller commits."""
+    already asked from an earlier one (an SMS conversation)."""
     version = version or live_version(survey)
     response = Response(answers=[],
         org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
-        respondent_id=respondent.id if respondent else None,
+        respondent_id=respondent.id if respondent else None, respondent=respondent,
         invitation_id=invitation.id if invitation else None,
         channel=channel, meta=metadata or {},
     )
@@ -57,7 +58,7 @@ def progress(response: Response, answers: dict[str, Any] | None = None) -> Progr
     definition = response.version.definition
     answers = response.answer_values() if answers is None else answers
     skipped = response.meta.get("skipped", [])
-    return Progress(response, logic.next_question(definition, answers, skipped),
+    return Progress(response, answers, logic.next_question(definition, answers, skipped),
                     not logic.missing_required(definition, answers))
 
 
@@ -76,47 +77,79 @@ def lock_response(response_id: int) -> Response:
 
 
 def skip_question(response: Response, question_id: str, *, complete: bool = False) -> Progress:
-    """Pass over a visible optional question without answering it. Commits.
+    """Pass over a visible optional question without answering it.
 
     `complete`: also finish the response in the same transaction (nothing left to ask).
     """
-    if response.status == "completed":
-        raise Conflict("The response is completed.", {"response": "is completed"})
-    definition = response.version.definition
-    visible = {q["id"]: q for q in logic.visible_questions(definition, response.answer_values())}
+    check_skip(response.version.definition, response.answer_values(), question_id)
+    skip_checked_question(response, question_id, complete=complete)
+    return progress(response)
+
+
+def check_skip(definition: dict, answers: dict[str, Any], question_id: str) -> None:
+    """Refuse (Invalid) to pass over a question that is not shown with `answers`, or is required."""
+    visible = {q["id"]: q for q in logic.visible_questions(definition, answers)}
     if question_id not in visible:
         raise Invalid(f"{question_id!r} is not a question shown now.", {"question": "is not shown"})
     if logic.is_required(visible[question_id]):
         raise Invalid(f"{question_id!r} must be answered.", {"question": "is required"})
+
+
+def skip_checked_question(response: Response, question_id: str, *, complete: bool = False) -> None:
+    """Pass over a question the caller checked (check_skip) against the answers of `response`.
+
+    For callers that check first and work out the next question themselves. `complete`: also finish
+    the response in the same transaction.
+    """
+    if response.status == "completed":
+        raise Conflict("The response is completed.", {"response": "is completed"})
     skipped = response.meta.get("skipped", [])
     if question_id not in skipped:
         response.meta = {**response.meta, "skipped": [*skipped, question_id]}
     if complete:
         _complete(response, response.answer_values())
-    db.session.commit()
-    return progress(response)
 
 
 def answer_question(response: Response, question_id: Any, value: Any, other_text: Any = None, *,
                     locked: bool = False, complete: bool = False) -> Progress:
     """Validate and save one answer, replacing an earlier answer to the same question.
 
-    Answers left on questions that this answer hides are removed. Commits. `locked`: the caller
+    Answers left on questions that this answer hides are removed. `locked`: the caller
     loaded `response` with lock_response() in this transaction (it is not loaded again).
     `complete`: also finish the response in the same transaction.
     """
     answers = _apply_answers(response, [(question_id, value, other_text)], locked=locked)
     if complete:
         _complete(response, answers)
-    db.session.commit()
     return progress(response, answers)
 
 
+def save_checked_answer(response: Response, clean: logic.CleanAnswer, *, complete: bool = False) -> dict[str, Any]:
+    """Save an answer the caller checked (logic.check_answer) against the answers of `response`,
+    which it loaded with lock_response() in this transaction; return the answers afterwards.
+
+    For a caller that works out the next question itself (an SMS conversation): nothing is checked
+    or computed twice. `complete`: also finish the response in the same transaction.
+    """
+    _ensure_open(response)
+    answers = _write_answers(response, response.answer_values(), [clean])
+    if complete:
+        _complete(response, answers)
+    return answers
+
+
+def complete_if_done(state: Progress) -> bool:
+    """Finish the response of `state` if nothing is left to ask and it may complete; tell whether it is done."""
+    if state.next_question is not None or not state.can_complete:
+        return False
+    _mark_completed(state.response)
+    return True
+
+
 def complete_response(response: Response) -> Response:
-    """Finish a response whose visible required questions all have answers. Commits."""
+    """Finish a response whose visible required questions all have answers."""
     db.session.refresh(response)
     _complete(response, response.answer_values())
-    db.session.commit()
     return response
 
 
@@ -153,13 +186,12 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
                  for c in cleaned],
     )
     db.session.add(response)
-    db.session.flush()
+    db.session.flush()  # the response's id, for its events
     # An interview reaches its person by being held: "opened" is the interview channel's reached.
     record_event(survey.org_id, "opened", survey_id=survey.id, channel="interview", response_id=response.id)
     count_answer_changes(response, {}, given, now)
     for happened in (["responded"] if cleaned else []) + (["completed"] if complete else []):
         record_event(survey.org_id, happened, survey_id=survey.id, channel="interview", response_id=response.id)
-    db.session.commit()
     return response
 
 
@@ -179,15 +211,24 @@ def _clean_batch(definition: dict, so_far: dict[str, Any], items: list[tuple[Any
 
 
 def _apply_answers(response: Response, items: list[tuple[Any, Any, Any]], *, locked: bool = False) -> dict[str, Any]:
-    """Check and write answers to a response; return its answers afterwards (the caller commits)."""
+    """Check and write answers to a response; return its answers afterwards."""
     if not locked:
         lock_response(response.id)
+    _ensure_open(response)
+    so_far = response.answer_values()
+    return _write_answers(response, so_far, _clean_batch(response.version.definition, so_far, items))
+
+
+def _ensure_open(response: Response) -> None:
     if response.status == "completed":
         raise Conflict("The response is completed and takes no more answers.", {"response": "is completed"})
+
+
+def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[logic.CleanAnswer]) -> dict[str, Any]:
+    """Write checked answers over `so_far` (the locked response's answers); return the answers afterwards."""
     definition = response.version.definition
-    so_far = response.answer_values()
     before = dict(so_far)
-    cleaned = _clean_batch(definition, so_far, items)
+    so_far = dict(so_far)
     so_far.update({clean.question: clean.value for clean in cleaned})
     now = utcnow()
     for clean in cleaned:
@@ -234,13 +275,13 @@ def _answer_upsert(dialect_name: str):
 def complete_saved_response(response: Response) -> None:
     """Finish a response whose flow ended with an accepted save offer, whatever is left unasked.
 
-    The person stays, so the rest of the survey is not asked (CONTRACT §10). The caller commits.
+    The person stays, so the rest of the survey is not asked (CONTRACT §10).
     """
     _mark_completed(response)
 
 
 def _complete(response: Response, answers: dict[str, Any]) -> None:
-    """Finish a response that has `answers` (the caller commits); Invalid while a required one is missing."""
+    """Finish a response that has `answers`; Invalid while a required one is missing."""
     missing = logic.missing_required(response.version.definition, answers)
     if missing:
         raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",

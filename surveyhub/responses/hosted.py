@@ -22,7 +22,7 @@ from ..extensions import db, rowcount
 from ..models import Invitation, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..rules import survey as logic
-from .answers import start_response
+from . import answers as responses
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,2}")  # nps 0–10, likert 1–7
 
@@ -96,7 +96,7 @@ def visit_public(token: str, response_id: int | None) -> Visit:
 
 
 def record_open(visit: Visit) -> None:
-    """Count the first view of an invitation's page as "opened" (once, whoever views it). Commits."""
+    """Count the first view of an invitation's page as "opened" (once, whoever views it)."""
     if visit.invitation is None:
         return
     now = utcnow()
@@ -107,32 +107,60 @@ def record_open(visit: Visit) -> None:
     if first:
         record_event(visit.invitation.org_id, "opened", survey_id=visit.survey.id, channel=visit.channel,
                      invitation_id=visit.invitation.id)
-    db.session.commit()
 
 
 def record_public_open(visit: Visit) -> None:
-    """Count a public link's first view in a browser session as "opened" on the web channel. Commits."""
+    """Count a public link's first view in a browser session as "opened" on the web channel."""
     record_event(visit.survey.org_id, "opened", survey_id=visit.survey.id, channel="web")
-    db.session.commit()
 
 
-def response_for_answering(visit: Visit) -> Response:
-    """Return the visit's response, starting it now (the first answer's POST) if there is none."""
-    if visit.response is not None:
-        return visit.response
+def take_answer(visit: Visit, action: str, question: dict | None, values: list[str],
+                other_text: str | None) -> responses.Progress:
+    """Carry out one POST of the page — "next" (answer), "skip" or "finish" — and complete the
+    response when nothing is left to ask; return where the response stands.
+
+    Everything is checked before the first write: a refused answer (logic.AnswerError) starts no
+    response. The visit's response is locked first, so the answer is checked against the answers it
+    replaces; the first POST starts the response (`visit.response` is it once all is done).
+    """
+    response = responses.lock_response(visit.response.id) if visit.response is not None else None
+    answers = response.answer_values() if response is not None else {}
+    clean = skipped = None  # "next" checks an answer, "skip" a question to skip; "finish" neither
+    if action == "next" and question is not None:
+        value, other_text = parse_form_answer(question, values, other_text)
+        clean = logic.check_answer(visit.definition, answers, question["id"], value, other_text)
+    elif action == "skip" and question is not None:
+        if logic.is_required(question):
+            raise logic.AnswerError("value", "is required", "required")
+        responses.check_skip(visit.definition, answers, question["id"])
+        skipped = question["id"]
+    if response is None:
+        response = _start_response(visit)
+    if skipped is not None:
+        responses.skip_checked_question(response, skipped)
+        state = responses.progress(response, answers)
+    elif clean is not None:
+        state = responses.progress(response, responses.save_checked_answer(response, clean))
+    else:
+        state = responses.progress(response, answers)
+    responses.complete_if_done(state)
+    visit.response = response
+    return state
+
+
+def _start_response(visit: Visit) -> Response:
+    """Start the visit's response (its first answer's POST), locked for this transaction."""
     respondent = visit.invitation.respondent if visit.invitation else None
     try:
-        response = start_response(visit.survey, visit.channel, respondent=respondent, invitation=visit.invitation)
-        db.session.commit()
-    except IntegrityError:  # the same invitation's first answer arrived twice at once
+        with db.session.begin_nested():
+            return responses.start_response(visit.survey, visit.channel, respondent=respondent,
+                                            invitation=visit.invitation)
+    except IntegrityError:  # the same invitation's first answer arrived twice at once: answer the one started
         if visit.invitation is None:  # only an invitation's response is unique
             raise
-        db.session.rollback()
-        response = db.session.execute(
-            select(Response).where(Response.invitation_id == visit.invitation.id)
-        ).scalar_one()
-    visit.response = response
-    return response
+        started = db.session.execute(
+            select(Response.id).where(Response.invitation_id == visit.invitation.id)).scalar_one()
+        return responses.lock_response(started)
 
 
 def parse_form_answer(question: dict, values: list[str], other_text: str | None) -> tuple[Any, str | None]:

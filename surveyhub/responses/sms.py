@@ -44,7 +44,7 @@ def e164(phone: str) -> str:
 
 
 def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | None = None) -> str:
-    """Take one inbound message; return what it was taken as ("duplicate", "answer", "stop", …). Commits."""
+    """Take one inbound message; return what it was taken as ("duplicate", "answer", "stop", …)."""
     phone = e164(from_phone)
     # Locked first: two messages from one phone, or Twilio's retry racing the original, take turns.
     session = db.session.execute(
@@ -68,7 +68,6 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
          "org_id": org_id, "session_id": session.id if session else None},
     ).scalar_one_or_none()
     if inserted is None:
-        db.session.rollback()
         return "duplicate"
     if outcome == "conversation" and session is not None:
         return _converse(session, body)
@@ -80,7 +79,6 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
         queue_message(session.org_id, phone, translations(session.locale).pgettext("sms", "This survey is closed."),
                       "expired", session.id)
         _close(session, "expired")
-    db.session.commit()
     return outcome
 
 
@@ -158,7 +156,7 @@ def _opt_out(org_id: int, phone: str, locale: str | None, confirm: bool) -> None
         queue_message(org_id, phone, translations(locale).pgettext(
             "sms", "{org}: you will get no more messages from us. Reply START to opt back in.").format(
             org=_org_name(org_id)), "opted_out")
-    suppress(org_id, "sms", phone, "opted_out")  # commits, with the "opted_out" event
+    suppress(org_id, "sms", phone, "opted_out")  # with the "opted_out" event
 
 
 def _close(session: SmsSession, status: str) -> None:
@@ -186,14 +184,14 @@ def _converse(session: SmsSession, body: str) -> str:
     question = logic.questions_by_id(definition).get(session.question_id) if session.question_id else None
     if question is None:  # the survey changed under the conversation: nothing left to ask
         _close(session, "partial")
-        db.session.commit()
         return "ended"
     reply = sms_logic.read_reply(question, body, session.locale, default)
     if reply.kind == "skip" and logic.is_required(question):
         reply = sms_logic.INVALID
+    clean = None
     if reply.kind == "answer":
         try:
-            logic.check_answer(definition, answers, question["id"], reply.value, reply.other_text)
+            clean = logic.check_answer(definition, answers, question["id"], reply.value, reply.other_text)
         except logic.AnswerError:
             reply = sms_logic.INVALID
     if reply.kind == "invalid":
@@ -202,13 +200,11 @@ def _converse(session: SmsSession, body: str) -> str:
             prompt = sms_logic.question_prompt(question, session.locale, default)
             reask = words.pgettext("sms", "Sorry, we didn't get that.")
             queue_message(session.org_id, session.phone, f"{reask}\n{prompt}", "reask", session.id)
-            db.session.commit()
             return "reask"
         if logic.is_required(question):
             ended = words.pgettext("sms", "Thanks for your time, we'll stop here.")
             queue_message(session.org_id, session.phone, ended, "ended", session.id)
             _close(session, "partial")
-            db.session.commit()
             return "ended"
         reply = sms_logic.Reply("skip")
     if response is None:
@@ -230,16 +226,14 @@ def _converse(session: SmsSession, body: str) -> str:
         queue_message(session.org_id, session.phone, sms_logic.thanks_message(definition, session.locale), "thanks",
                       session.id)
         _close(session, "completed")
-    # The engine's call commits the answer (and the completion) together with the session, the
-    # inbound record and the reply. The response is locked since lock_response() or start_response().
+    # The answer (and the completion) is one transaction with the session, the inbound record and the
+    # reply; the answer was checked above. The response is locked since lock_response() or start_response().
     try:
-        if reply.kind == "skip":
-            responses.skip_question(response, question["id"], complete=following is None)
+        if clean is None:  # a skip
+            responses.skip_checked_question(response, question["id"], complete=following is None)
         else:
-            responses.answer_question(response, question["id"], reply.value, reply.other_text, locked=True,
-                                      complete=following is None)
+            responses.save_checked_answer(response, clean, complete=following is None)
     except DomainError:
-        db.session.rollback()
         log.exception("SMS session %s: the response engine refused a checked answer", session.id)
         raise
     return "skipped" if reply.kind == "skip" else "answer"

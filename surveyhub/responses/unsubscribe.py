@@ -35,5 +35,5 @@ def resolve(token: str) -> Target:
 
 
 def unsubscribe(target: Target) -> None:
-    """Stop all survey email from the org to this address (repeating it changes nothing). Commits."""
+    """Stop all survey email from the org to this address (repeating it changes nothing)."""
     suppress(target.org_id, "email", target.address, "unsubscribed", survey_id=target.survey_id)

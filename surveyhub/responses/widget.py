@@ -15,7 +15,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from ..accounts.demo import DEMO_ORG
 from ..accounts.orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
@@ -77,7 +76,6 @@ def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
                           {f"origins.{i}": "must be scheme://host[:port]"})
         normalized.append(f"{parts.scheme}://{parts.netloc}")
     org.settings = {**(org.settings or {}), ORIGINS_SETTING: normalized}
-    db.session.commit()
     return normalized
 
 
@@ -145,31 +143,31 @@ def authenticate(org: Org, slug: str, body: dict) -> Visitor:
 
 
 def display(visitor: Visitor, locale: str | None) -> Response:
-    """Record that the survey was shown, and update the respondent from the host's user. Commits."""
+    """Record that the survey was shown, and update the respondent from the host's user."""
     profile = {"email": visitor.user.get("email"), "attributes": visitor.user.get("attributes"), "locale": locale}
     response = _open_visit(visitor, profile)
     if not _widget_meta(response).get("displayed"):
         _update_widget_meta(response, displayed=True)
         _record(response, "displayed")
-    db.session.commit()
     return response
 
 
 def answer(visitor: Visitor, question: Any, value: Any, other_text: Any) -> Response:
-    """Save one answer through the response engine; note the offer it brings up, if any. Commits."""
+    """Save one answer through the response engine; note the offer it brings up, if any.
+
+    The answer and its "offer_shown" are one transaction: an answer never lands without its offer.
+    """
     response = _open_visit(visitor)
-    responses.answer_question(response, question, value, other_text)
-    _lock_respondent(response.respondent_id)
-    db.session.refresh(response)
-    offer = logic.matching_offer(response.version.definition, response.answer_values())
+    # Locked: every write of a visit holds its respondent's row (_open_visit) from before it read the response.
+    state = responses.answer_question(response, question, value, other_text, locked=True)
+    offer = logic.matching_offer(response.version.definition, state.answers)
     if offer is not None and "offer" not in (response.meta or {}):
         _show_offer(response, offer["id"])
-    db.session.commit()
     return response
 
 
 def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
-    """Record the person's answer to the save offer their answers brought up, once. Commits.
+    """Record the person's answer to the save offer their answers brought up, once.
 
     Accepting ends the flow: the response is completed (CONTRACT §10), with `metadata.offer`
     saying which offer kept the person.
@@ -191,25 +189,22 @@ def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
     elif shown["accepted"] != accepted:
         raise Invalid("The offer was already " + ("accepted." if shown["accepted"] else "declined."),
                       {"accepted": "the offer was already decided otherwise"})
-    db.session.commit()
     return response
 
 
 def dismiss(visitor: Visitor) -> Response:
-    """Record that the person closed the survey before finishing it, once. Commits."""
+    """Record that the person closed the survey before finishing it, once."""
     response = _open_visit(visitor)
     if response.status != "completed" and not _widget_meta(response).get("dismissed"):
         _update_widget_meta(response, dismissed=True)
         _record(response, "dismissed")
-    db.session.commit()
     return response
 
 
 def complete(visitor: Visitor) -> Response:
-    """Finish the visit's response through the response engine (a retry after it finished changes nothing). Commits."""
+    """Finish the visit's response through the response engine (a retry after it finished changes nothing)."""
     response = _open_visit(visitor)
     if response.status == "completed":
-        db.session.commit()
         return response
     return responses.complete_response(response)
 
@@ -217,7 +212,7 @@ def complete(visitor: Visitor) -> Response:
 def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
     """Return the visit's response, opening it on the survey's live version if this is its first write."""
     survey = get_survey_by_slug(visitor.org.id, visitor.slug)
-    respondent = _respondent(visitor.org.id, visitor.user["id"], profile or {})
+    respondent = find_or_create_respondent(visitor.org.id, visitor.user["id"], **(profile or {}))
     # One visit, one response: concurrent first writes of a visit queue on the respondent's row.
     _lock_respondent(respondent.id)
     response = db.session.execute(
@@ -251,15 +246,6 @@ def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> No
         raise TooManyResponses(f"This user has started {cap} responses to this survey in the last 24 hours, "
                               "the org's widget_responses_per_day.", retry_after,
                               {"user.id": f"has started {cap} responses to this survey today"})
-
-
-def _respondent(org_id: int, external_id: str, profile: dict) -> Respondent:
-    try:
-        return find_or_create_respondent(org_id, external_id, **profile)
-    except IntegrityError:
-        # Another request created this person a moment ago (PostgreSQL); they exist now.
-        db.session.rollback()
-        return find_or_create_respondent(org_id, external_id, **profile)
 
 
 def _lock_respondent(respondent_id: int | None) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select, update
 
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
+from ..counters import count_answer_changes
 from ..errors import Conflict, Invalid
 from ..events import record_event
 from ..extensions import db, rowcount
-from ..insights.counters import count_answer_changes
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for

@@ -15,9 +15,9 @@ import logging
 import phonenumbers
 from sqlalchemy import delete, select, update
 
-from ..accounts.suppressions import suppress, suppressed
 from ..accounts.surveys import live_version
 from ..delivery.sms import queue_message, wake_waiting
+from ..delivery.suppressions import suppress, suppressed
 from ..errors import DomainError
 from ..events import record_event
 from ..extensions import db, rowcount

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.respondents import find_or_create_respondent
@@ -69,13 +68,15 @@ def lock_response(response_id: int) -> Response:
 
     On PostgreSQL this is a row lock (FOR UPDATE OF responses), so concurrent changes to one response
     take turns and each sees the answers it replaces (the counters need them); SQLite's BEGIN
-    IMMEDIATE already runs one writer at a time. One statement: the response with its version,
-    respondent and answers joined.
+    IMMEDIATE already runs one writer at a time. Two statements: the response with its version and
+    respondent, then its answers. Not one: a row lock waited for gives the locked row as the other
+    transaction committed it, but rows joined to it as they were when the statement began, so the
+    answers must be read by a statement of their own once the lock is held.
     """
     return db.session.execute(
-        select(Response).options(joinedload(Response.answers)).where(Response.id == response_id)
-        .with_for_update(of=Response).execution_options(populate_existing=True)
-    ).unique().scalar_one()
+        select(Response).where(Response.id == response_id).with_for_update(of=Response)
+        .execution_options(populate_existing=True)
+    ).scalar_one()
 
 
 def skip_question(response: Response, question_id: str, *, complete: bool = False) -> Progress:

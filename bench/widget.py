@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from surveyhub import create_app  # noqa: E402
 from surveyhub.accounts import orgs, surveys  # noqa: E402
-from surveyhub.accounts.demo import DEMO_SURVEY  # noqa: E402
+from surveyhub.demo import DEMO_SURVEY  # noqa: E402
 from surveyhub.schemas.survey import SurveyDefinitionSchema  # noqa: E402
 from surveyhub.security import user_hash  # noqa: E402
 from surveyhub.transaction import unit_of_work  # noqa: E402

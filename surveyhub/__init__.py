@@ -9,10 +9,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import commands, config, errors, inputs
+from . import commands, config, counters, errors, inputs
 from .accounts.surveys import keep_frozen_versions
 from .extensions import babel, csrf, db, limiter, login, migrate, page_locale
-from .insights import counters
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

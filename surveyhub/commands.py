@@ -11,10 +11,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from . import config
-from .accounts import audit, demo, grace, orgs
-from .accounts.invite_import import import_csv, refused_path_for
+from . import config, demo
+from .accounts import audit, grace, orgs
 from .delivery import engine as delivery
+from .delivery.invite_import import import_csv, refused_path_for
 from .errors import DomainError
 from .extensions import db
 from .insights import stats

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import insert
 
+from .counters import count_events
 from .delivery.webhooks import enqueue_for_event
 from .extensions import db
-from .insights.counters import count_events
 from .models import EVENT_TYPES, Event, Invitation
 from .models.types import utcnow
 

@@ -75,3 +75,26 @@ def test_demo_seeds_once_and_prints_where_to_look(app, runner, client):
     responses = client.get(f"/api/v1/surveys/{survey.id}/responses",
                            headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
     assert responses and all(r["status"] == "completed" for r in responses)
+
+
+def test_demo_shows_the_keys_as_they_are_after_a_rotation(app, runner, client):
+    first = runner.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+
+    def shown(output: str, label: str) -> str:
+        return next(line.split(":", 1)[1].strip() for line in output.splitlines() if line.strip().startswith(label))
+
+    with app.app_context():
+        org_id = db.session.execute(db.select(Org.id)).scalar_one()
+    old_key = shown(first.output, "API key")
+    new_widget_key = runner.invoke(args=["org", "rotate", str(org_id), "--widget-key", "--json"])
+    new_api_key = runner.invoke(args=["org", "rotate", str(org_id), "--api-key", "--json"])
+    password = runner.invoke(args=["user", "password", shown(first.output, "Manager login").split(" / ")[0],
+                                   "--password-stdin"], input="a brand new password\n")
+    assert new_widget_key.exit_code == new_api_key.exit_code == password.exit_code == 0
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0, again.output
+    assert shown(again.output, "Widget key") == json.loads(new_widget_key.output)["widget_key"]
+    assert old_key not in again.output and "rotated since the demo was seeded" in shown(again.output, "API key")
+    assert "changed since the demo was seeded" in shown(again.output, "Manager login")
+    assert client.get("/api/v1/surveys", headers={"Authorization": f"Bearer {old_key}"}).status_code == 401

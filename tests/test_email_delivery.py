@@ -161,7 +161,7 @@ def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_work
 
 
 def test_unsubscribed_or_erased_before_sending_is_cancelled(app, api, make_survey, invite, smtp, run_worker):
-    from surveyhub.accounts.suppressions import suppress
+    from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
     invite(survey["id"], {"email": "left@example.com"}, {"email": "erased@example.com", "external_id": "e1"},
            {"email": "stays@example.com"})

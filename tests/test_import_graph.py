@@ -1,5 +1,6 @@
 """The arrows of the house point one way: no import cycle in surveyhub and channels, schemas never import
-the services, the pure rules touch neither Flask nor the database, channels never import the app.
+the services, the domain's rooms import one way, the pure rules touch neither Flask nor the database,
+channels never import the app.
 
 The graph is read from the source with `ast`: every import, at the top of a module or inside a function
 (an import hidden in a function to dodge a cycle is still an arrow), resolved to the project's modules.
@@ -14,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("surveyhub", "channels")
 # The rooms that hold units of work (what schemas must never import).
 SERVICE_ROOMS = ("accounts", "delivery", "responses", "insights", "events", "respondent", "api", "dashboard")
+# The domain's rooms, each importing only rooms after it in this list.
+DOMAIN_ROOMS = ("insights", "responses", "delivery", "accounts")
 # What the pure rules must not reach, directly or through another module of the project.
 IMPURE = ("flask", "flask_sqlalchemy", "flask_babel", "sqlalchemy", "surveyhub.models", "surveyhub.extensions")
 
@@ -174,4 +177,17 @@ def test_channels_never_import_the_app_or_flask():
     inner, outer = _graph()
     wrong = sorted(f"{module} imports {target}" for module in inner if _is_under(module, ("channels",))
                    for target in inner[module] | outer[module] if _is_under(target, ("surveyhub", "flask")))
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_domain_rooms_import_one_way():
+    """insights → responses → delivery → accounts: a room never imports one above it."""
+    inner, _ = _graph()
+    rank = {f"surveyhub.{room}": order for order, room in enumerate(DOMAIN_ROOMS)}
+
+    def room_of(module: str) -> str | None:
+        return next((room for room in rank if _is_under(module, (room,))), None)
+
+    wrong = sorted(f"{module} imports {target}" for module, targets in inner.items() if room_of(module)
+                   for target in targets if room_of(target) and rank[room_of(target)] < rank[room_of(module)])
     assert not wrong, "\n".join(wrong)

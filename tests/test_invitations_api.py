@@ -48,7 +48,7 @@ def test_recently_invited_within_cooldown(api, make_survey, invite):
 
 
 def test_unsubscribed_are_refused(app, api, make_survey, invite):
-    from surveyhub.accounts.suppressions import suppress
+    from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
     with app.app_context(), unit_of_work():
         suppress(api.org_id, "email", "gone@example.com", "unsubscribed")
@@ -57,7 +57,7 @@ def test_unsubscribed_are_refused(app, api, make_survey, invite):
 
 
 def test_another_orgs_unsubscribe_does_not_apply(app, api, other_api, make_survey, invite):
-    from surveyhub.accounts.suppressions import suppress
+    from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
     with app.app_context(), unit_of_work():
         suppress(other_api.org_id, "email", "x@example.com", "unsubscribed")

@@ -19,6 +19,7 @@ from surveyhub.extensions import db
 from surveyhub.insights import stats
 from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation, Respondent, Response, SurveyVersion
 from surveyhub.responses import answers as responses
+from surveyhub.responses import erasure
 from surveyhub.transaction import unit_of_work
 from tests.factories import survey_definition
 from tests.test_surveys_api import error_fields
@@ -162,7 +163,7 @@ def play(survey_id: int, org_id: int, prefix: str, steps: list) -> None:
             elif kind == "erase":
                 if db.session.execute(select(Respondent).where(Respondent.external_id == f"{prefix}{step[1]}")).first():
                     with unit_of_work():
-                        respondents.erase_respondent(org_id, f"{prefix}{step[1]}")
+                        erasure.erase_respondent(org_id, f"{prefix}{step[1]}")
             elif kind == "invite":
                 person = respondents.find_or_create_respondent(org_id, f"{prefix}{step[1]}")
                 invitation = Invitation(org_id=org_id, survey_id=survey_id, respondent_id=person.id,

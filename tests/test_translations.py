@@ -13,6 +13,7 @@ from babel.messages.pofile import read_po
 
 from channels.sms import count_segments
 from surveyhub.i18n import LOCALES, TRANSLATIONS, choose_locale, translations
+from surveyhub.rules.sms import question_prompt, read_reply
 
 ROOT = Path(__file__).parent.parent
 TRANSLATED = [locale for locale in LOCALES if locale != "en"]
@@ -85,7 +86,7 @@ def test_each_sms_word_is_one_segment(locale):
     assert len(sms) >= 15
     words = translations(locale)
     values = {**SMS_VALUES, "low_label": words.pgettext("sms", "Not at all likely"),
-              "high_label": words.pgettext("sms", "Extremely likely")}
+              "high_label": words.pgettext("sms", "Extremely likely"), "skip": words.pgettext("sms", "SKIP")}
     for message in sms:
         text = words.pgettext("sms", message)
         segments = count_segments(text.format(**values))
@@ -103,3 +104,12 @@ def test_each_sms_word_is_one_segment(locale):
 def test_one_rule_chooses_every_locale(offered, candidates, chosen):
     """The first candidate offered as written, else by its language; else the first offered."""
     assert choose_locale(offered, *candidates) == chosen
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_the_skip_word_a_prompt_names_skips(locale):
+    """Whatever a translator makes of SKIP, the word the SMS prompt tells people to send is the one read."""
+    prompt = question_prompt({"id": "why", "type": "open", "text": "Why?"}, locale, "en")
+    word = translations(locale).pgettext("sms", "SKIP")
+    assert word in prompt.splitlines()[-1]
+    assert read_reply({"id": "why", "type": "open", "text": "Why?"}, word.lower(), locale, "en").kind == "skip"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from surveyhub.accounts import suppressions
+from surveyhub.delivery import suppressions
 from surveyhub.delivery.engine import Worker
 from surveyhub.events import record_event
 from surveyhub.extensions import db

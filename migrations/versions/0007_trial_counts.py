@@ -28,7 +28,7 @@ depends_on = None
 
 JSON = sa.JSON().with_variant(postgresql.JSONB(), 'postgresql')
 TIME = sa.DateTime(timezone=True)
-MAX_ATTRIBUTE_VALUE = 200  # as insights/counters.py: longer values have no counters
+MAX_ATTRIBUTE_VALUE = 200  # as surveyhub/counters.py: longer values have no counters
 
 events = sa.table('events', sa.column('id', sa.Integer), sa.column('org_id', sa.Integer),
                   sa.column('survey_id', sa.Integer), sa.column('channel', sa.String), sa.column('type', sa.String),

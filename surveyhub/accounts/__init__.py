@@ -1,1 +1,1 @@
-"""Accounts: orgs and their keys, surveys, people, suppressions, invitations, the security log, the demo org."""
+"""Accounts: orgs and their keys, surveys, people (respondents), the security log, grace periods."""

@@ -1,18 +1,15 @@
-"""Respondents: finding or creating them, and erasing them on request."""
+"""Respondents: the people who answer, found by external id (or anonymous) and created on first sight."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..delivery.webhooks import forget_person
-from ..errors import NotFound
-from ..events import record_event
+from ..counters import counted_segments, move_person
 from ..extensions import db
-from ..insights.counters import counted_segments, move_person
-from ..models import Event, Invitation, Respondent, Response
+from ..models import Respondent
 
 PROFILE_FIELDS = ("email", "phone", "locale", "timezone")
 
@@ -50,27 +47,3 @@ def find_or_create_respondent(org_id: int, external_id: str | None, *, lock: boo
         move_person(respondent.id, segments, counted_segments(respondent.attributes))
     db.session.flush()
     return respondent
-
-
-def erase_respondent(org_id: int, external_id: str) -> None:
-    """Erase a person's personal data, responses and answers; the event record keeps counts only."""
-    respondent = db.session.execute(
-        select(Respondent).where(Respondent.org_id == org_id, Respondent.external_id == external_id)
-    ).scalar_one_or_none()
-    if respondent is None:
-        raise NotFound(f"No respondent {external_id!r}.")
-    move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
-    response_ids = list(db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id))
-                        .scalars())
-    forget_person(org_id, response_ids, [a for a in (respondent.email, respondent.phone) if a])
-    # The events stay, unlinked: SQLite may give a deleted response's id to a new response, whose
-    # person the old events must not be counted for.
-    db.session.execute(update(Event).where(Event.response_id.in_(response_ids)).values(response_id=None))
-    db.session.execute(delete(Response).where(Response.respondent_id == respondent.id))
-    # Invitations are kept (they are what was sent, for the funnel) but no longer point at a person.
-    db.session.execute(
-        update(Invitation).where(Invitation.respondent_id == respondent.id)
-        .values(respondent_id=None, address=None, meta={}, last_error=None)
-    )
-    db.session.delete(respondent)
-    record_event(org_id, "erased")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import g
 from flask_smorest import Blueprint
 
-from ..accounts import invitations, surveys
+from ..accounts import surveys
+from ..delivery import invitations
 from ..schemas.invitations import InvitationRequestSchema, InvitationResultSchema
 from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body

@@ -8,9 +8,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE
 
-from ..accounts import respondents, surveys
+from ..accounts import surveys
 from ..insights import export
 from ..responses import answers as responses
+from ..responses import erasure
 from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
 from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
@@ -65,4 +66,4 @@ class SurveyResponses(MethodView):
 @unit_of_work()
 def erase_respondent(external_id):
     """Erase a person's personal data, responses and answers."""
-    respondents.erase_respondent(g.org.id, external_id)
+    erasure.erase_respondent(g.org.id, external_id)

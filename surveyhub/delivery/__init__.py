@@ -1,1 +1,2 @@
-"""The delivery engine (the queue and worker) and one module per kind it sends: email, SMS, webhooks."""
+"""Delivery: the engine (queue and worker), one module per kind it sends (email, SMS, webhooks), and what
+feeds and guards it: invitations, CSV import, suppressions."""

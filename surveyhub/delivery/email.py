@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload
 from channels.email import DeliveryError, mailer_for
 
 from .. import links
-from ..accounts.suppressions import suppressed
 from ..events import record_event, record_invitation_failed
 from ..extensions import db
 from ..i18n import LOCALES, choose_locale
@@ -27,6 +26,7 @@ from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from ..rules import survey as logic
 from . import engine as delivery
+from .suppressions import suppressed
 
 log = logging.getLogger(__name__)
 

@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import DeliveryPause
 from ..models.types import utcnow
+from ..transaction import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,11 @@ def claim(kind: JobKind, worker_id: str, limit: int | None = None) -> list[int]:
     A row taken back from a dead worker (its lease ran out) counts an error; one at `max_errors` is
     retired (failed) instead of being handed out again.
     """
+    with unit_of_work():
+        return _claim(kind, worker_id, limit)
+
+
+def _claim(kind: JobKind, worker_id: str, limit: int | None) -> list[int]:
     model = kind.model
     now = clock()
     due = or_(and_(model.status == "queued", model.due_at <= now),
@@ -168,7 +174,6 @@ def claim(kind: JobKind, worker_id: str, limit: int | None = None) -> list[int]:
             fail(kind, row_id, worker_id, f"gave up after {errors} errors: {last_error or 'worker lost'}")
         else:
             ids.append(row_id)
-    db.session.commit()
     return sorted(ids)
 
 
@@ -236,22 +241,19 @@ def retry_later(kind: JobKind, row_id: int, worker_id: str, reason: str) -> str:
 def record_error(kind: JobKind, row_id: int, worker_id: str, reason: str) -> str:
     """Count an unexpected error of a claimed row: retried with backoff, retired at `max_errors`. Commits."""
     model = kind.model
-    errors = db.session.execute(select(model.errors).where(_mine(model, row_id, worker_id))).scalar_one_or_none()
-    if errors is None:  # finished meanwhile, or no longer this worker's
-        db.session.commit()
-        return "lost"
-    if errors + 1 >= kind.max_errors:
-        fail(kind, row_id, worker_id, f"gave up after {errors + 1} errors: {reason}", errors=errors + 1)
-        status = "failed"
-    else:
+    with unit_of_work():
+        errors = db.session.execute(select(model.errors).where(_mine(model, row_id, worker_id))).scalar_one_or_none()
+        if errors is None:  # finished meanwhile, or no longer this worker's
+            return "lost"
+        if errors + 1 >= kind.max_errors:
+            fail(kind, row_id, worker_id, f"gave up after {errors + 1} errors: {reason}", errors=errors + 1)
+            return "failed"
         db.session.execute(
             update(model).where(_mine(model, row_id, worker_id))
             .values(status="queued", due_at=clock() + backoff(errors + 1), lease_until=None, claimed_by=None,
                     errors=errors + 1, last_error=reason[:500]).execution_options(synchronize_session=False)
         )
-        status = "queued"
-    db.session.commit()
-    return status
+        return "queued"
 
 
 def postpone(kind: JobKind, row_id: int, worker_id: str, due_at: datetime) -> None:
@@ -272,6 +274,11 @@ def hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime,
     """
     if not row_ids:
         return
+    with unit_of_work():
+        _hold(kind, row_ids, worker_id, until, reason)
+
+
+def _hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime, reason: str) -> None:
     model = kind.model
     expired = set()
     if kind.since is not None:
@@ -287,7 +294,6 @@ def hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime,
             .values(status="queued", due_at=until, lease_until=None, claimed_by=None, attempts=model.attempts - 1,
                     last_error=f"waiting: {reason}"[:500]).execution_options(synchronize_session=False)
         )
-    db.session.commit()
 
 
 def release(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
@@ -295,12 +301,12 @@ def release(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
     if not row_ids:
         return
     model = kind.model
-    db.session.execute(
-        update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
-        .values(status="queued", lease_until=None, claimed_by=None, attempts=model.attempts - 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
+            .values(status="queued", lease_until=None, claimed_by=None, attempts=model.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def renew(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
@@ -308,11 +314,11 @@ def renew(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
     if not row_ids:
         return
     model = kind.model
-    db.session.execute(
-        update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
-        .values(lease_until=clock() + kind.lease).execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        db.session.execute(
+            update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
+            .values(lease_until=clock() + kind.lease).execution_options(synchronize_session=False)
+        )
 
 
 # --- paused channels ------------------------------------------------------------------------------
@@ -323,21 +329,18 @@ def paused_until(channel: str, lease: timedelta) -> tuple[datetime | None, bool]
     A channel without a pause is open. Once its pause has run out, the first worker to ask takes the
     probe (for `lease`) and may send one row; the others wait. Commits.
     """
-    pause = db.session.get(DeliveryPause, channel)
     now = clock()
-    if pause is None:
-        db.session.commit()
-        return None, False
-    if pause.paused_until > now:
-        until = pause.paused_until
-        db.session.commit()
-        return until, False
-    took = db.session.execute(
-        update(DeliveryPause).where(DeliveryPause.channel == channel, DeliveryPause.paused_until <= now,
-                                    or_(DeliveryPause.probe_until.is_(None), DeliveryPause.probe_until < now))
-        .values(probe_until=now + lease).execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
+    with unit_of_work():
+        pause = db.session.get(DeliveryPause, channel)
+        if pause is None:
+            return None, False
+        if pause.paused_until > now:
+            return pause.paused_until, False
+        took = db.session.execute(
+            update(DeliveryPause).where(DeliveryPause.channel == channel, DeliveryPause.paused_until <= now,
+                                        or_(DeliveryPause.probe_until.is_(None), DeliveryPause.probe_until < now))
+            .values(probe_until=now + lease).execution_options(synchronize_session=False)
+        ).rowcount
     if took:
         return None, True
     return now + timedelta(seconds=current_app.config["DELIVERY_RETRY_BASE_SECONDS"]), False
@@ -345,25 +348,23 @@ def paused_until(channel: str, lease: timedelta) -> tuple[datetime | None, bool]
 
 def channel_down(channel: str, reason: str) -> datetime:
     """Pause a channel that could not be reached, longer after each failed probe; return until when. Commits."""
-    db.session.commit()
     cap = current_app.config["DELIVERY_PROBE_MAX_SECONDS"]
     for _ in range(2):  # a second worker may insert the same channel's pause at the same moment
-        pause = db.session.get(DeliveryPause, channel, with_for_update=True)
-        now = clock()
-        if pause is None:
-            until = now + backoff(1, cap)
-            db.session.add(DeliveryPause(channel=channel, paused_until=until, failures=1, last_error=reason[:500],
-                                         since=now))
-        else:
-            if pause.probe_until is not None or pause.paused_until <= now:  # a probe failed: back off further
-                pause.failures += 1
-            pause.paused_until = until = max(pause.paused_until, now + backoff(pause.failures, cap))
-            pause.probe_until = None
-            pause.last_error = reason[:500]
         try:
-            db.session.commit()
+            with unit_of_work():
+                pause = db.session.get(DeliveryPause, channel, with_for_update=True)
+                now = clock()
+                if pause is None:
+                    until = now + backoff(1, cap)
+                    db.session.add(DeliveryPause(channel=channel, paused_until=until, failures=1,
+                                                 last_error=reason[:500], since=now))
+                else:
+                    if pause.probe_until is not None or pause.paused_until <= now:  # a probe failed: back off
+                        pause.failures += 1
+                    pause.paused_until = until = max(pause.paused_until, now + backoff(pause.failures, cap))
+                    pause.probe_until = None
+                    pause.last_error = reason[:500]
         except IntegrityError:
-            db.session.rollback()
             continue
         log.warning("delivery channel %s paused until %s: %s", channel, until.isoformat(), reason)
         return until
@@ -372,9 +373,9 @@ def channel_down(channel: str, reason: str) -> datetime:
 
 def channel_up(channel: str) -> None:
     """Open a channel again: a probe got through. Commits."""
-    if db.session.execute(delete(DeliveryPause).where(DeliveryPause.channel == channel)).rowcount:
-        log.info("delivery channel %s is back", channel)
-    db.session.commit()
+    with unit_of_work():
+        if db.session.execute(delete(DeliveryPause).where(DeliveryPause.channel == channel)).rowcount:
+            log.info("delivery channel %s is back", channel)
 
 
 # --- the batch runner -----------------------------------------------------------------------------
@@ -385,12 +386,11 @@ def run_batch(kind: JobKind, ids: Sequence[int], worker: Worker) -> None:
     A failure while loading (or connecting) counts an error for each row of the batch.
     """
     try:
-        items = kind.load(ids)
-        db.session.commit()
+        with unit_of_work():
+            items = kind.load(ids)
         connection = kind.connect() if kind.connect is not None else None
     except Exception as err:  # noqa: BLE001 - the batch can't start: each of its rows counts an error
         log.exception("%s: loading a batch failed", kind.name)
-        db.session.rollback()
         for row_id in ids:
             record_error(kind, row_id, worker.worker_id, f"{type(err).__name__}: {err}")
         return
@@ -440,7 +440,6 @@ def _run_rows(kind: JobKind, items: Sequence[Any], worker: Worker, connection: A
                     probes.discard(key)
                     open_channels.add(key)
             except Exception as err:  # noqa: BLE001 - one row's trouble, whatever it is, is that row's alone
-                db.session.rollback()
                 log.exception("%s row %s: %s", kind.name, item.id, type(err).__name__)
                 record_error(kind, item.id, worker.worker_id, f"{type(err).__name__}: {err}")
     finally:
@@ -450,20 +449,19 @@ def _run_rows(kind: JobKind, items: Sequence[Any], worker: Worker, connection: A
 
 def _run_row(kind: JobKind, item: Any, claim: Claim, connection: Any) -> bool:
     """Prepare, send and record one row, committing after each step; False if `prepare` settled it unsent."""
-    ready = kind.prepare(item, claim)
-    db.session.commit()
+    with unit_of_work():
+        ready = kind.prepare(item, claim)
     if ready is None:
         return False
     try:
         result = kind.send(ready, connection)
     except Outage:
-        db.session.rollback()
         if kind.unsent is not None:
-            kind.unsent(ready)
-            db.session.commit()
+            with unit_of_work():
+                kind.unsent(ready)
         raise
-    kind.record(ready, result, claim)
-    db.session.commit()
+    with unit_of_work():
+        kind.record(ready, result, claim)
     return True
 
 

@@ -23,7 +23,6 @@ from sqlalchemy.orm import joinedload
 from channels.sms import LogSender, SmsError, SmsSettings, TwilioSender, count_segments, sender_for
 
 from .. import links
-from ..accounts.suppressions import suppress, suppressed
 from ..accounts.surveys import live_version
 from ..events import record_event, record_invitation_failed
 from ..extensions import db
@@ -36,6 +35,7 @@ from ..rules import hours
 from ..rules import sms as sms_logic
 from ..rules import survey as logic
 from . import engine as delivery
+from .suppressions import suppress, suppressed
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Insights: stats counters, stats, export, follow-ups and open answers."""
+"""Insights: stats, export, follow-ups and open answers (the counters they read are surveyhub/counters.py)."""

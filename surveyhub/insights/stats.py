@@ -1,6 +1,6 @@
 """Survey stats (CONTRACT §5): the funnel per channel, per-question summaries, offers, a time series.
 
-Read from the counters (insights/counters.py) when the filters are ones they are kept for; otherwise
+Read from the counters (surveyhub/counters.py) when the filters are ones they are kept for; otherwise
 from the raw rows of the people an attribute filter selects, at a bounded cost. docs/stats.md says which.
 """
 
@@ -18,6 +18,7 @@ from sqlalchemy import and_, cast, delete, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import aliased
 
+from .. import counters
 from ..errors import Invalid
 from ..extensions import db
 from ..models import (
@@ -33,7 +34,6 @@ from ..models import (
     SurveyVersion,
 )
 from ..rules import survey as logic
-from . import counters
 from .export import all_questions
 
 # What "reached" means on each channel (CONTRACT §5).

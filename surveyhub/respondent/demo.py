@@ -6,7 +6,7 @@ import secrets
 
 from flask import Blueprint, render_template, request, session
 
-from ..responses import widget
+from .. import demo as demo_org
 
 bp = Blueprint("demo", __name__)
 
@@ -15,7 +15,7 @@ bp = Blueprint("demo", __name__)
 def demo():
     """A small SaaS account page whose Cancel button opens the demo org's cancel-flow survey."""
     visitor = session.setdefault("demo_visitor", "demo-visitor-" + secrets.token_hex(4))
-    context = widget.demo_page_context(visitor)
+    context = demo_org.demo_page_context(visitor)
     if context is None:
         return render_template("widget_demo.html", context=None), 404
     return render_template("widget_demo.html", context=context, locale=request.args.get("locale", ""))

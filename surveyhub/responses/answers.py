@@ -13,10 +13,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
+from ..counters import count_answer_changes
 from ..errors import Conflict, Invalid
 from ..events import NewEvent, record_event, record_events
 from ..extensions import db
-from ..insights.counters import count_answer_changes
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for

@@ -16,9 +16,9 @@ import phonenumbers
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
-from ..accounts.suppressions import suppress, suppressed
 from ..accounts.surveys import live_version
 from ..delivery.sms import queue_message, wake_waiting
+from ..delivery.suppressions import suppress, suppressed
 from ..errors import DomainError
 from ..events import record_event
 from ..extensions import db

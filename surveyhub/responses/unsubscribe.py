@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import links
-from ..accounts.suppressions import suppress
+from ..delivery.suppressions import suppress
 from ..models import Invitation
 from .hosted import LinkProblem, signed_row
 

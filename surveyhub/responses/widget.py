@@ -17,8 +17,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..accounts.demo import DEMO_ORG
-from ..accounts.orgs import get_org, signing_secret, signing_secrets_in_force, widget_responses_cap
+from ..accounts.orgs import get_org, signing_secrets_in_force, widget_responses_cap
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import get_survey_by_slug, live_version
 from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
@@ -28,7 +27,7 @@ from ..i18n import LOCALES, choose_locale, translations
 from ..models import Org, Response, Survey
 from ..models.types import utcnow
 from ..rules import survey as logic
-from ..security import user_hash, user_hash_matches
+from ..security import user_hash_matches
 from . import answers as responses
 
 CHANNEL = "widget"
@@ -283,13 +282,3 @@ def _show_offer(response: Response, offer_id: str) -> None:
 def _record(response: Response, event: str, data: dict | None = None) -> None:
     record_event(response.org_id, event, survey_id=response.survey_id, channel=CHANNEL,
                  response_id=response.id, data=data)
-
-
-def demo_page_context(visitor_id: str) -> dict | None:
-    """Return what the /demo page needs to run the widget against the demo org, if it is seeded."""
-    org = db.session.execute(select(Org).where(Org.name == DEMO_ORG)).scalar_one_or_none()
-    if org is None:
-        return None
-    return {"key": org.widget_key,
-            "user": {"id": visitor_id, "email": f"{visitor_id}@demo.surveyhub.test", "attributes": {"plan": "pro"}},
-            "userHash": user_hash(signing_secret(org), visitor_id)}

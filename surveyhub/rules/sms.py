@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from ..i18n import translations
+from ..i18n import LOCALES, translations
 from . import survey as logic
 
 # Whole-message keywords, any case (the carriers' and Twilio's standard set).
@@ -21,7 +22,6 @@ HELP_WORDS = frozenset({"HELP"})
 # Twilio's Advanced Opt-Out names the class of keyword it matched (its own lists may be longer).
 OPT_OUT_TYPES = {"STOP": "stop", "START": "start", "HELP": "help"}
 
-SKIP_WORDS = frozenset({"skip", "langkau", "lewati", "跳过", "跳過"})
 YES_WORDS = frozenset({"yes", "y", "yeah", "yep", "yup", "sure", "ya", "ye", "iya", "yoi", "boleh",
                        "是", "是的", "对", "對", "好", "会", "會", "要"})
 NO_WORDS = frozenset({"no", "n", "nope", "nah", "tidak", "tak", "tdk", "x", "bukan", "nggak", "gak", "enggak",
@@ -30,6 +30,12 @@ NO_WORDS = frozenset({"no", "n", "nope", "nah", "tidak", "tak", "tdk", "x", "buk
 _NUMBER = re.compile(r"^(\d{1,2})\s*(?:/\s*(\d{1,2}))?\s*[!.]*$")
 _CHOICE_WITH_TEXT = re.compile(r"^(\d{1,2})\s*[:.)\-]?\s+(.+)$", re.S)
 _TRAILING = " \t\r\n.!?。！？"
+
+
+@cache
+def skip_words() -> frozenset[str]:
+    """The words that skip a question, in every locale: the catalogs' SKIP, so a prompt's word always works."""
+    return frozenset({"skip", "跳過", *(translations(locale).pgettext("sms", "SKIP").casefold() for locale in LOCALES)})
 
 
 def normalize(text: str) -> str:
@@ -68,7 +74,7 @@ def read_reply(question: dict, body: str, locale: str, default_locale: str) -> R
     text = normalize(body)
     if not text:
         return INVALID
-    if text.strip(_TRAILING).casefold() in SKIP_WORDS:
+    if text.strip(_TRAILING).casefold() in skip_words():
         return Reply("skip")
     kind = question["type"]
     if kind == "open":
@@ -162,7 +168,7 @@ def question_prompt(question: dict, locale: str, default_locale: str) -> str:
     else:
         lines.append(words.pgettext("sms", "Reply with your answer."))
     if not logic.is_required(question):
-        lines.append(words.pgettext("sms", "Reply SKIP to skip."))
+        lines.append(words.pgettext("sms", "Reply {skip} to skip.").format(skip=words.pgettext("sms", "SKIP")))
     return "\n".join(lines)
 
 

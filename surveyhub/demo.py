@@ -12,13 +12,14 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from ..errors import Conflict
-from ..extensions import db
-from ..models import Org
-from ..responses.answers import create_staff_response
-from ..schemas.survey import SurveyDefinitionSchema
-from .orgs import create_org, create_user
-from .surveys import create_survey, publish_survey
+from .accounts.orgs import authenticate_user, create_org, create_user, org_for_api_key, signing_secret
+from .accounts.surveys import create_survey, publish_survey
+from .errors import Conflict
+from .extensions import db
+from .models import Org
+from .responses.answers import create_staff_response
+from .schemas.survey import SurveyDefinitionSchema
+from .security import user_hash
 
 DEMO_ORG = "Demo SaaS"
 DEMO_EMAIL = "manager@demo.surveyhub.test"
@@ -91,7 +92,7 @@ def seed_demo(sample_responses: int = 24) -> dict:
     path = _credentials_path()
     if is_seeded():
         if path.exists():
-            return json.loads(path.read_text())
+            return _as_they_are_now(json.loads(path.read_text()))
         raise Conflict(f"The demo org exists but instance/{CREDENTIALS_FILE} is gone, and its secrets "
                        "can't be shown again. Create an org with 'surveyhub org create' instead.")
     new = create_org(DEMO_ORG)
@@ -110,6 +111,23 @@ def seed_demo(sample_responses: int = 24) -> dict:
     with os.fdopen(fd, "w") as f:
         json.dump(credentials, f, indent=2)
     return credentials
+
+
+ROTATED = None  # a secret changed since the demo was seeded: the file can't know the new one
+
+
+def _as_they_are_now(kept: dict) -> dict:
+    """The kept credentials, brought up to date: keys and secrets rotated since the demo was seeded are
+    the org's current ones where the database can tell them (widget key, signing secret), else ROTATED."""
+    org = db.session.get(Org, kept["org_id"])
+    if org is None:
+        raise Conflict(f"The demo org is gone; delete instance/{CREDENTIALS_FILE} and run 'surveyhub demo' again.")
+    current = {**kept, "widget_key": org.widget_key, "signing_secret": signing_secret(org)}
+    if org_for_api_key(kept["api_key"]) is None:
+        current["api_key"] = ROTATED
+    if authenticate_user(kept["manager_email"], kept["manager_password"]) is None:
+        current["manager_password"] = ROTATED
+    return current
 
 
 def _sample_answers(rng: random.Random) -> list[dict]:
@@ -136,18 +154,30 @@ def describe(credentials: dict) -> Iterator[str]:
     """Say what the demo holds and where to look."""
     base = current_app.config["BASE_URL"]
     survey = credentials["survey_id"]
+    api_key = credentials["api_key"] or "rotated since the demo was seeded (as 'surveyhub org rotate' printed)"
+    password = credentials["manager_password"] or "(changed since the demo was seeded)"
     yield "Demo org 'Demo SaaS' is ready."
-    yield f"  API key:        {credentials['api_key']}"
+    yield f"  API key:        {api_key}"
     yield f"  Widget key:     {credentials['widget_key']}"
     yield f"  Signing secret: {credentials['signing_secret']}"
-    yield f"  Manager login:  {credentials['manager_email']} / {credentials['manager_password']}"
+    yield f"  Manager login:  {credentials['manager_email']} / {password}"
     yield f"  Survey:         #{survey} 'cancel-flow' (English, Malay, Indonesian, Chinese), published"
     yield "Where to look:"
     yield f"  Dashboard:  {base}/dashboard/ (sign in with the manager login above)"
     yield f"  Demo page:  {base}/demo  (a SaaS account page whose Cancel button opens the widget)"
     yield f"  API docs:   {base}/api/v1/docs"
-    auth = f"-H 'Authorization: Bearer {credentials['api_key']}'"
+    auth = f"-H 'Authorization: Bearer {credentials['api_key'] or 'YOUR_API_KEY'}'"
     yield f"  Responses:  curl {auth} {base}/api/v1/surveys/{survey}/responses"
     yield f"  CSV:        curl {auth} '{base}/api/v1/surveys/{survey}/responses?format=csv'"
     yield f"  Stats:      curl {auth} '{base}/api/v1/surveys/{survey}/stats?interval=week'"
     yield f"(These credentials are kept in instance/{CREDENTIALS_FILE}.)"
+
+
+def demo_page_context(visitor_id: str) -> dict | None:
+    """Return what the /demo page needs to run the widget against the demo org, if it is seeded."""
+    org = db.session.execute(select(Org).where(Org.name == DEMO_ORG)).scalar_one_or_none()
+    if org is None:
+        return None
+    return {"key": org.widget_key,
+            "user": {"id": visitor_id, "email": f"{visitor_id}@demo.surveyhub.test", "attributes": {"plan": "pro"}},
+            "userHash": user_hash(signing_secret(org), visitor_id)}

@@ -11,7 +11,8 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import insert, select
 
-from ..delivery import sms as sms_delivery
+from ..accounts.orgs import REGION_SETTING
+from ..accounts.surveys import live_version
 from ..events import NewEvent, record_events
 from ..extensions import db
 from ..i18n import choose_locale
@@ -20,9 +21,8 @@ from ..models.types import utcnow
 from ..rules import hours
 from ..rules import survey as logic
 from ..schemas.fields import LOCALE_RE
-from .orgs import REGION_SETTING
+from . import sms as sms_delivery
 from .suppressions import suppressed
-from .surveys import live_version
 
 
 @dataclass

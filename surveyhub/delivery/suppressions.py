@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..delivery.webhooks import enqueue_opt_out
 from ..events import record_event
 from ..extensions import db
 from ..models import Suppression
+from .webhooks import enqueue_opt_out
 
 
 def suppressed(org_id: int, channel: str, addresses: Iterable[str]) -> set[str]:

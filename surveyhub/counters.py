@@ -20,10 +20,10 @@ from sqlalchemy import event, inspect, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from ..extensions import db
-from ..models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
-from ..models.upsert import insert_for
-from ..rules import survey as logic
+from .extensions import db
+from .models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
+from .models.upsert import insert_for
+from .rules import survey as logic
 
 EVERYONE = ""
 ANSWERED = "#"  # the bucket counting answers to a question, whatever their value

@@ -79,9 +79,11 @@ def _begin_sqlite_immediate(connection) -> None:
     """Take SQLite's write lock at BEGIN so that busy_timeout applies.
 
     A deferred transaction that reads and then writes fails at once with SQLITE_BUSY when another
-    process wrote in between; an immediate one waits its turn instead.
+    process wrote in between; an immediate one waits its turn instead. An engine in autocommit (the
+    rate limits' storage: one statement a call) begins none: a writing statement takes the lock first.
     """
-    if connection.dialect.name == "sqlite":
+    autocommit = connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+    if connection.dialect.name == "sqlite" and not autocommit:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

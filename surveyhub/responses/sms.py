@@ -14,6 +14,7 @@ import logging
 
 import phonenumbers
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from ..accounts.surveys import live_version
 from ..delivery.sms import queue_message, wake_waiting
@@ -171,7 +172,9 @@ def _converse(session: SmsSession, body: str) -> str:
     invitation: Invitation | None = None
     version: SurveyVersion | None = None
     if response is None:  # the first answer: the response is made on the version the first message asked from
-        invitation = db.session.get_one(Invitation, session.invitation_id)
+        # With its survey and person in the same statement: the response is made from them.
+        invitation = db.session.get_one(Invitation, session.invitation_id,
+                                        options=[joinedload(Invitation.survey), joinedload(Invitation.respondent)])
         version = (db.session.get_one(SurveyVersion, session.survey_version_id) if session.survey_version_id
                    else live_version(invitation.survey))
         definition = version.definition

@@ -16,7 +16,7 @@ from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
 from ..errors import Conflict, Invalid
 from ..events import NewEvent, record_event, record_events
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for
@@ -250,10 +250,10 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
     count_answer_changes(response, before, after, now)
     if first:
         # Conditional, so that two concurrent first answers record one "responded" event.
-        responded = db.session.execute(
+        responded = rowcount(
             update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
             .values(responded_at=now, updated_at=now).execution_options(synchronize_session=False)
-        ).rowcount
+        )
         if responded:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
@@ -314,10 +314,10 @@ def _complete(response: Response, answers: dict[str, Any]) -> None:
 
 def _mark_completed(response: Response) -> None:
     now = utcnow()
-    done = db.session.execute(
+    done = rowcount(
         update(Response).where(Response.id == response.id, Response.status == "partial")
         .values(status="completed", completed_at=now, updated_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if done:
         # What the UPDATE wrote, so that nothing reads it back (the "completed" webhook dumps it).
         for name, value in (("status", "completed"), ("completed_at", now), ("updated_at", now)):

@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from types import TracebackType
+from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
@@ -69,6 +72,31 @@ def _classify(exc: Exception) -> DeliveryError:
     return DeliveryError(f"{type(exc).__name__}: {exc}", transient=True, connection=True)
 
 
+class Mailer(Protocol):
+    """What sends a batch of mail: SmtpMailer, or LogMailer when no SMTP server is configured."""
+
+    @property
+    def takes_8bit(self) -> bool:
+        """Tell whether raw mails with 8-bit bodies can be sent as they are (send_raw)."""
+        ...
+
+    def open(self) -> None:
+        """Connect now if not connected."""
+        ...
+
+    def send(self, message: EmailMessage) -> None:
+        """Send one message, or raise DeliveryError."""
+        ...
+
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        """Send an already serialized mail, or raise DeliveryError."""
+        ...
+
+    def close(self) -> None:
+        """Close the connection."""
+        ...
+
+
 class SmtpMailer:
     """An open SMTP connection that sends messages until closed; reconnects once if dropped."""
 
@@ -89,7 +117,7 @@ class SmtpMailer:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def _connect(self) -> None:
+    def _connect(self) -> smtplib.SMTP:
         s = self.settings
         smtp: smtplib.SMTP | None = None
         try:
@@ -107,6 +135,7 @@ class SmtpMailer:
             error = _classify(exc)  # whatever the reply, a server we can't get a session from is out of use
             raise DeliveryError(error.reason, transient=True, connection=True) from exc
         self._smtp = smtp
+        return smtp
 
     @property
     def takes_8bit(self) -> bool:
@@ -121,12 +150,11 @@ class SmtpMailer:
         """Send an already serialized mail with an 8-bit body (see takes_8bit), or raise DeliveryError."""
         self._send(lambda smtp: smtp.sendmail(sender, [recipient], data, mail_options=["BODY=8BITMIME"]))
 
-    def _send(self, transmit) -> None:
+    def _send(self, transmit: Callable[[smtplib.SMTP], object]) -> None:
         for attempt in (1, 2):
-            if self._smtp is None:
-                self._connect()
+            smtp = self._smtp or self._connect()
             try:
-                transmit(self._smtp)
+                transmit(smtp)
                 return
             except smtplib.SMTPServerDisconnected as exc:
                 self._smtp = None
@@ -167,10 +195,14 @@ class LogMailer:
         log.info("mail (no SMTP configured) to %s: %s\n%s", message["To"], message["Subject"],
                  body.get_content() if body else "")
 
+    def send_raw(self, sender: str, recipient: str, data: bytes) -> None:
+        """Log an already serialized mail as `send` logs a message."""
+        self.send(message_from_bytes(data, policy=policy.default))
+
     def close(self) -> None:
         return None
 
 
-def mailer_for(smtp_url: str | None, timeout: float = 30.0) -> SmtpMailer | LogMailer:
+def mailer_for(smtp_url: str | None, timeout: float = 30.0) -> Mailer:
     """Return the mailer for a SURVEYHUB_SMTP_URL, or the log mailer when there is none."""
     return SmtpMailer(SmtpSettings.from_url(smtp_url, timeout)) if smtp_url else LogMailer()

@@ -119,11 +119,11 @@ class TwilioSender:
 
     def __init__(self, settings: SmsSettings):
         self.settings = settings
-        self.client = Client(settings.account_sid, settings.auth_token,
-                             http_client=BaseUrlHttpClient(settings.api_url, settings.timeout))
+        self.http = BaseUrlHttpClient(settings.api_url, settings.timeout)
+        self.client = Client(settings.account_sid, settings.auth_token, http_client=self.http)
 
-    def send(self, to: str, body: str, status_callback: str | None = None) -> str:
-        """Send one message; return Twilio's message SID, or raise SmsError."""
+    def send(self, to: str, body: str, status_callback: str | None = None) -> str | None:
+        """Send one message; return Twilio's message SID (None if its answer had none), or raise SmsError."""
         sender = ({"messaging_service_sid": self.settings.messaging_service_sid}
                   if self.settings.messaging_service_sid else {"from_": self.settings.from_number})
         extra = {"status_callback": status_callback} if status_callback else {}
@@ -135,8 +135,8 @@ class TwilioSender:
 
     def close(self) -> None:
         """Let go of the HTTP connections kept open for a batch."""
-        if self.client.http_client.session is not None:
-            self.client.http_client.session.close()
+        if self.http.session is not None:
+            self.http.session.close()
 
 
 class LogSender:

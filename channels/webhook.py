@@ -110,7 +110,7 @@ def resolve(host: str, port: int) -> list[Address]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as err:
         raise Unreachable(f"{host} does not resolve: {err}") from None
-    return list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    return list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
 
 
 def checked_addresses(url: str, allow_private: bool) -> list[Address]:
@@ -148,12 +148,13 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """HTTPS to a checked address, verifying the certificate of the URL's host (SNI and Host too)."""
 
     def __init__(self, host: str, port: int, address: Address, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self.tls)
         self.address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((str(self.address), self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, headers: dict[str, str], body: bytes, timeout: float, allow_private: bool) -> int:
@@ -173,7 +174,7 @@ def post(url: str, headers: dict[str, str], body: bytes, timeout: float, allow_p
     connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
     problems = []
     for address in checked_addresses(url, allow_private):
-        connection = connection_class(parts.hostname, port, address, timeout)
+        connection = connection_class(parts.hostname or "", port, address, timeout)
         try:
             try:
                 connection.connect()

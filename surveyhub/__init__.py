@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import commands, config, counters, errors, inputs
 from .accounts.surveys import keep_frozen_versions
-from .extensions import babel, csrf, db, limiter, login, migrate, page_locale
+from .extensions import babel, csrf, db, limiter, login_manager, migrate, page_locale
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -19,10 +20,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.load(app.instance_path, overrides))
+    assert isinstance(app.json, DefaultJSONProvider)
     app.json.sort_keys = False  # keep schema order: {"error": {"code", "message", "fields"}}
     if proxies := app.config["PROXY_FIX"]:
         # Trust that many proxies' X-Forwarded-For/-Proto/-Host/-Prefix (client address for rate limits).
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+        # Flask's documented way to add WSGI middleware, which its types call assigning to a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_prefix=proxies)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -31,7 +35,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(Path(__file__).parent.parent / "migrations"),
                      render_as_batch=True, compare_type=True)
     babel.init_app(app, locale_selector=page_locale)
-    login.init_app(app)
+    login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
     errors.register(app)
@@ -44,6 +48,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     api = SurveyHubApi(app, spec_kwargs={"info": {"description": "Exit surveys on every channel."},
                                          "extra_plugins": [WildcardParameters()]})
+    assert api.ma_plugin.converter is not None  # made when the spec was
     api.ma_plugin.converter.add_attribute_function(describe_limits)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]

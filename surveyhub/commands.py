@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -127,7 +128,7 @@ def org_settings(org_id: int, timezone: str | None, region: str | None, no_regio
     """Show the org's settings, or change its timezone, default phone region, widget cap and contact cap."""
     if region and no_region:
         raise click.UsageError("Give --region or --no-region, not both.")
-    changes = {k: v for k, v in (("timezone", timezone), ("default_region", region),
+    changes: dict[str, Any] = {k: v for k, v in (("timezone", timezone), ("default_region", region),
                                  ("widget_responses_per_day", widget_responses_per_day),
                                  ("contact_cap_days", contact_cap_days)) if v is not None}
     if no_region:
@@ -213,7 +214,9 @@ def demo_command(host: str, port: int | None) -> None:
 @with_appcontext
 def worker_command(poll: float) -> None:
     """Run the delivery worker: queued invitations, webhooks, scheduled follow-ups. Stops on SIGTERM."""
-    worker = delivery.Worker(current_app._get_current_object(), poll_interval=poll)
+    # The app itself, not the proxy that stands for it in this context: the worker outlives the context.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
+    worker = delivery.Worker(app, poll_interval=poll)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: worker.stop())
     worker.run()
@@ -265,5 +268,5 @@ def stats_rebuild(survey_id: int | None) -> None:
         raise click.BadParameter(f"no survey {survey_id}", param_hint="--survey")
     for sid in survey_ids:
         with unit_of_work():
-            stats.rebuild_counters(db.session.get(Survey, sid))
+            stats.rebuild_counters(db.session.get_one(Survey, sid))
         click.echo(f"Recounted survey {sid}.")

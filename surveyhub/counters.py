@@ -158,6 +158,7 @@ def count_events(rows: list[dict]) -> None:
             Invitation, {r["invitation_id"] for r in rows
                          if r["invitation_id"] is not None and r["response_id"] not in by_response})
     for row in rows:
+        attributes: dict | None
         if row["response_id"] in by_response:
             attributes = by_response[row["response_id"]]
         else:

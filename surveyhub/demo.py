@@ -8,6 +8,7 @@ import random
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
@@ -132,7 +133,7 @@ def _as_they_are_now(kept: dict) -> dict:
 
 def _sample_answers(rng: random.Random) -> list[dict]:
     reason = rng.choice(["price", "price", "features", "switching", "not_using", "other"])
-    answers = [{"question": "reason", "value": reason}]
+    answers: list[dict[str, Any]] = [{"question": "reason", "value": reason}]
     if reason == "other":
         answers[0]["other_text"] = rng.choice(["Company closed", "Budget freeze", "Merged with another team"])
     come_back = rng.random() < 0.4

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, cast
 
 from babel.support import NullTranslations, Translations
 
@@ -38,11 +39,20 @@ def choose_locale(offered: Sequence[str], *candidates: str | None) -> str:
     return offered[0]
 
 
+class Words(Protocol):
+    """A locale's catalog, as the code uses it (Babel types pgettext as `str | object`, after a
+    sentinel of its own that never comes back from it: a missing message returns its msgid)."""
+
+    def gettext(self, message: str) -> str: ...
+
+    def pgettext(self, context: str, message: str) -> str: ...
+
+
 @lru_cache
 def _catalog(locale: str) -> NullTranslations:
     return Translations.load(TRANSLATIONS, [locale]) if locale != "en" else NullTranslations()
 
 
-def translations(locale: str | None) -> NullTranslations:
+def translations(locale: str | None) -> Words:
     """Return the product's words for `locale` (chosen among LOCALES): `.gettext()`, `.pgettext()`."""
-    return _catalog(choose_locale(LOCALES, locale))
+    return cast(Words, _catalog(choose_locale(LOCALES, locale)))

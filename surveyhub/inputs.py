@@ -94,10 +94,16 @@ def load_json(raw: bytes) -> Any:
         raise _bad_body(f"is not valid JSON: {err}") from None
 
 
-def _bad_body(problem: str) -> BadRequest:
-    error = BadRequest(f"The body {problem}.")
-    error.data = {"messages": {"json": {"body": [problem]}}}
-    return error
+class BadBody(BadRequest):
+    """A 400 about the body as a whole, its `data` shaped as webargs' so the envelope names the field `body`."""
+
+    def __init__(self, description: str, problem: str):
+        super().__init__(description)
+        self.data = {"messages": {"json": {"body": [problem]}}}
+
+
+def _bad_body(problem: str) -> BadBody:
+    return BadBody(f"The body {problem}.", problem)
 
 
 def check_json_body() -> None:

@@ -6,16 +6,18 @@ per process: four gunicorn workers let four times the limit through. So this sto
 table `rate_limit_counters` (models.ratelimit), registered with the `limits` storage registry under the
 schemes `surveyhub+sqlite://…` and `surveyhub+postgresql[+psycopg]://…` (the rest is a SQLAlchemy URL).
 
-It supports the fixed-window and sliding-window-counter strategies. Each call runs in a transaction of its
-own, on an engine of its own, so a counter never waits for, or rolls back with, a request's transaction.
+It supports the fixed-window and sliding-window-counter strategies. Each call is one statement on an
+engine of its own in autocommit (no BEGIN/COMMIT round trips), so a counter never waits for, or rolls
+back with, a request's transaction: a widget write's four calls (hit, test, deduction, headers) are
+four round trips.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
-from math import floor
 
 import sqlalchemy as sa
 from limits.storage import SlidingWindowCounterSupport, Storage
@@ -76,7 +78,8 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
         if self._engine is None or self._pid != os.getpid():
             if self._engine is not None:
                 self._engine.dispose(close=False)  # the parent's connections stay the parent's
-            engine = sa.create_engine(self.url, pool_pre_ping=True)
+            # Every call is one statement, atomic by itself: autocommit spares it a BEGIN and a COMMIT.
+            engine = sa.create_engine(self.url, pool_pre_ping=True, execution_options={"isolation_level": "AUTOCOMMIT"})
             with engine.begin() as conn:
                 # The app's migrations make the table in its own database; a database given only to the
                 # counters (the SQLite default's file of its own) gets it here.
@@ -127,31 +130,33 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
     def acquire_sliding_window_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         """Count `amount` hits if the weighted count of this window and the last stays within `limit`.
 
-        The increment locks the current window's row until the transaction ends (SQLite: the whole
-        file), so concurrent hits on one key queue, and one that would go over is rolled back, not
-        subtracted later: the count never overshoots, whatever the number of processes.
+        One statement: the current window's row is incremented only where the sum stays within the
+        limit (an upsert whose WHERE sees the row as locked, PostgreSQL; SQLite: the whole file), so
+        concurrent hits on one key queue and one that would go over changes nothing: the count never
+        overshoots, whatever the number of processes.
         """
         if amount > limit:
             return False
         now = time.time()
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
         with self._engine_here().connect() as conn:
-            current = self._incr(conn, current_key, 2 * expiry, amount, now)
-            previous, previous_ttl = self._previous_window(conn, previous_key, expiry, now)
-            if floor(previous * previous_ttl / expiry + current) > limit:
-                conn.rollback()
-                return False
-            conn.commit()
+            hits = conn.execute(_acquire_statement(conn.dialect.name), {
+                "current_key": _row_key(current_key), "previous_key": _row_key(previous_key), "now": now,
+                "amount": amount, "new_expiry": now + 2 * expiry, "below": limit + 1,
+                "weight": _previous_ttl(expiry, now) / expiry}).scalar_one_or_none()
         self._purge_now_and_then()
-        return True
+        return hits is not None
 
     def get_sliding_window(self, key: str, expiry: int) -> tuple[int, float, int, float]:
         now = time.time()
         previous_key, current_key = self.sliding_window_keys(key, expiry, now)
         with self._engine_here().connect() as conn:
-            previous, previous_ttl = self._previous_window(conn, previous_key, expiry, now)
-            current = self._get(conn, current_key, now)
-        return previous, previous_ttl, current, (1 - ((now / expiry) % 1)) * expiry + expiry
+            hits = dict(conn.execute(sa.select(COUNTERS.c.key, COUNTERS.c.hits).where(
+                COUNTERS.c.key.in_([_row_key(previous_key), _row_key(current_key)]),
+                COUNTERS.c.expires_at > now)).all())
+        previous = hits.get(_row_key(previous_key), 0)
+        return (previous, _previous_ttl(expiry, now) if previous else 0.0, hits.get(_row_key(current_key), 0),
+                (1 - ((now / expiry) % 1)) * expiry + expiry)
 
     def clear_sliding_window(self, key: str, expiry: int) -> None:
         for window_key in self.sliding_window_keys(key, expiry, time.time()):
@@ -176,14 +181,36 @@ class DatabaseStorage(Storage, SlidingWindowCounterSupport, TimestampedSlidingWi
             COUNTERS.c.key == _row_key(key), COUNTERS.c.expires_at > now)).scalar_one_or_none()
         return hits or 0
 
-    def _previous_window(self, conn: Connection, key: str, expiry: int, now: float) -> tuple[int, float]:
-        """The previous window's count and how much of it still weighs (as `limits`' own storages do)."""
-        previous = self._get(conn, key, now)
-        return previous, (1 - (((now - expiry) / expiry) % 1)) * expiry if previous else 0.0
-
     def _purge_now_and_then(self) -> None:
         self._increments += 1
         if self._increments >= PURGE_EVERY:
             self._increments = 0
             with self._engine_here().begin() as conn:
                 conn.execute(sa.delete(COUNTERS).where(COUNTERS.c.expires_at <= time.time()))
+
+
+def _previous_ttl(expiry: int, now: float) -> float:
+    """How much of the previous window still weighs, in seconds (as `limits`' own storages have it)."""
+    return (1 - (((now - expiry) / expiry) % 1)) * expiry
+
+
+@functools.cache
+def _acquire_statement(dialect_name: str):
+    """INSERT the current window's hits, or add them, where the previous window's weighted hits plus
+    the current's stay below `below` (the limit + 1); RETURNING the hits, so no row means refused."""
+    c = COUNTERS.c
+    previous = COUNTERS.alias("previous")
+    weighted = sa.func.coalesce(sa.select(previous.c.hits).where(
+        previous.c.key == sa.bindparam("previous_key"), previous.c.expires_at > sa.bindparam("now"))
+        .scalar_subquery(), 0) * sa.bindparam("weight", type_=sa.Float)
+    amount, below = sa.bindparam("amount", type_=sa.Integer), sa.bindparam("below", type_=sa.Float)
+    new_expiry = sa.bindparam("new_expiry", type_=sa.Float)
+    source = sa.select(sa.bindparam("current_key", type_=sa.String), amount, new_expiry) \
+        .where(weighted + amount < below)
+    statement = insert_for(dialect_name)(COUNTERS).from_select(["key", "hits", "expires_at"], source)
+    lapsed = c.expires_at <= sa.bindparam("now")
+    hits = sa.case((lapsed, amount), else_=c.hits + amount)
+    return statement.on_conflict_do_update(
+        index_elements=[c.key], set_={"hits": hits, "expires_at": sa.case((lapsed, new_expiry), else_=c.expires_at)},
+        where=weighted + hits < below,
+    ).returning(c.hits)

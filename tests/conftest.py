@@ -7,12 +7,9 @@ session creates its own database, migrates it, and empties its tables after ever
 
 from __future__ import annotations
 
-import os
-import random
 import shutil
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,30 +18,26 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from surveyhub import create_app
 from surveyhub.accounts import orgs
 from surveyhub.extensions import db
 from surveyhub.transaction import unit_of_work
-from tests.factories import survey_definition
-
-TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
-# The random seed of tests/test_openapi_fuzz.py, printed in the header so that a failing run can be replayed.
-FUZZ_SEED = int(os.environ.get("SURVEYHUB_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
+from tests.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    FUZZ_SEED,
+    ON_POSTGRES,
+    TEST_DATABASE_URL,
+    TWILIO_TOKEN,
+    ApiClient,
+    DeliveryClock,
+    LiveServer,
+    make_app,
+    survey_definition,
+)
 
 
 def pytest_report_header() -> str:
     return f"schemathesis random seed: SURVEYHUB_FUZZ_SEED={FUZZ_SEED}"
-ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
-
-
-def _make_app(database_url: str, instance: Path, **overrides) -> Flask:
-    instance.mkdir(parents=True, exist_ok=True)
-    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
-                "BASE_URL": "http://surveys.test"}
-    settings.update(overrides)
-    app = create_app(settings)
-    app.instance_path = str(instance)
-    return app
 
 
 def _migrate(app: Flask) -> None:
@@ -59,7 +52,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("db")
     if not ON_POSTGRES:
         url = f"sqlite:///{root / 'template.db'}"
-        _migrate(_make_app(url, root / "instance"))
+        _migrate(make_app(url, root / "instance"))
         yield url
         return
     name = f"surveyhub_test_{uuid.uuid4().hex[:10]}"
@@ -69,7 +62,7 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        _migrate(_make_app(url, root / "instance"))
+        _migrate(make_app(url, root / "instance"))
         yield url
     finally:
         with admin.connect() as conn:
@@ -89,7 +82,7 @@ def test_database(database_url: str, tmp_path: Path) -> str:
 
 @pytest.fixture
 def app(test_database: str, tmp_path: Path) -> Iterator[Flask]:
-    app = _make_app(test_database, tmp_path / "instance")
+    app = make_app(test_database, tmp_path / "instance")
     yield app
     with app.app_context():
         db.session.remove()
@@ -108,33 +101,6 @@ def client(app: Flask) -> FlaskClient:
 @pytest.fixture
 def runner(app: Flask):
     return app.test_cli_runner()
-
-
-@dataclass
-class ApiClient:
-    """A test client that sends one org's API key and JSON bodies."""
-
-    client: FlaskClient
-    key: str
-    org_id: int
-
-    def _headers(self, headers: dict | None) -> dict:
-        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
-
-    def get(self, path: str, **kwargs):
-        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def delete(self, path: str, **kwargs):
-        return self.client.delete(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def post(self, path: str, json=None, **kwargs):
-        return self.client.post(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def put(self, path: str, json=None, **kwargs):
-        return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
-
-    def patch(self, path: str, json=None, **kwargs):
-        return self.client.patch(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
@@ -207,25 +173,6 @@ def smtp(app: Flask):
     sink.stop()
 
 
-class DeliveryClock:
-    """The delivery engine's clock, some way ahead of the real one: `advance` moves it on."""
-
-    def __init__(self):
-        from datetime import timedelta
-
-        self.offset = timedelta(0)
-
-    def __call__(self):
-        from surveyhub.models.types import utcnow
-
-        return utcnow() + self.offset
-
-    def advance(self, **duration) -> None:
-        from datetime import timedelta
-
-        self.offset += timedelta(**duration)
-
-
 @pytest.fixture
 def delivery_clock(monkeypatch) -> DeliveryClock:
     """Drive the delivery engine's time (claims, leases, backoffs, pauses, giving up) without waiting."""
@@ -275,8 +222,6 @@ def invite(api: ApiClient):
 @pytest.fixture
 def live_server(app: Flask):
     """The app on a real port; BASE_URL points at it so links in mail lead there."""
-    from tests.live import LiveServer
-
     server = LiveServer(app).start()
     app.config["BASE_URL"] = server.url
     yield server
@@ -287,8 +232,6 @@ def live_server(app: Flask):
 def browser():
     """Debian's headless Chromium through Playwright (never a downloaded browser)."""
     from playwright.sync_api import sync_playwright
-
-    from tests.live import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests never skip)")
@@ -309,9 +252,6 @@ def page(browser):
     yield tab
     context.close()
     assert errors == [], errors
-
-
-TWILIO_TOKEN = "test-auth-token"
 
 
 @pytest.fixture

@@ -17,10 +17,9 @@ import surveyhub.schemas.survey
 import surveyhub.schemas.widget
 from surveyhub.schemas.fields import InputSchema
 from surveyhub.transaction import unit_of_work
-from tests.factories import survey_definition
+from tests.helpers import WidgetClient, survey_definition, widget_org_of
 from tests.test_errors import envelope
 from tests.test_hosted_page import Page, csrf
-from tests.widget_helpers import WidgetClient, widget_org_of
 
 NUL = "\\u0000"  # as JSON escapes, so the raw body carries them exactly as a client would
 SURROGATE = "\\ud800"
@@ -288,7 +287,8 @@ def test_hosted_one_click_value_in_unicode_digits_is_ignored(api, client, make_s
 @pytest.mark.parametrize("target", ["/dashboard/\r\nSet-Cookie: a=b", "/dashboard/\nx", "/dashboard/\tx",
                                     "/dashboard\\..\\api"])
 def test_login_next_with_control_characters_goes_home(client, api, target):
-    from tests.test_dashboard import PASSWORD, _csrf, _manager
+    from tests.helpers import PASSWORD
+    from tests.test_dashboard import _csrf, _manager
 
     email = _manager(client.application, api.org_id, "boss@acme.test")
     r = client.post("/dashboard/login", query_string={"next": target},
@@ -341,9 +341,9 @@ def test_migration_repairs_text_sqlite_stored(tmp_path):
 
     from surveyhub.accounts import orgs
     from surveyhub.extensions import db
-    from tests.conftest import ApiClient, _make_app
+    from tests.helpers import ApiClient, make_app
 
-    app = _make_app(f"sqlite:///{tmp_path / 'legacy.db'}", tmp_path / "instance")
+    app = make_app(f"sqlite:///{tmp_path / 'legacy.db'}", tmp_path / "instance")
     with app.app_context():
         upgrade()
         with unit_of_work():

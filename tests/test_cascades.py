@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from surveyhub.delivery import sms as sms_delivery
+from tests.helpers import survey_definition
 from tests.test_hosted_page import Page, mail_links
 
 PHONE = "+60123456789"
@@ -83,8 +84,6 @@ def steps_of(rows: list[dict]) -> list[tuple[int, str, str]]:
     ({"steps": [{"channel": "email"}]}, "delivery.steps.0.wait_hours"),
 ])
 def test_a_bad_plan_is_refused_naming_the_field(api, plan, field):
-    from tests.factories import survey_definition
-
     r = api.post("/api/v1/surveys", json=survey_definition(delivery=plan))
     assert r.status_code == 422, r.get_json()
     assert field in error_fields(r), error_fields(r)
@@ -99,8 +98,6 @@ def test_a_plan_at_its_limits_is_taken(api, make_survey):
 
 def test_cascades_take_the_published_plan_not_the_draft(api, make_survey, cascade):
     survey = make_survey(delivery=PLAN)
-    from tests.factories import survey_definition
-
     draft = survey_definition(delivery={"steps": [{"channel": "sms", "wait_hours": 1}]})
     assert api.put(f"/api/v1/surveys/{survey['id']}", json=draft).status_code == 200
     started = cascade(survey["id"], {"email": "amy@example.com"})

@@ -15,9 +15,8 @@ from werkzeug.security import generate_password_hash
 from surveyhub.extensions import db
 from surveyhub.models import FollowUpDone, Survey, User, WebhookEndpoint
 from surveyhub.models.types import utcnow
-from tests.factories import survey_definition
+from tests.helpers import PASSWORD, survey_definition
 
-PASSWORD = "correct horse battery"
 FULL = [{"question": "reason", "value": "price"}, {"question": "satisfaction", "value": 2},
         {"question": "nps", "value": 3}, {"question": "come_back", "value": False},
         {"question": "why_not", "value": "Too slow for <b>us</b> & our team"}]
@@ -266,7 +265,7 @@ def _csrf(client, path: str) -> str:
 
 
 def test_exports_leave_out_empty_responses_unless_asked(app, client, api, manager, survey):
-    from tests.widget_helpers import WidgetClient, widget_org_of
+    from tests.helpers import WidgetClient, widget_org_of
 
     widget = WidgetClient(client, widget_org_of(app, api.org_id), user={"id": "w1", "attributes": {"plan": "团队"}})
     assert widget.post("display").status_code == 200 and widget.post("dismiss").status_code == 200
@@ -297,9 +296,9 @@ def test_session_cookie_flags(app, client, manager):
 
 
 def test_session_cookie_is_secure_behind_https(test_database, tmp_path):
-    from tests.conftest import _make_app
+    from tests.helpers import make_app
 
-    app = _make_app(test_database, tmp_path / "https", BASE_URL="https://surveys.example")
+    app = make_app(test_database, tmp_path / "https", BASE_URL="https://surveys.example")
     assert app.config["SESSION_COOKIE_SECURE"] is True
     with app.test_request_context("/dashboard/login"):
         from flask import session

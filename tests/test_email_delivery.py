@@ -17,7 +17,7 @@ def invitations(app):
 
 
 def nps_first(**overrides):
-    from tests.factories import survey_definition
+    from tests.helpers import survey_definition
     definition = survey_definition(**overrides)
     definition["questions"].insert(0, definition["questions"].pop(2))
     return definition

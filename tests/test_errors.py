@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
 

@@ -5,10 +5,11 @@ import time
 
 import pytest
 from itsdangerous import URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from surveyhub.extensions import db
 from surveyhub.models import Answer, Event, Invitation, Response, Suppression
+from tests.helpers import count
 
 LINK = re.compile(r"http://surveys\.test(/[su]/[\w.-]+(?:\?v=\w+)?)")
 
@@ -19,11 +20,6 @@ def mail_links(message) -> list[str]:
 
 def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def count(app, model, *where):
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 @pytest.fixture

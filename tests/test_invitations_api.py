@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from surveyhub.transaction import unit_of_work
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
 

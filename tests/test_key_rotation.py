@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -26,15 +25,14 @@ from surveyhub.extensions import db
 from surveyhub.models import Org
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
+from tests.helpers import PASSWORD, WidgetClient, WidgetOrg, free_port
 from tests.test_dashboard import _csrf
 from tests.test_surveys_api import error_fields
 from tests.test_webhooks import ANSWERS, Receiver, register
-from tests.widget_helpers import WidgetClient, WidgetOrg
 
 REPO = Path(__file__).resolve().parent.parent
 SURVEYHUB = str(Path(sys.executable).parent / "surveyhub")
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
-PASSWORD = "correct horse battery"
 
 
 def cli_json(runner, *args: str) -> dict:
@@ -98,12 +96,6 @@ def test_rotate_refusals(runner, org):
     assert missing.exit_code != 0 and "No org 9999" in missing.output
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _status(url: str, key: str) -> int:
     request = urllib.request.Request(url, headers=bearer(key))
     try:
@@ -122,7 +114,7 @@ def server_env(test_database, tmp_path) -> dict:
 @pytest.fixture
 def gunicorn(server_env, tmp_path):
     """`gunicorn -w 3 wsgi:app` on a free port: three processes answering the same API."""
-    port = _free_port()
+    port = free_port()
     with (tmp_path / "gunicorn.log").open("w") as log:
         proc = subprocess.Popen([GUNICORN, "-w", "3", "-b", f"127.0.0.1:{port}", "--no-control-socket", "wsgi:app"],
                                 cwd=REPO, env=server_env, stdout=log, stderr=subprocess.STDOUT)
@@ -172,7 +164,7 @@ def widget(client, org, make_survey_for):
 
 @pytest.fixture
 def make_survey_for(client):
-    from tests.factories import survey_definition
+    from tests.helpers import survey_definition
 
     def make(key: str) -> dict:
         created = client.post("/api/v1/surveys", json=survey_definition(), headers=bearer(key))

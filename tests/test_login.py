@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-PASSWORD = "correct horse battery"
+from tests.helpers import PASSWORD
 
 
 @pytest.fixture

@@ -24,8 +24,7 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from surveyhub.extensions import db
-from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, _make_app
-from tests.factories import survey_definition
+from tests.helpers import ON_POSTGRES, TEST_DATABASE_URL, make_app, survey_definition
 
 ROOT = Path(__file__).resolve().parent.parent
 # The last commit before "invited" was counted and accepted offers finished the response.
@@ -119,7 +118,7 @@ def test_the_migration_counts_invited_and_finishes_saved_responses(old_tree, fre
     assert old["stats"]["channels"]["email"]["invited"] == 0
     assert old["stats"]["channels"]["widget"]["completed"] == 0
 
-    app = _make_app(fresh_database_url, tmp_path / "instance")
+    app = make_app(fresh_database_url, tmp_path / "instance")
     with app.app_context():
         upgrade()
         db.engine.dispose()

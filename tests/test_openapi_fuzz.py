@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from surveyhub import create_app
 from surveyhub.api import RULES_BEYOND_SCHEMA
-from tests.conftest import FUZZ_SEED as RANDOM_SEED
-from tests.widget_helpers import widget_org_of
+from tests.helpers import FUZZ_SEED as RANDOM_SEED
+from tests.helpers import widget_org_of
 
 FIXED_SEED = 20261201
 

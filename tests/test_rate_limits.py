@@ -19,8 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.smtp import free_port
-from tests.widget_helpers import widget_org_of
+from tests.helpers import free_port, widget_org_of
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 ROOT = Path(__file__).parent.parent

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
+from tests.helpers import WidgetClient, widget_org_of
 from tests.test_surveys_api import error_fields
-from tests.widget_helpers import WidgetClient, widget_org_of
 
 
 @pytest.fixture
@@ -87,7 +87,7 @@ def test_bad_answers_are_refused_naming_the_field(post_response, row_counts, ans
 
 
 def test_other_without_allow_other(api, make_survey, row_counts):
-    from tests.factories import survey_definition
+    from tests.helpers import survey_definition
     definition = survey_definition(slug="no-other")
     definition["questions"][0]["allow_other"] = False
     created = api.post("/api/v1/surveys", json=definition).get_json()

@@ -8,14 +8,14 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from channels.sms import count_segments
 from surveyhub.delivery import sms as sms_delivery
 from surveyhub.extensions import db
 from surveyhub.models import Event, Invitation, Org, Response, SmsInbound, SmsMessage, SmsSession, Suppression
 from surveyhub.models.types import utcnow
-from tests.factories import survey_definition
+from tests.helpers import count, survey_definition
 
 AMY = "+60123456789"
 BOB = "+6281234567890"
@@ -106,11 +106,6 @@ def session_of(app, phone: str) -> SmsSession:
     with app.app_context():
         return db.session.execute(select(SmsSession).where(SmsSession.phone == phone)
                                   .order_by(SmsSession.id.desc())).scalars().first()
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 # --- conversations ---------------------------------------------------------------------------------
@@ -359,7 +354,7 @@ def test_unsigned_or_wrongly_signed_webhooks_are_refused(app, twilio, twilio_pos
                                                          sms_invite, run_worker):
     from twilio.request_validator import RequestValidator
 
-    from tests.conftest import TWILIO_TOKEN
+    from tests.helpers import TWILIO_TOKEN
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     run_worker()
@@ -376,7 +371,7 @@ def test_unsigned_or_wrongly_signed_webhooks_are_refused(app, twilio, twilio_pos
 def test_a_tampered_body_is_refused(app, twilio, twilio_post, client, row_counts):
     from twilio.request_validator import RequestValidator
 
-    from tests.conftest import TWILIO_TOKEN
+    from tests.helpers import TWILIO_TOKEN
     signed = RequestValidator(TWILIO_TOKEN).compute_signature(
         "http://surveys.test/channels/sms/inbound", {"MessageSid": "SMx", "From": AMY, "Body": "9"})
     before = row_counts()

@@ -21,7 +21,7 @@ from surveyhub.models import CHANNELS, Answer, AnswerCounter, Event, Invitation,
 from surveyhub.responses import answers as responses
 from surveyhub.responses import erasure
 from surveyhub.transaction import unit_of_work
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 from tests.test_surveys_api import error_fields
 
 DAY0 = date(2026, 3, 2)

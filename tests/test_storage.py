@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from surveyhub.extensions import db
-from tests.conftest import ON_POSTGRES
+from tests.helpers import ON_POSTGRES
 
 
 def test_migrations_match_the_models(app):
@@ -33,9 +33,9 @@ def test_database_settings(app):
 
 def _submit_many(database_url: str, instance: str, api_key: str, survey_id: int, n: int, queue) -> None:
 
-    from tests.conftest import _make_app
+    from tests.helpers import make_app
 
-    app = _make_app(database_url, Path(instance))
+    app = make_app(database_url, Path(instance))
     client = app.test_client()
     statuses = []
     for i in range(n):

@@ -3,7 +3,7 @@
 import pytest
 
 from surveyhub.rules import survey as logic
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 
 
 @pytest.fixture

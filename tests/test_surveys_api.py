@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from tests.factories import survey_definition
+from tests.helpers import survey_definition
 
 
 def error_fields(response) -> dict:

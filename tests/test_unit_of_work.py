@@ -19,9 +19,9 @@ import surveyhub
 from surveyhub.delivery import sms as sms_delivery
 from surveyhub.extensions import db
 from surveyhub.models import Event, Response, SmsInbound
+from tests.helpers import WidgetClient, widget_org_of
 from tests.test_hosted_page import csrf, mail_links
 from tests.test_sms import AMY, MIDDAY, published
-from tests.widget_helpers import WidgetClient, widget_org_of
 
 
 @dataclass

@@ -13,9 +13,8 @@ import redis
 from surveyhub.responses import widget as widget_service
 from surveyhub.security import user_hash
 from surveyhub.transaction import unit_of_work
-from tests.conftest import _make_app
+from tests.helpers import VISIT, WidgetClient, events, make_app, widget_org_of, widget_responses
 from tests.test_webhooks import Receiver, register
-from tests.widget_helpers import VISIT, WidgetClient, events, widget_org_of, widget_responses
 
 WRITES = ["display", "answers", "offer", "dismiss", "complete"]
 
@@ -490,7 +489,7 @@ def test_the_cap_is_the_orgs_setting(api, wc, runner):
 # --- rate limits -------------------------------------------------------------------------------------
 
 def limited_app(test_database, tmp_path, **settings):
-    return _make_app(test_database, tmp_path / "limited", **settings)
+    return make_app(test_database, tmp_path / "limited", **settings)
 
 
 def test_requests_per_ip_are_limited(app, test_database, tmp_path, api, survey):

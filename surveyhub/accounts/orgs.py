@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum, auto
 
 import phonenumbers
 from flask import current_app
@@ -167,13 +168,19 @@ def describe(org: Org) -> dict:
             "widget_responses_per_day": widget_responses_cap(org), "contact_cap_days": contact_cap_days(org)}
 
 
-_UNCHANGED = object()
+class _Unchanged(Enum):
+    """The default of a setting not given (None is a value: no default region)."""
+
+    UNCHANGED = auto()
 
 
-def update_settings(org: Org, *, timezone: str | object = _UNCHANGED,
-                    default_region: str | None | object = _UNCHANGED,
-                    widget_responses_per_day: int | object = _UNCHANGED,
-                    contact_cap_days: int | object = _UNCHANGED) -> Org:
+_UNCHANGED = _Unchanged.UNCHANGED
+
+
+def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
+                    default_region: str | None | _Unchanged = _UNCHANGED,
+                    widget_responses_per_day: int | _Unchanged = _UNCHANGED,
+                    contact_cap_days: int | _Unchanged = _UNCHANGED) -> Org:
     """Change the org's timezone (IANA name: quiet hours of people without one), default phone
     region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none) and cap on
     widget responses one user starts per survey and day (0: none), and the fatigue window in days

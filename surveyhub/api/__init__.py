@@ -6,11 +6,11 @@ from apispec import BasePlugin
 from flask import g, request
 from flask_smorest import Api
 from werkzeug.datastructures import WWWAuthenticate
-from werkzeug.exceptions import BadRequest, Unauthorized, UnsupportedMediaType
+from werkzeug.exceptions import Unauthorized, UnsupportedMediaType
 
 from .. import errors
 from ..accounts.orgs import org_for_api_key
-from ..inputs import text_problem
+from ..inputs import BadBody, text_problem
 from ..schemas.api import ErrorSchema
 from ..security import api_key_prefix
 
@@ -35,7 +35,8 @@ class WildcardParameters(BasePlugin):
 class SurveyHubApi(Api):
     """flask-smorest's Api with the project's error envelope, in the spec and on the wire."""
 
-    ERROR_SCHEMA = ErrorSchema
+    # flask-smorest's types take its own ErrorSchema for the only schema this may be; any Schema will do.
+    ERROR_SCHEMA = ErrorSchema  # type: ignore[assignment]
 
     def handle_http_exception(self, error):
         return errors.handle_http_exception(error)
@@ -62,6 +63,4 @@ def require_json_body() -> None:
     if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON with 'Content-Type: application/json'.")
     if request.method in ("PUT", "PATCH") and not has_body:
-        error = BadRequest("A JSON body is required.")
-        error.data = {"messages": {"json": {"body": ["is required"]}}}
-        raise error
+        raise BadBody("A JSON body is required.", "is required")

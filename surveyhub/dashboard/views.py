@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
@@ -32,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from ..accounts import audit, orgs, surveys
 from ..delivery import webhooks
 from ..errors import DomainError, Invalid, flatten_messages
-from ..extensions import db, limiter, login
+from ..extensions import db, limiter, login_manager
 from ..insights import export, followups, open_answers, stats
 from ..models import CHANNELS, Survey, User
 from ..responses import answers as responses
@@ -44,9 +45,9 @@ from .forms import ActionForm, DefinitionForm, LoginForm
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-login.login_view = "dashboard.login"
-login.login_message = "Sign in to see the dashboard."
-login.session_protection = "strong"
+login_manager.login_view = "dashboard.login"
+login_manager.login_message = "Sign in to see the dashboard."
+login_manager.session_protection = "strong"
 
 # Scripts and styles only from the app itself (the chart library is vendored), no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -54,7 +55,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src
 MAX_SURVEYS_LISTED = 200
 
 
-@login.user_loader
+@login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Return the signed-in manager named by the session, if the session is still theirs.
 
@@ -134,12 +135,12 @@ def login():
     form = LoginForm()
     status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
-        user = orgs.authenticate_user(form.email.data, form.password.data)
+        user = orgs.authenticate_user(form.email.data or "", form.password.data or "")
         if user is not None:
             session.clear()  # a fresh session: nothing from before the login carries over
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for(".survey_list"))
-        form.password.errors.append("Wrong email or password.")
+        form.password.errors = [*form.password.errors, "Wrong email or password."]
         status = 401
     return render_template("dashboard/login.html", form=form), status
 
@@ -215,7 +216,8 @@ def survey_page(survey_id: int):
                                                           before=_int_arg("before"))
     older_url = None
     if next_before is not None:
-        older_url = url_for(".survey_page", survey_id=survey.id, **{**request.args.to_dict(), "before": next_before})
+        query: dict[str, Any] = {**request.args.to_dict(), "before": next_before}
+        older_url = url_for(".survey_page", survey_id=survey.id, **query)
     return render_template(
         "dashboard/survey.html", survey=survey, data=data, questions=_question_meta(survey), filters=filters,
         interval=interval, errors=errors, args=request.args, answers=answers, older_url=older_url,
@@ -272,7 +274,7 @@ def new_survey():
     if request.method == "GET":
         form.definition.data = json.dumps(_STARTER, indent=2, ensure_ascii=False)
     elif form.validate_on_submit():
-        survey, errors = _save_definition(form.definition.data, None)
+        survey, errors = _save_definition(form.definition.data or "", None)
         if survey is not None:
             flash("Survey created as a draft.")
             return redirect(url_for(".edit_survey", survey_id=survey.id))
@@ -290,7 +292,7 @@ def edit_survey(survey_id: int):
     if request.method == "GET":
         form.definition.data = json.dumps(survey.definition, indent=2, ensure_ascii=False)
     elif form.validate_on_submit():
-        saved, errors = _save_definition(form.definition.data, survey)
+        saved, errors = _save_definition(form.definition.data or "", survey)
         if saved is not None:
             flash("Saved." + (" Publish to make it live." if saved.has_unpublished_changes else ""))
             return redirect(url_for(".edit_survey", survey_id=survey.id))

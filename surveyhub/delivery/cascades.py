@@ -305,20 +305,20 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     return ReadyStep(step, ready) if ready is not None else None
 
 
-def send_step(ready: ReadyStep, connections: StepConnections) -> str | DeliveryError | SmsError:
+def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | DeliveryError | SmsError:
     """Send the step on its channel (no transaction open)."""
     if ready.step.channel == "email":
         return email_invitations.send_invitation(ready.ready, connections.mail)
     return sms_delivery.send_opening(ready.ready, connections.sms)
 
 
-def record_step(ready: ReadyStep, result: str | DeliveryError | SmsError, claim: delivery.Claim) -> None:
+def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError, claim: delivery.Claim) -> None:
     """Record the outcome as the channel does; a step sent schedules the next one, its wait counted from now."""
     if ready.step.channel == "email":
         email_invitations.record_sent(ready.ready, result, claim)  # type: ignore[arg-type]
     else:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
-    if isinstance(result, str):
+    if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
         cascade = db.session.get(Cascade, ready.step.cascade_id)
         if cascade is not None and cascade.status == "running" and cascade.current_step == ready.step.step:
             cascade.last_sent_at = delivery.clock()

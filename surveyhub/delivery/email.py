@@ -78,6 +78,7 @@ def render_invitation(invitation: Outgoing, *, tokens: tuple[str, str] | None = 
     """
     survey, unsubscribe = tokens or (links.survey_token(invitation.id), links.unsubscribe_token(invitation.id))
     definition = invitation.definition
+    assert definition is not None  # rows of archived surveys are cancelled, never written
     org_name = invitation.org_name  # already free of line breaks, which headers can't hold
     content_locale = choose_locale(logic.survey_locales(definition), invitation.locale)
     locale = choose_locale(LOCALES, content_locale)
@@ -135,6 +136,7 @@ class MailMerge:
 
     def raw(self, invitation: Outgoing) -> tuple[bytes, str]:
         """Return the mail as bytes, ready for SMTP with BODY=8BITMIME, and its Message-ID."""
+        assert invitation.definition is not None  # as in render_invitation
         key = (invitation.survey_id, choose_locale(logic.survey_locales(invitation.definition), invitation.locale),
                invitation.org_name, invitation.reminder)
         if key not in self._templates:
@@ -174,7 +176,8 @@ def load_invitations(ids: Sequence[int]) -> list[Outgoing]:
     ).scalars().all()
     definitions = _live_definitions({i.survey_id for i in rows})
     blocked = {(org_id, address) for org_id in {i.org_id for i in rows}
-               for address in suppressed(org_id, "email", [i.address for i in rows if i.org_id == org_id])}
+               for address in suppressed(org_id, "email",
+                                         [i.address for i in rows if i.org_id == org_id and i.address])}
     return [Outgoing.of(i, definitions.get(i.survey_id), (i.org_id, i.address) in blocked) for i in rows]
 
 

@@ -45,7 +45,7 @@ from flask import Flask, current_app
 from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import DeliveryPause
 from ..models.types import utcnow
 from ..transaction import unit_of_work
@@ -184,10 +184,10 @@ def _mine(model, row_id: int, worker_id: str):
 def finish(kind: JobKind, row_id: int, worker_id: str, status: str, **values: Any) -> bool:
     """Record a final outcome for a claimed row; False if the claim was lost meanwhile. The caller commits."""
     model = kind.model
-    done = db.session.execute(
+    done = rowcount(
         update(model).where(_mine(model, row_id, worker_id))
         .values(status=status, lease_until=None, **values).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     return bool(done)
 
 
@@ -336,11 +336,11 @@ def paused_until(channel: str, lease: timedelta) -> tuple[datetime | None, bool]
             return None, False
         if pause.paused_until > now:
             return pause.paused_until, False
-        took = db.session.execute(
+        took = rowcount(
             update(DeliveryPause).where(DeliveryPause.channel == channel, DeliveryPause.paused_until <= now,
                                         or_(DeliveryPause.probe_until.is_(None), DeliveryPause.probe_until < now))
             .values(probe_until=now + lease).execution_options(synchronize_session=False)
-        ).rowcount
+        )
     if took:
         return None, True
     return now + timedelta(seconds=current_app.config["DELIVERY_RETRY_BASE_SECONDS"]), False
@@ -374,7 +374,7 @@ def channel_down(channel: str, reason: str) -> datetime:
 def channel_up(channel: str) -> None:
     """Open a channel again: a probe got through. Commits."""
     with unit_of_work():
-        if db.session.execute(delete(DeliveryPause).where(DeliveryPause.channel == channel)).rowcount:
+        if rowcount(delete(DeliveryPause).where(DeliveryPause.channel == channel)):
             log.info("delivery channel %s is back", channel)
 
 

@@ -118,6 +118,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
         if reason:
             refused.append(Refusal(recipient, reason))
             continue
+        assert address is not None  # _check_recipient gives an address or a reason
         seen_addresses.add(address)
         if external_id:
             seen_ids.add(external_id)
@@ -180,7 +181,7 @@ def _sms_estimates(survey: Survey, definition: dict, recipients: list[dict]) -> 
             for locale in {r.get("locale") for r in recipients}}
 
 
-def _recently_invited(survey: Survey, addresses: list[str], cooldown_days: int) -> set[str]:
+def _recently_invited(survey: Survey, addresses: list[str], cooldown_days: int) -> set[str | None]:
     if not addresses or cooldown_days <= 0:
         return set()
     since = utcnow() - timedelta(days=cooldown_days)
@@ -195,7 +196,8 @@ def upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) 
     address_column = Respondent.email if channel == "email" else Respondent.phone
     external_ids = [r["external_id"] for r, _ in rows if r.get("external_id")]
     anonymous = [a for r, a in rows if not r.get("external_id")]
-    existing: dict[tuple[str, str], Respondent] = {}
+    Key = tuple[str, str | None]  # ("id", external id) or ("address", address)
+    existing: dict[Key, Respondent] = {}
     if external_ids:
         for person in db.session.execute(select(Respondent).where(
                 Respondent.org_id == org_id, Respondent.external_id.in_(external_ids))).scalars():
@@ -205,20 +207,22 @@ def upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) 
                 Respondent.org_id == org_id, address_column.in_(anonymous)).order_by(Respondent.id)).scalars():
             existing.setdefault(("address", getattr(person, address_column.key)), person)
     keys = [("id", r["external_id"]) if r.get("external_id") else ("address", a) for r, a in rows]
-    new_rows, new_keys, ids = [], [], {}
+    new_rows: list[dict[str, Any]] = []
+    new_keys: list[Key] = []
+    ids: dict[Key, int] = {}
     for (recipient, address), key in zip(rows, keys, strict=True):
-        person = existing.get(key)
-        if person is not None:  # known: update the profile (a few rows; the ORM is fine here)
-            _apply_profile(person, recipient, channel, address)
-            ids[key] = person.id
+        known = existing.get(key)
+        if known is not None:  # known: update the profile (a few rows; the ORM is fine here)
+            _apply_profile(known, recipient, channel, address)
+            ids[key] = known.id
         elif key not in ids and key not in new_keys:
             new_keys.append(key)
             new_rows.append(_new_profile(org_id, recipient, channel, address))
     if new_rows:  # matched back by key, not parameter order (see create_invitations)
         created = db.session.execute(
             insert(Respondent).returning(Respondent.id, Respondent.external_id, address_column), new_rows)
-        for person_id, external_id, address in created:
-            ids[("id", external_id) if external_id else ("address", address)] = person_id
+        for person_id, external_id, created_address in created:
+            ids[("id", external_id) if external_id else ("address", created_address)] = person_id
     db.session.flush()
     return [ids[key] for key in keys]
 

@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 from ..models import Survey
 from ..transaction import unit_of_work
 from .invitations import create_invitations
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 PROFILE_COLUMNS = ("external_id", "email", "phone", "locale", "timezone")
 
@@ -38,14 +41,14 @@ class ImportResult:
 class _CountingReader(io.RawIOBase):
     """A binary file that reports how many bytes were read, for a progress bar."""
 
-    def __init__(self, raw: BinaryIO, on_read: Callable[[int], None]):
+    def __init__(self, raw: io.BufferedIOBase, on_read: Callable[[int], None]):
         self._raw = raw
         self._on_read = on_read
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: WriteableBuffer) -> int:
         n = self._raw.readinto(buffer)
         if n:
             self._on_read(n)

@@ -97,7 +97,7 @@ def wake_waiting(org_id: int, phone: str) -> None:
         .values(due_at=now).execution_options(synchronize_session=False))
 
 
-def send_sms(phone: str, body: str, sender: TwilioSender | LogSender) -> str | SmsError:
+def send_sms(phone: str, body: str, sender: TwilioSender | LogSender) -> str | None | SmsError:
     """Send one SMS; return Twilio's SID, or its refusal (an unreachable API is an Outage)."""
     try:
         return sender.send(phone, body, links.url(STATUS_PATH))
@@ -182,12 +182,15 @@ def reserve_conversation(start: Start, claim: delivery.Claim) -> Opening | None:
     if reason:
         claim.finish("cancelled", last_error=reason)
         return None
+    definition = start.definition
+    assert definition is not None  # else cancelled above: "survey closed"
     # Quiet hours; then what an earlier conversation still has to say goes first; then its session.
-    wait = quiet_until(start.zones) or _pending_until(start.org_id, start.phone) or _reserve_session(start)
+    wait = (quiet_until(start.zones) or _pending_until(start.org_id, start.phone)
+            or _reserve_session(start, definition))
     if isinstance(wait, datetime):
         claim.postpone(wait)
         return None
-    return Opening(start, wait.id, sms_logic.first_message(start.definition, wait.locale, start.org_name))
+    return Opening(start, wait.id, sms_logic.first_message(definition, wait.locale, start.org_name))
 
 
 def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> datetime | None:
@@ -200,7 +203,7 @@ def _pending_until(org_id: int, phone: str, before_id: int | None = None) -> dat
     return max(due, utcnow()) if due is not None else None
 
 
-def _reserve_session(start: Start) -> SmsSession | datetime:
+def _reserve_session(start: Start, definition: dict) -> SmsSession | datetime:
     """Open the phone's session for this invitation, or return when the open one expires (or a retry's time)."""
     now = utcnow()
     current = db.session.execute(
@@ -213,11 +216,10 @@ def _reserve_session(start: Start) -> SmsSession | datetime:
     elif current is not None:  # a retry after a crash between reserving and recording the send
         db.session.delete(current)
         db.session.flush()  # before the new session's insert, which the unit of work would put first
-    definition = start.definition
     locale = choose_locale(logic.survey_locales(definition), start.locale)
     session = SmsSession(org_id=start.org_id, phone=start.phone, invitation_id=start.id,
                          survey_version_id=start.version_id, locale=locale,
-                         question_id=logic.next_question(definition, {})["id"], reasks=0, status="open",
+                         question_id=logic.first_question(definition)["id"], reasks=0, status="open",
                          expires_at=now + timedelta(hours=logic.setting(definition, "sms_session_ttl_hours")))
     try:
         with db.session.begin_nested():
@@ -227,7 +229,7 @@ def _reserve_session(start: Start) -> SmsSession | datetime:
     return session
 
 
-def send_opening(opening: Opening, sender: TwilioSender | LogSender) -> str | SmsError:
+def send_opening(opening: Opening, sender: TwilioSender | LogSender) -> str | None | SmsError:
     """Send a conversation's first message (no transaction open: the session was committed first)."""
     return send_sms(opening.start.phone, opening.body, sender)
 
@@ -237,7 +239,7 @@ def release_session(opening: Opening) -> None:
     db.session.execute(delete(SmsSession).where(SmsSession.id == opening.session_id))
 
 
-def record_opening(opening: Opening, result: str | SmsError, claim: delivery.Claim) -> None:
+def record_opening(opening: Opening, result: str | None | SmsError, claim: delivery.Claim) -> None:
     """Log the first message and mark the invitation sent; or close the session and retry or fail it."""
     start = opening.start
     if isinstance(result, SmsError):
@@ -290,12 +292,12 @@ def next_in_line(message: Outbound, claim: delivery.Claim) -> Outbound | None:
     return message
 
 
-def send_message(message: Outbound, sender: TwilioSender | LogSender) -> str | SmsError:
+def send_message(message: Outbound, sender: TwilioSender | LogSender) -> str | None | SmsError:
     """Send one queued reply."""
     return send_sms(message.phone, message.body, sender)
 
 
-def record_message(message: Outbound, result: str | SmsError, claim: delivery.Claim) -> None:
+def record_message(message: Outbound, result: str | None | SmsError, claim: delivery.Claim) -> None:
     """Mark the message sent, or retry or fail it (keeping Twilio's code)."""
     if isinstance(result, SmsError):
         _note_carrier_opt_out(message.org_id, message.phone, result)

@@ -143,9 +143,17 @@ def enable_endpoint(endpoint: WebhookEndpoint) -> None:
 
 def enqueue(org_id: int, event_type: str, data: dict, *, response_id: int | None = None) -> int:
     """Queue an event for every active endpoint of the org that wants it (the caller commits)."""
-    endpoints = [e for e in db.session.execute(
+    return _enqueue_to(_endpoints_wanting(org_id, event_type), org_id, event_type, data, response_id=response_id)
+
+
+def _endpoints_wanting(org_id: int, event_type: str) -> list[WebhookEndpoint]:
+    return [e for e in db.session.execute(
         select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.disabled_at.is_(None))
     ).scalars() if event_type in e.events]
+
+
+def _enqueue_to(endpoints: list[WebhookEndpoint], org_id: int, event_type: str, data: dict, *,
+                response_id: int | None) -> int:
     now = utcnow()
     payload = {"type": event_type, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}
     for endpoint in endpoints:
@@ -159,19 +167,21 @@ def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel:
                       response_id: int | None, data: dict, invitation_id: int | None = None) -> None:
     """Queue the webhook event a recorded event stands for, if any (record_event calls this)."""
     if type == "completed" and response_id is not None:
-        response = db.session.get(Response, response_id)
+        endpoints = _endpoints_wanting(org_id, "response.completed")
+        response = db.session.get(Response, response_id) if endpoints else None  # nobody wants it: not read
         if response is not None:
             # The webhook carries the API's response shape.
             db.session.refresh(response)
-            enqueue(org_id, "response.completed", {"response": ResponseSchema().dump(response)},
-                    response_id=response_id)
+            _enqueue_to(endpoints, org_id, "response.completed", {"response": ResponseSchema().dump(response)},
+                        response_id=response_id)
     elif type == "failed" and invitation_id is not None:
-        invitation = db.session.get(Invitation, invitation_id)
+        endpoints = _endpoints_wanting(org_id, "invitation.failed")
+        invitation = db.session.get(Invitation, invitation_id) if endpoints else None
         if invitation is not None:
-            enqueue(org_id, "invitation.failed", {
+            _enqueue_to(endpoints, org_id, "invitation.failed", {
                 "invitation_id": invitation.id, "survey_id": survey_id, "channel": channel,
                 "reason": data.get("reason") or data.get("error_code"), "cascade_id": invitation.cascade_id,
-                "step": invitation.step})
+                "step": invitation.step}, response_id=None)
     elif type == "offer_accepted":
         response = db.session.get(Response, response_id) if response_id is not None else None
         external_id = response.respondent.external_id if response is not None and response.respondent else None

@@ -55,8 +55,8 @@ def _label(question: dict, value: Any, other_text: str | None, definition: dict)
     if value is None:
         return ""
     if question["type"] == "multiple_choice":
-        labels = {c["id"]: c["label"] for c in question["choices"]}
-        chosen = value if isinstance(value, list) else [value]
+        labels: dict[str, str | dict[str, str]] = {c["id"]: c["label"] for c in question["choices"]}
+        chosen: list[str] = value if isinstance(value, list) else [value]
         return "; ".join(
             f"{other_label(question, definition)}: {other_text or ''}".rstrip() if c == logic.OTHER
             else logic.localize(labels.get(c, c), None, definition["default_locale"])
@@ -134,6 +134,6 @@ def csv_chunks(rows: Iterable[list[str]], *, bom: bool = False) -> Iterator[str]
 def export_csv(survey: Survey, *, channel: str | None = None, status: str | None = None,
                since: datetime | None = None, include_empty: bool = False, bom: bool = False) -> Iterator[str]:
     """Stream the CSV export of a survey's matching responses; those with no answer only with `include_empty`."""
-    filters = {"channel": channel, "status": status, "since": since, "include_empty": include_empty}
+    filters: dict[str, Any] = {"channel": channel, "status": status, "since": since, "include_empty": include_empty}
     keys = attribute_keys(matching_responses(survey, **filters))
     return csv_chunks(csv_rows(survey, iter_responses(survey, **filters), keys), bom=bom)

@@ -111,12 +111,12 @@ def _tally_from_counters(survey: Survey, filters: StatsFilter, segment: str, ser
         for a, b, n in rows:
             target[(a, b)] += int(n)
         if series and model is FunnelCounter:
-            rows = db.session.execute(
+            series_rows = db.session.execute(
                 select(model.day, model.channel, model.metric, func.sum(model.count))
                 .where(*where, model.metric.in_(SERIES_METRICS))
                 .group_by(model.day, model.channel, model.metric)
             )
-            for day, channel, metric, n in rows:
+            for day, channel, metric, n in series_rows:
                 tally.series[(day, channel, metric)] += int(n)
     return tally
 
@@ -215,7 +215,7 @@ def shape(survey: Survey, tally: Tally, filters: StatsFilter) -> dict:
     """Shape tallied sums as CONTRACT §5's stats."""
     channels = {}
     for channel in ([filters.channel] if filters.channel else CHANNELS):
-        row = {metric: tally.funnel[(channel, metric)] for metric in FUNNEL_METRICS}
+        row: dict[str, Any] = {metric: tally.funnel[(channel, metric)] for metric in FUNNEL_METRICS}
         reached = tally.funnel[(channel, REACHED[channel])]
         responded = tally.funnel[(channel, "responded")]
         completed = tally.funnel[(channel, "completed")]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import BigIntPK, JSONType, UTCDateTime, utcnow
 
 # What an audit entry may record.
@@ -17,7 +17,7 @@ AUDIT_ACTIONS = (
 )
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_log_org_id_id", "org_id", "id"),)
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import JSONType, UTCDateTime, utcnow
 
 # How a cascade ends: running until its person answers (responded), its steps run out (exhausted),
@@ -19,7 +19,7 @@ from .types import JSONType, UTCDateTime, utcnow
 CASCADE_STATUSES = ("running", "responded", "exhausted", "cancelled")
 
 
-class Cascade(db.Model):
+class Cascade(Model):
     __tablename__ = "cascades"
     __table_args__ = (Index("ix_cascades_survey_respondent", "survey_id", "respondent_id", "status"),)
 

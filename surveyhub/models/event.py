@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import BigIntPK, JSONType, UTCDateTime, utcnow
 
 # What an event may say happened. Channels add their own as they arrive.
@@ -18,7 +18,7 @@ EVENT_TYPES = (
 )
 
 
-class Event(db.Model):
+class Event(Model):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_survey_type_time", "survey_id", "type", "occurred_at"),

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .queue import QueueMixin
 from .respondent import Respondent
 from .survey import Survey
@@ -23,7 +23,7 @@ INVITATION_CHANNELS = ("email", "sms")
 STATUS_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 4, "cancelled": 4, "skipped": 4}
 
 
-class Invitation(QueueMixin, db.Model):
+class Invitation(QueueMixin, Model):
     __tablename__ = "invitations"
     __table_args__ = (
         Index("ix_invitations_queue", "status", "due_at"),

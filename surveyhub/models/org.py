@@ -8,7 +8,7 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import JSONType, UTCDateTime, utcnow
 
 # The most widget responses one user may be allowed to start per survey in 24 hours (org setting
@@ -18,7 +18,7 @@ MAX_WIDGET_RESPONSES_PER_DAY = 10_000
 MAX_CONTACT_CAP_DAYS = 3650
 
 
-class Org(db.Model):
+class Org(Model):
     __tablename__ = "orgs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -37,7 +37,7 @@ class Org(db.Model):
     api_keys: Mapped[list[ApiKey]] = relationship(back_populates="org", cascade="all, delete-orphan")
 
 
-class ApiKey(db.Model):
+class ApiKey(Model):
     """A secret API key, kept only as its SHA-256; the prefix finds the row without the secret."""
 
     __tablename__ = "api_keys"
@@ -52,7 +52,7 @@ class ApiKey(db.Model):
     org: Mapped[Org] = relationship(back_populates="api_keys")
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A manager who signs in to the dashboard (UserMixin: what Flask-Login asks of a user)."""
 
     __tablename__ = "users"

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
@@ -31,7 +31,7 @@ class QueueMixin:
     errors: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
-class DeliveryPause(db.Model):
+class DeliveryPause(Model):
     """A channel found unreachable: nothing is sent on it until `paused_until`, then one probe at a time."""
 
     __tablename__ = "delivery_pauses"

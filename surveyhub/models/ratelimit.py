@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class RateLimitCounter(db.Model):
+class RateLimitCounter(Model):
     """One counter of the `limits` library: its key, its hits, and when it lapses (epoch seconds)."""
 
     __tablename__ = "rate_limit_counters"

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import JSONType, UTCDateTime, utcnow
 
 
-class Respondent(db.Model):
+class Respondent(Model):
     __tablename__ = "respondents"
     __table_args__ = (
         UniqueConstraint("org_id", "external_id"),

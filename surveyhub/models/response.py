@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .respondent import Respondent
 from .survey import SurveyVersion
 from .types import JSONType, UTCDateTime, utcnow
@@ -16,7 +16,7 @@ from .types import JSONType, UTCDateTime, utcnow
 CHANNELS = ("email", "sms", "widget", "web", "interview")
 
 
-class Response(db.Model):
+class Response(Model):
     __tablename__ = "responses"
     __table_args__ = (
         Index("ix_responses_survey_id_id", "survey_id", "id"),
@@ -53,7 +53,7 @@ class Response(db.Model):
         return {a.question_id: a.value for a in self.answers}
 
 
-class Answer(db.Model):
+class Answer(Model):
     __tablename__ = "answers"
     __table_args__ = (UniqueConstraint("response_id", "question_id"),)
 

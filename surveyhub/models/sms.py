@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .queue import QueueMixin
 from .types import BigIntPK, UTCDateTime, utcnow
 
@@ -15,7 +15,7 @@ from .types import BigIntPK, UTCDateTime, utcnow
 PROVIDER_STATUS_ORDER = {"queued": 0, "sent": 1, "delivered": 2, "undelivered": 3, "failed": 3}
 
 
-class SmsSession(db.Model):
+class SmsSession(Model):
     """One person answering one invitation by SMS. At most one is open per phone number and org."""
 
     __tablename__ = "sms_sessions"
@@ -44,7 +44,7 @@ class SmsSession(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class SmsInbound(db.Model):
+class SmsInbound(Model):
     """A message received from Twilio; the unique MessageSid makes a retried webhook change nothing."""
 
     __tablename__ = "sms_inbound"
@@ -61,7 +61,7 @@ class SmsInbound(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SmsMessage(QueueMixin, db.Model):
+class SmsMessage(QueueMixin, Model):
     """An outbound SMS: queued replies of a conversation, and a record of each invitation's first message."""
 
     __tablename__ = "sms_messages"

@@ -13,11 +13,11 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Date, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class FunnelCounter(db.Model):
+class FunnelCounter(Model):
     """Events of one type (or "offer_shown:OFFER_ID") for a survey, segment, day and channel."""
 
     __tablename__ = "stats_funnel"
@@ -31,7 +31,7 @@ class FunnelCounter(db.Model):
     count: Mapped[int] = mapped_column(BigInteger)
 
 
-class AnswerCounter(db.Model):
+class AnswerCounter(Model):
     """Answers to one question falling in one bucket (a value, a choice, or "#" for answered)."""
 
     __tablename__ = "stats_answers"
@@ -46,7 +46,7 @@ class AnswerCounter(db.Model):
     count: Mapped[int] = mapped_column(BigInteger)
 
 
-class FollowUpDone(db.Model):
+class FollowUpDone(Model):
     """A response on the follow-up list that a manager marked as handled."""
 
     __tablename__ = "follow_ups_done"

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Suppression(db.Model):
+class Suppression(Model):
     __tablename__ = "suppressions"
     __table_args__ = (UniqueConstraint("org_id", "channel", "address"),)
 

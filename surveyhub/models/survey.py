@@ -7,12 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .org import Org
 from .types import JSONType, UTCDateTime, utcnow
 
 
-class Survey(db.Model):
+class Survey(Model):
     __tablename__ = "surveys"
     __table_args__ = (UniqueConstraint("org_id", "slug"),)
 
@@ -43,7 +43,7 @@ class Survey(db.Model):
         return "published" if self.latest_version is not None else "draft"
 
 
-class SurveyVersion(db.Model):
+class SurveyVersion(Model):
     """A published definition, frozen: responses point at the version they answered."""
 
     __tablename__ = "survey_versions"

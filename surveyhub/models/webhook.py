@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .queue import QueueMixin
 from .types import BigIntPK, JSONType, UTCDateTime, utcnow
 
@@ -15,7 +15,7 @@ WEBHOOK_EVENTS = ("response.completed", "offer.accepted", "respondent.opted_out"
                   "cascade.finished")
 
 
-class WebhookEndpoint(db.Model):
+class WebhookEndpoint(Model):
     __tablename__ = "webhook_endpoints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class WebhookEndpoint(db.Model):
         return "disabled" if self.disabled_at is not None else "active"
 
 
-class WebhookDelivery(QueueMixin, db.Model):
+class WebhookDelivery(QueueMixin, Model):
     """One event for one endpoint: a queue row for the delivery engine, then the delivery log."""
 
     __tablename__ = "webhook_deliveries"

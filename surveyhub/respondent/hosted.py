@@ -176,7 +176,7 @@ def _answer(visit: Visit, page_url: str):
     if state.next_question is None and state.can_complete:
         thanks = logic.localize(definition.get("thanks"), _locale(visit), definition["default_locale"])
         return _message(thanks or gettext("Thank you for telling us."), 200, visit)
-    target = state.next_question["id"] if state.next_question else question["id"]
+    target = state.next_question["id"] if state.next_question else form["question"]
     return redirect(_page(page_url, target), code=303)
 
 

@@ -8,15 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
 from ..delivery import cascades
 from ..errors import Conflict, Invalid
-from ..events import record_event
-from ..extensions import db
+from ..events import NewEvent, record_event, record_events
+from ..extensions import db, rowcount
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..models.upsert import insert_for
@@ -69,7 +70,9 @@ def lock_response(response_id: int) -> Response:
     On PostgreSQL this is a row lock (FOR UPDATE OF responses), so concurrent changes to one response
     take turns and each sees the answers it replaces (the counters need them); SQLite's BEGIN
     IMMEDIATE already runs one writer at a time. Two statements: the response with its version and
-    respondent, then its answers.
+    respondent, then its answers. Not one: a row lock waited for gives the locked row as the other
+    transaction committed it, but rows joined to it as they were when the statement began, so the
+    answers must be read by a statement of their own once the lock is held.
     """
     return db.session.execute(
         select(Response).where(Response.id == response_id).with_for_update(of=Response)
@@ -147,9 +150,14 @@ def complete_if_done(state: Progress) -> bool:
     return True
 
 
-def complete_response(response: Response) -> Response:
-    """Finish a response whose visible required questions all have answers."""
-    db.session.refresh(response)
+def complete_response(response: Response, *, locked: bool = False) -> Response:
+    """Finish a response whose visible required questions all have answers.
+
+    `locked`: the caller loaded `response` in this transaction under a lock that keeps it as it is
+    (it is not loaded again); else it is locked and read afresh (lock_response).
+    """
+    if not locked:
+        lock_response(response.id)
     _complete(response, response.answer_values())
     return response
 
@@ -188,12 +196,13 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     )
     db.session.add(response)
     db.session.flush()  # the response's id, for its events
-    # An interview reaches its person by being held: "opened" is the interview channel's reached.
-    record_event(survey.org_id, "opened", survey_id=survey.id, channel="interview", response_id=response.id)
     count_answer_changes(response, {}, given, now)
-    for happened in (["responded"] if cleaned else []) + (["completed"] if complete else []):
-        record_event(survey.org_id, happened, survey_id=survey.id, channel="interview", response_id=response.id)
-        cascades.stop_for_answer(survey.id, response.respondent_id, happened)
+    # An interview reaches its person by being held: "opened" is the interview channel's reached.
+    # Its events in one INSERT.
+    happened = ["opened", *(["responded"] if cleaned else []), *(["completed"] if complete else [])]
+    record_events(survey.org_id, [NewEvent(kind, survey.id, "interview", response.id) for kind in happened])
+    if cleaned:  # completion stops both kinds of cascade; a first answer those that stop on it
+        cascades.stop_for_answer(survey.id, response.respondent_id, "completed" if complete else "responded")
     return response
 
 
@@ -233,41 +242,56 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
     so_far = dict(so_far)
     so_far.update({clean.question: clean.value for clean in cleaned})
     now = utcnow()
+    first = response.responded_at is None  # its own conditional UPDATE below
     for clean in cleaned:
-        _upsert_answer(response.id, clean, now)
+        _upsert_answer(response.id, clean, now, touch=not first)
     hidden = logic.hidden_answered(definition, so_far)
     if hidden:
         db.session.execute(delete(Answer).where(Answer.response_id == response.id,
                                                 Answer.question_id.in_(hidden)))
     after = {k: v for k, v in so_far.items() if k not in hidden}
     count_answer_changes(response, before, after, now)
-    if response.responded_at is None:
+    if first:
         # Conditional, so that two concurrent first answers record one "responded" event.
-        first = db.session.execute(
+        responded = rowcount(
             update(Response).where(Response.id == response.id, Response.responded_at.is_(None))
             .values(responded_at=now, updated_at=now).execution_options(synchronize_session=False)
-        ).rowcount
-        if first:
+        )
+        if responded:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
             cascades.stop_for_answer(response.survey_id, response.respondent_id, "responded")
-    else:
-        db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now)
-                           .execution_options(synchronize_session=False))
     db.session.expire(response, ["answers", "responded_at", "updated_at"])
     return after
 
 
-def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime) -> None:
-    """Insert or replace one answer atomically, safe against the same answer sent twice at once."""
-    db.session.execute(_answer_upsert(db.session.get_bind().dialect.name),
+def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime, *, touch: bool) -> None:
+    """Insert or replace one answer atomically, safe against the same answer sent twice at once.
+
+    `touch`: also set the response's updated_at to `now`: on PostgreSQL in the same statement (one
+    round trip), elsewhere in a second one.
+    """
+    dialect_name = db.session.get_bind().dialect.name
+    in_one = touch and dialect_name == "postgresql"
+    db.session.execute(_answer_upsert(dialect_name, in_one),
                        {"response_id": response_id, "question_id": clean.question, "value": clean.value,
-                        "other_text": clean.other_text, "answered_at": now})
+                        "other_text": clean.other_text, "answered_at": now,
+                        **({"touched_id": response_id, "touched_at": now} if in_one else {})})
+    if touch and not in_one:
+        db.session.execute(update(Response).where(Response.id == response_id).values(updated_at=now)
+                           .execution_options(synchronize_session=False))
 
 
 @functools.cache
-def _answer_upsert(dialect_name: str):
+def _answer_upsert(dialect_name: str, touch_response: bool):
+    """The answer's upsert; `touch_response`: with an UPDATE of the response's updated_at in a
+    data-modifying CTE (PostgreSQL)."""
     statement = insert_for(dialect_name)(Answer.__table__)
+    if touch_response:
+        responses = Response.__table__
+        statement = statement.add_cte(
+            update(responses).where(responses.c.id == bindparam("touched_id"))
+            .values(updated_at=bindparam("touched_at")).returning(responses.c.id).cte("touched"))
     return statement.on_conflict_do_update(
         index_elements=["response_id", "question_id"],
         set_={"value": statement.excluded.value, "other_text": statement.excluded.other_text,
@@ -294,15 +318,19 @@ def _complete(response: Response, answers: dict[str, Any]) -> None:
 
 def _mark_completed(response: Response) -> None:
     now = utcnow()
-    done = db.session.execute(
+    done = rowcount(
         update(Response).where(Response.id == response.id, Response.status == "partial")
         .values(status="completed", completed_at=now, updated_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if done:
+        # What the UPDATE wrote, so that nothing reads it back (the "completed" webhook dumps it).
+        for name, value in (("status", "completed"), ("completed_at", now), ("updated_at", now)):
+            set_committed_value(response, name, value)
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)
         cascades.stop_for_answer(response.survey_id, response.respondent_id, "completed")
-    db.session.expire(response, ["status", "completed_at", "updated_at"])
+    else:
+        db.session.expire(response, ["status", "completed_at", "updated_at"])
 
 
 def matching_responses(survey: Survey, *, channel: str | None, status: str | None, since: datetime | None,

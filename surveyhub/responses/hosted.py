@@ -18,7 +18,7 @@ from .. import links
 from ..accounts.surveys import live_version
 from ..errors import Conflict
 from ..events import record_event
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import Invitation, Response, Survey, SurveyVersion
 from ..models.types import utcnow
 from ..rules import survey as logic
@@ -100,10 +100,10 @@ def record_open(visit: Visit) -> None:
     if visit.invitation is None:
         return
     now = utcnow()
-    first = db.session.execute(
+    first = rowcount(
         update(Invitation).where(Invitation.id == visit.invitation.id, Invitation.opened_at.is_(None))
         .values(opened_at=now).execution_options(synchronize_session=False)
-    ).rowcount
+    )
     if first:
         record_event(visit.invitation.org_id, "opened", survey_id=visit.survey.id, channel=visit.channel,
                      invitation_id=visit.invitation.id)
@@ -125,23 +125,24 @@ def take_answer(visit: Visit, action: str, question: dict | None, values: list[s
     """
     response = responses.lock_response(visit.response.id) if visit.response is not None else None
     answers = response.answer_values() if response is not None else {}
-    clean = None
-    if action == "next":
+    clean = skipped = None  # "next" checks an answer, "skip" a question to skip; "finish" neither
+    if action == "next" and question is not None:
         value, other_text = parse_form_answer(question, values, other_text)
         clean = logic.check_answer(visit.definition, answers, question["id"], value, other_text)
-    elif action == "skip":
+    elif action == "skip" and question is not None:
         if logic.is_required(question):
             raise logic.AnswerError("value", "is required", "required")
         responses.check_skip(visit.definition, answers, question["id"])
+        skipped = question["id"]
     if response is None:
         response = _start_response(visit)
-    if action == "skip":
-        responses.skip_checked_question(response, question["id"])
+    if skipped is not None:
+        responses.skip_checked_question(response, skipped)
         state = responses.progress(response, answers)
-    elif action == "finish":
-        state = responses.progress(response, answers)
-    else:
+    elif clean is not None:
         state = responses.progress(response, responses.save_checked_answer(response, clean))
+    else:
+        state = responses.progress(response, answers)
     responses.complete_if_done(state)
     visit.response = response
     return state
@@ -155,6 +156,8 @@ def _start_response(visit: Visit) -> Response:
             return responses.start_response(visit.survey, visit.channel, respondent=respondent,
                                             invitation=visit.invitation)
     except IntegrityError:  # the same invitation's first answer arrived twice at once: answer the one started
+        if visit.invitation is None:  # only an invitation's response is unique
+            raise
         started = db.session.execute(
             select(Response.id).where(Response.invitation_id == visit.invitation.id)).scalar_one()
         return responses.lock_response(started)

@@ -14,6 +14,7 @@ import logging
 
 import phonenumbers
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from ..accounts.surveys import live_version
 from ..delivery import cascades
@@ -21,7 +22,7 @@ from ..delivery.sms import queue_message, wake_waiting
 from ..delivery.suppressions import suppress, suppressed
 from ..errors import DomainError
 from ..events import record_event
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..i18n import translations
 from ..models import Invitation, Org, SmsInbound, SmsMessage, SmsSession, Suppression, SurveyVersion
 from ..models.types import utcnow
@@ -70,13 +71,13 @@ def receive(message_sid: str, from_phone: str, body: str, opt_out_type: str | No
     ).scalar_one_or_none()
     if inserted is None:
         return "duplicate"
-    if outcome == "conversation":
+    if outcome == "conversation" and session is not None:
         return _converse(session, body)
     if word is not None and org_id is not None:
         _keyword(word, body, phone, org_id, session, confirm=not opt_out_type)
     elif word is not None:
         log.info("SMS keyword %s from a number no org has texted; nothing to record", word)
-    elif outcome == "expired":
+    elif outcome == "expired" and session is not None:
         queue_message(session.org_id, phone, translations(session.locale).pgettext("sms", "This survey is closed."),
                       "expired", session.id)
         _close(session, "expired")
@@ -97,7 +98,7 @@ def _last_org(phone: str) -> int | None:
 
 
 def _org_name(org_id: int) -> str:
-    return " ".join(db.session.get(Org, org_id).name.split())
+    return " ".join(db.session.get_one(Org, org_id).name.split())
 
 
 def _locale_of(phone: str, org_id: int, session: SmsSession | None) -> str | None:
@@ -119,8 +120,8 @@ def _keyword(word: str, body: str, phone: str, org_id: int, session: SmsSession 
                 "help")
         return
     if word == "start":
-        removed = db.session.execute(delete(Suppression).where(
-            Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone)).rowcount
+        removed = rowcount(delete(Suppression).where(
+            Suppression.org_id == org_id, Suppression.channel == "sms", Suppression.address == phone))
         if removed:
             record_event(org_id, "opted_in", channel="sms")
             if confirm:
@@ -170,17 +171,22 @@ def _close(session: SmsSession, status: str) -> None:
 def _converse(session: SmsSession, body: str) -> str:
     """Take a reply to the question asked: save it and ask the next, or ask again with a hint."""
     response = responses.lock_response(session.response_id) if session.response_id else None
-    invitation = version = None
+    invitation: Invitation | None = None
+    version: SurveyVersion | None = None
     if response is None:  # the first answer: the response is made on the version the first message asked from
-        invitation = db.session.get(Invitation, session.invitation_id)
-        version = (db.session.get(SurveyVersion, session.survey_version_id) if session.survey_version_id
+        # With its survey and person in the same statement: the response is made from them.
+        invitation = db.session.get_one(Invitation, session.invitation_id,
+                                        options=[joinedload(Invitation.survey), joinedload(Invitation.respondent)])
+        version = (db.session.get_one(SurveyVersion, session.survey_version_id) if session.survey_version_id
                    else live_version(invitation.survey))
-    definition = response.version.definition if response else version.definition
+        definition = version.definition
+    else:
+        definition = response.version.definition
     default = definition["default_locale"]
     words = translations(session.locale)
     answers = response.answer_values() if response else {}
     skipped = response.meta.get("skipped", []) if response else []
-    question = logic.questions_by_id(definition).get(session.question_id)
+    question = logic.questions_by_id(definition).get(session.question_id) if session.question_id else None
     if question is None:  # the survey changed under the conversation: nothing left to ask
         _close(session, "partial")
         return "ended"
@@ -207,6 +213,7 @@ def _converse(session: SmsSession, body: str) -> str:
             return "ended"
         reply = sms_logic.Reply("skip")
     if response is None:
+        assert invitation is not None  # read above for the first answer
         response = responses.start_response(invitation.survey, "sms", respondent=invitation.respondent,
                                             invitation=invitation, version=version)
         session.response_id = response.id
@@ -227,7 +234,7 @@ def _converse(session: SmsSession, body: str) -> str:
     # The answer (and the completion) is one transaction with the session, the inbound record and the
     # reply; the answer was checked above. The response is locked since lock_response() or start_response().
     try:
-        if reply.kind == "skip":
+        if clean is None:  # a skip
             responses.skip_checked_question(response, question["id"], complete=following is None)
         else:
             responses.save_checked_answer(response, clean, complete=following is None)

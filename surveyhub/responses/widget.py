@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..accounts.orgs import get_org, signing_secrets_in_force, widget_responses_cap
 from ..accounts.respondents import find_or_create_respondent
@@ -23,7 +24,7 @@ from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
 from ..events import record_event
 from ..extensions import db
 from ..i18n import LOCALES, choose_locale, translations
-from ..models import Org, Respondent, Response, Survey
+from ..models import Org, Response, Survey
 from ..models.types import utcnow
 from ..rules import survey as logic
 from ..security import user_hash_matches
@@ -144,9 +145,11 @@ def authenticate(org: Org, slug: str, body: dict) -> Visitor:
 def display(visitor: Visitor, locale: str | None) -> Response:
     """Record that the survey was shown, and update the respondent from the host's user."""
     profile = {"email": visitor.user.get("email"), "attributes": visitor.user.get("attributes"), "locale": locale}
-    response = _open_visit(visitor, profile)
-    if not _widget_meta(response).get("displayed"):
-        _update_widget_meta(response, displayed=True)
+    # A response opened here is marked displayed in its INSERT (no UPDATE after it).
+    response, opened = _find_or_open_visit(visitor, profile, displayed=True)
+    if opened or not _widget_meta(response).get("displayed"):
+        if not opened:
+            _update_widget_meta(response, displayed=True)
         _record(response, "displayed")
     return response
 
@@ -205,25 +208,35 @@ def complete(visitor: Visitor) -> Response:
     response = _open_visit(visitor)
     if response.status == "completed":
         return response
-    return responses.complete_response(response)
+    # Locked: _open_visit holds the respondent's row and read the response after taking it.
+    return responses.complete_response(response, locked=True)
 
 
 def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:
     """Return the visit's response, opening it on the survey's live version if this is its first write."""
+    return _find_or_open_visit(visitor, profile)[0]
+
+
+def _find_or_open_visit(visitor: Visitor, profile: dict | None = None, **opening: Any) -> tuple[Response, bool]:
+    """Return the visit's response and whether it was opened here (`opening`: more widget metadata it
+    starts with)."""
     survey = get_survey_by_slug(visitor.org.id, visitor.slug)
-    respondent = find_or_create_respondent(visitor.org.id, visitor.user["id"], **(profile or {}))
-    # One visit, one response: concurrent first writes of a visit queue on the respondent's row.
-    _lock_respondent(respondent.id)
+    # One visit, one response: concurrent first writes of a visit queue on the respondent's row,
+    # locked as it is read (or created).
+    respondent = find_or_create_respondent(visitor.org.id, visitor.user["id"], lock=True, **(profile or {}))
+    # The response with its answers in one statement, as they are now that the person is held.
     response = db.session.execute(
-        select(Response).where(Response.survey_id == survey.id, Response.respondent_id == respondent.id,
-                               Response.channel == CHANNEL,
-                               Response.meta[("widget", "visit")].as_string() == visitor.visit)
+        select(Response).options(joinedload(Response.answers))
+        .where(Response.survey_id == survey.id, Response.respondent_id == respondent.id,
+               Response.channel == CHANNEL, Response.meta[("widget", "visit")].as_string() == visitor.visit)
+        .execution_options(populate_existing=True)
     ).unique().scalar_one_or_none()
     if response is None:
         _check_responses_per_day(visitor.org, survey, respondent.id)
         response = responses.start_response(survey, CHANNEL, respondent=respondent,
-                                            metadata={"widget": {"visit": visitor.visit}})
-    return response
+                                            metadata={"widget": {"visit": visitor.visit, **opening}})
+        return response, True
+    return response, False
 
 
 def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> None:
@@ -245,11 +258,6 @@ def _check_responses_per_day(org: Org, survey: Survey, respondent_id: int) -> No
         raise TooManyResponses(f"This user has started {cap} responses to this survey in the last 24 hours, "
                               "the org's widget_responses_per_day.", retry_after,
                               {"user.id": f"has started {cap} responses to this survey today"})
-
-
-def _lock_respondent(respondent_id: int | None) -> None:
-    # FOR UPDATE on PostgreSQL; SQLite's transactions already begin IMMEDIATE, one writer at a time.
-    db.session.execute(select(Respondent.id).where(Respondent.id == respondent_id).with_for_update())
 
 
 def _widget_meta(response: Response) -> dict:

@@ -52,6 +52,8 @@ def _number_zones(phone: str) -> tuple[str, ...]:
     except phonenumbers.NumberParseException:
         return ()
     code = number.country_code
+    if code is None:
+        return ()
     if len(phonenumbers.region_codes_for_country_code(code)) == 1:
         zones: Iterable[str] = _country_zones(code)
     else:
@@ -75,7 +77,8 @@ _WINDOW_HOURS = (WINDOW_END.hour - WINDOW_START.hour)
 def _share_window(zones: tuple[str, ...]) -> bool:
     """Tell whether the window is open in all `zones` at once for at least an hour a day, all year."""
     for moment in _SEASONS:
-        offsets = [moment.astimezone(ZoneInfo(zone)).utcoffset() for zone in zones]
+        # An aware time's offset (None only for naive ones, which these are not).
+        offsets = [moment.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0) for zone in zones]
         if max(offsets) - min(offsets) > timedelta(hours=_WINDOW_HOURS - 1):
             return False
     return True

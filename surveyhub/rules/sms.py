@@ -175,7 +175,7 @@ def question_prompt(question: dict, locale: str, default_locale: str) -> str:
 def first_message(definition: dict, locale: str, org_name: str) -> str:
     """Write the conversation's opening: the org, the intro, the first question and how to stop."""
     intro = logic.localize(definition.get("intro"), locale, definition["default_locale"])
-    question = logic.next_question(definition, {})
+    question = logic.first_question(definition)
     prompt = question_prompt(question, locale, definition["default_locale"])
     head = f"{org_name}: {intro}" if intro else f"{org_name}:"
     stop_hint = translations(locale).pgettext("sms", "Reply STOP to opt out.")

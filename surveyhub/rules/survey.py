@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, overload
 
 QUESTION_TYPES = ("multiple_choice", "likert", "nps", "yes_no", "open")
 OTHER = "other"
@@ -40,6 +40,10 @@ class CleanAnswer:
     other_text: str | None = None
 
 
+@overload
+def localize(text: str | dict[str, str], locale: str | None, default_locale: str) -> str: ...
+@overload
+def localize(text: str | dict[str, str] | None, locale: str | None, default_locale: str) -> str | None: ...
 def localize(text: str | dict[str, str] | None, locale: str | None, default_locale: str) -> str | None:
     """Pick the string for `locale`, then its language alone ("ms" for "ms-MY"), then the default."""
     if text is None or isinstance(text, str):
@@ -215,6 +219,11 @@ def next_question(definition: dict, answers: dict[str, Any], skipped: Iterable[s
         if question["id"] not in done:
             return question
     return None
+
+
+def first_question(definition: dict) -> dict:
+    """Return the survey's first question: there is one at least, and it shows always (no earlier one to depend on)."""
+    return definition["questions"][0]
 
 
 def missing_required(definition: dict, answers: dict[str, Any]) -> list[str]:

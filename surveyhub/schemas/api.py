@@ -35,7 +35,8 @@ REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 class ErrorDetailSchema(InputSchema):
     code = fields.String()
     message = fields.String()
-    fields = fields.Dict(keys=fields.String(), values=fields.String())
+    # The envelope's key "fields" (an attribute of that name would hide marshmallow's Schema.fields).
+    field_problems = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields")
 
 
 class ErrorSchema(InputSchema):

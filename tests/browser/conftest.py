@@ -20,11 +20,7 @@ from playwright.sync_api import Browser, Page
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.widget_helpers import WidgetOrg, widget_org_of
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from tests.helpers import WidgetOrg, widget_org_of
 
 # The loader stub of CONTRACT §6, as a host page pastes it.
 STUB = """window.SurveyHub = window.SurveyHub || (function (q) {

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import eventually, host_page
-from tests.widget_helpers import events, widget_org_of, widget_responses
+from tests.helpers import events, widget_org_of, widget_responses
 
 IN_SHADOW = "document.querySelector('surveyhub-widget').shadowRoot"
 

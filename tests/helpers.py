@@ -1,0 +1,226 @@
+"""What the tests share: the app on the test database, test data, clients for the API and the widget,
+reads of what the app stored, a real HTTP server for browser tests, and the delivery engine's clock.
+
+Fixtures built from these are in conftest.py; the stand-ins for SMTP and Twilio are smtp.py and
+twilio_standin.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from surveyhub import create_app
+from surveyhub.accounts import orgs
+from surveyhub.extensions import db
+from surveyhub.models import Event, Org, Response
+from surveyhub.models.types import utcnow
+from surveyhub.security import user_hash
+
+TEST_DATABASE_URL = os.environ.get("SURVEYHUB_TEST_DATABASE_URL", "sqlite")
+ON_POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
+# The random seed of tests/test_openapi_fuzz.py, printed in pytest's header so that a failing run can be replayed.
+FUZZ_SEED = int(os.environ.get("SURVEYHUB_FUZZ_SEED") or random.SystemRandom().randrange(2**32))
+TWILIO_TOKEN = "test-auth-token"
+PASSWORD = "correct horse battery"  # the test managers' password
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
+    """Build the app from the factory on `database_url`, with test settings and `overrides`."""
+    instance.mkdir(parents=True, exist_ok=True)
+    settings = {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "test-secret",
+                "BASE_URL": "http://surveys.test"}
+    settings.update(overrides)
+    app = create_app(settings)
+    app.instance_path = str(instance)
+    return app
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --- test data -------------------------------------------------------------------------------------
+
+def survey_definition(**overrides) -> dict:
+    """The contract's example cancel-flow survey (CONTRACT §3), with `overrides` applied."""
+    definition = {
+        "slug": "cancel-flow",
+        "name": "Cancellation exit survey",
+        "default_locale": "en",
+        "intro": {"en": "Sorry to see you go.", "ms": "Kami sedih anda pergi."},
+        "thanks": "Thank you for telling us.",
+        "questions": [
+            {"id": "reason", "type": "multiple_choice", "text": "Main reason for cancelling?", "required": True,
+             "choices": [{"id": "price", "label": "Too expensive"}, {"id": "features", "label": "Missing features"}],
+             "multiple": False, "allow_other": True},
+            {"id": "satisfaction", "type": "likert", "text": "How satisfied were you?", "scale": 7,
+             "labels": {"min": "Very dissatisfied", "max": "Very satisfied"}},
+            {"id": "nps", "type": "nps", "text": "How likely are you to recommend us?"},
+            {"id": "come_back", "type": "yes_no", "text": "Would you use us again?"},
+            {"id": "why_not", "type": "open", "text": "If not, why not?", "required": False, "max_length": 2000,
+             "show_if": {"question": "come_back", "equals": False}},
+        ],
+        "offers": [{"id": "discount", "when": {"question": "reason", "in": ["price"]},
+                    "title": "50% off for 3 months?", "body": "Stay for half the price.",
+                    "accept_label": "Take the offer", "decline_label": "No thanks, cancel"}],
+    }
+    definition.update(overrides)
+    return definition
+
+
+# --- clients ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ApiClient:
+    """A test client that sends one org's API key and JSON bodies."""
+
+    client: FlaskClient
+    key: str
+    org_id: int
+
+    def _headers(self, headers: dict | None) -> dict:
+        return {"Authorization": f"Bearer {self.key}", **(headers or {})}
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.client.delete(path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def put(self, path: str, json=None, **kwargs):
+        return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+    def patch(self, path: str, json=None, **kwargs):
+        return self.client.patch(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
+
+VISIT = "visit-0123456789abcdef"
+
+
+@dataclass
+class WidgetOrg:
+    """An org's public widget key and its signing secret (what a host's server knows)."""
+
+    org_id: int
+    key: str
+    secret: str
+
+    def hash(self, user_id: str) -> str:
+        return user_hash(self.secret, user_id)
+
+
+def widget_org_of(app: Flask, org_id: int) -> WidgetOrg:
+    with app.app_context():
+        org = db.session.get(Org, org_id)
+        return WidgetOrg(org.id, org.widget_key, orgs.signing_secret(org))
+
+
+@dataclass
+class WidgetClient:
+    """Calls the widget endpoints as widget.js does: JSON in a text/plain body, the user and userHash."""
+
+    client: FlaskClient
+    org: WidgetOrg
+    slug: str = "cancel-flow"
+    user: dict = field(default_factory=lambda: {"id": "u_123", "email": "a@b.test", "attributes": {"plan": "pro"}})
+
+    @property
+    def root(self) -> str:
+        return f"/widget/v1/{self.org.key}/surveys/{self.slug}"
+
+    def survey(self, **query):
+        return self.client.get(self.root, query_string=query)
+
+    def body(self, visit: str = VISIT, **extra) -> dict:
+        return {"visit": visit, "user": self.user, "userHash": self.org.hash(self.user["id"]), **extra}
+
+    def post(self, what: str, body: dict | None = None, *, raw: bytes | str | None = None,
+             content_type: str = "text/plain;charset=UTF-8", headers: dict | None = None, **extra):
+        data = raw if raw is not None else json.dumps(body if body is not None else self.body(**extra))
+        return self.client.post(f"{self.root}/{what}", data=data, content_type=content_type, headers=headers or {})
+
+
+def events(app: Flask, type_: str | None = None) -> list[Event]:
+    """Return the widget channel's events (of one type)."""
+    with app.app_context():
+        query = sa.select(Event).where(Event.channel == "widget").order_by(Event.id)
+        if type_:
+            query = query.where(Event.type == type_)
+        rows = list(db.session.execute(query).scalars())
+        db.session.expunge_all()
+        return rows
+
+
+def widget_responses(app: Flask) -> list[dict]:
+    """Return the widget's responses as plain dicts: status, answers, metadata, respondent."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(Response).where(Response.channel == "widget").order_by(Response.id)
+        ).unique().scalars()
+        return [{"id": r.id, "status": r.status, "answers": r.answer_values(), "meta": r.meta,
+                 "answer_rows": len(r.answers),
+                 "respondent": {"external_id": r.respondent.external_id, "email": r.respondent.email,
+                                "locale": r.respondent.locale, "attributes": r.respondent.attributes}}
+                for r in rows]
+
+
+def count(app: Flask, model: Any, *where: Any) -> int:
+    """Count the rows of `model` that match `where`."""
+    with app.app_context():
+        return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
+
+
+# --- servers and clocks ----------------------------------------------------------------------------
+
+
+class LiveServer:
+    """Serve `app` on 127.0.0.1 and a free port from a thread."""
+
+    def __init__(self, app: Flask):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+class DeliveryClock:
+    """The delivery engine's clock, some way ahead of the real one: `advance` moves it on."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, **duration: float) -> None:
+        self.offset += timedelta(**duration)

@@ -72,15 +72,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(twilio_callbacks.bp)  # Twilio's signature, not a CSRF token, authenticates these
     app.register_blueprint(twilio_callbacks.bp)
 
+    from .delivery import cascades, webhooks
     from .delivery import email as email_invitations
     from .delivery import engine as delivery
     from .delivery import sms as sms_delivery
-    from .delivery import webhooks
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
     delivery.register_kind(app, sms_delivery.SMS_KIND)
     delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
+    delivery.register_kind(app, cascades.CASCADE_KIND)
 
     from .respondent import demo, widget
 

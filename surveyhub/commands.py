@@ -121,13 +121,16 @@ def org_origins(org_id: int, origins: tuple[str, ...], allow_any: bool) -> None:
 @click.option("--no-region", is_flag=True, help="Remove the default region: only +country numbers are taken.")
 @click.option("--widget-responses-per-day", type=int,
               help="Widget responses one user may start per survey in 24 hours (0: no cap; default 5).")
+@click.option("--contact-cap-days", type=int,
+              help="Days in which a person gets at most one new invitation or cascade (0: no cap; default 30).")
 def org_settings(org_id: int, timezone: str | None, region: str | None, no_region: bool,
-                 widget_responses_per_day: int | None) -> None:
-    """Show the org's settings, or change its timezone, default phone region and widget cap."""
+                 widget_responses_per_day: int | None, contact_cap_days: int | None) -> None:
+    """Show the org's settings, or change its timezone, default phone region, widget cap and contact cap."""
     if region and no_region:
         raise click.UsageError("Give --region or --no-region, not both.")
     changes: dict[str, Any] = {k: v for k, v in (("timezone", timezone), ("default_region", region),
-                                 ("widget_responses_per_day", widget_responses_per_day)) if v is not None}
+                                 ("widget_responses_per_day", widget_responses_per_day),
+                                 ("contact_cap_days", contact_cap_days)) if v is not None}
     if no_region:
         changes["default_region"] = None
     try:

@@ -56,7 +56,7 @@ def record_events(org_id: int, events: Sequence[NewEvent]) -> None:
     count_events(rows)
     for e in events:
         enqueue_for_event(org_id, e.type, survey_id=e.survey_id, channel=e.channel, response_id=e.response_id,
-                          data=e.data)
+                          invitation_id=e.invitation_id, data=e.data)
 
 
 def record_invitation_failed(invitation_id: int, reason: str) -> None:

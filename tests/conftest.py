@@ -122,6 +122,14 @@ def other_api(app: Flask, client: FlaskClient) -> ApiClient:
 
 
 @pytest.fixture
+def no_contact_cap(api: ApiClient) -> None:
+    """Turn the org's fatigue cap off (CONTRACT §9, default 30 days), for tests that invite one person to
+    several surveys on purpose."""
+    r = api.patch("/api/v1/org", json={"contact_cap_days": 0})
+    assert r.status_code == 200, r.get_json()
+
+
+@pytest.fixture
 def make_survey(api: ApiClient):
     """Create (and by default publish) a survey through the API; return its JSON."""
 

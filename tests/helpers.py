@@ -113,6 +113,9 @@ class ApiClient:
     def put(self, path: str, json=None, **kwargs):
         return self.client.put(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
 
+    def patch(self, path: str, json=None, **kwargs):
+        return self.client.patch(path, json=json, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+
 
 VISIT = "visit-0123456789abcdef"
 

@@ -36,7 +36,7 @@ def test_invitations_are_counted_as_invited_in_the_stats(api, make_survey, invit
     assert pro["channels"]["email"]["invited"] == 2
 
 
-def test_recently_invited_within_cooldown(api, make_survey, invite):
+def test_recently_invited_within_cooldown(api, make_survey, invite, no_contact_cap):
     survey = make_survey()
     invite(survey["id"], {"email": "a@example.com"})
     again = invite(survey["id"], {"email": "A@example.com"}, {"email": "b@example.com"})
@@ -112,7 +112,7 @@ def test_send_at_schedules(api, make_survey, invite, smtp, run_worker):
     assert [m["To"] for m in smtp.messages] == ["now@example.com"]
 
 
-def test_invitations_update_respondents(app, api, make_survey, invite):
+def test_invitations_update_respondents(app, api, make_survey, invite, no_contact_cap):
     from surveyhub.extensions import db
     from surveyhub.models import Respondent
     survey = make_survey()

@@ -8,7 +8,7 @@ def test_get_and_patch_the_orgs_settings(api, other_api):
     r = api.get("/api/v1/org")
     assert r.status_code == 200
     assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "UTC", "default_region": None,
-                            "widget_responses_per_day": 5}
+                            "widget_responses_per_day": 5, "contact_cap_days": 30}
     r = api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur", "default_region": "my"},
                          headers={"Authorization": f"Bearer {api.key}"})
     assert r.status_code == 200, r.get_json()
@@ -18,7 +18,7 @@ def test_get_and_patch_the_orgs_settings(api, other_api):
     assert api.get("/api/v1/org").get_json()["default_region"] == "MY"
     r = api.client.patch("/api/v1/org", json={"default_region": None}, headers={"Authorization": f"Bearer {api.key}"})
     assert r.get_json() == {"id": api.org_id, "name": "Acme", "timezone": "Asia/Kuala_Lumpur", "default_region": None,
-                            "widget_responses_per_day": 5}
+                            "widget_responses_per_day": 5, "contact_cap_days": 30}
 
 
 def test_bad_settings_name_the_field_and_change_nothing(app, api):

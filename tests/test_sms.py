@@ -318,7 +318,7 @@ def test_stop_words_opt_out_once(app, api, make_survey, sms_invite, run_worker, 
 
 
 @pytest.mark.parametrize("word", ["START", "unstop"])
-def test_start_words_opt_back_in(app, make_survey, sms_invite, run_worker, converse, word):
+def test_start_words_opt_back_in(app, make_survey, sms_invite, run_worker, converse, word, no_contact_cap):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     run_worker()
@@ -437,7 +437,7 @@ def test_replies_go_out_in_order(app, make_survey, sms_invite, run_worker, twili
 
 
 def test_an_expired_session_takes_no_answer_and_lets_the_next_survey_start(app, make_survey, sms_invite, run_worker,
-                                                                          twilio, converse):
+                                                                          twilio, converse, no_contact_cap):
     first = published(make_survey)
     second = published(make_survey, slug="second")
     sms_invite(first["id"], {"phone": AMY})

@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
 from ..models import ApiKey, Org, User
-from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
+from ..models.org import MAX_CONTACT_CAP_DAYS, MAX_WIDGET_RESPONSES_PER_DAY
 from ..models.types import utcnow
 from ..rules.hours import is_timezone
 from ..security import (
@@ -143,6 +143,16 @@ def widget_responses_cap(org: Org) -> int:
     return int((org.settings or {}).get(WIDGET_RESPONSES_SETTING, DEFAULT_WIDGET_RESPONSES_PER_DAY))
 
 
+# The fatigue cap (CONTRACT §9): one new invitation or cascade per person in this many days (0: none).
+CONTACT_CAP_SETTING = "contact_cap_days"
+DEFAULT_CONTACT_CAP_DAYS = 30
+
+
+def contact_cap_days(org: Org) -> int:
+    """Return the org's fatigue window in days (0: no cap)."""
+    return int((org.settings or {}).get(CONTACT_CAP_SETTING, DEFAULT_CONTACT_CAP_DAYS))
+
+
 def get_org(org_id: int, *, lock: bool = False) -> Org:
     """Return an org, or raise NotFound; `lock` holds its row until commit, so that changes to it queue."""
     org = db.session.get(Org, org_id, with_for_update=lock or None, populate_existing=lock)
@@ -155,7 +165,7 @@ def describe(org: Org) -> dict:
     """The org's settings as the API and the CLI show them."""
     return {"id": org.id, "name": org.name, "timezone": org.timezone or "UTC",
             "default_region": (org.settings or {}).get(REGION_SETTING),
-            "widget_responses_per_day": widget_responses_cap(org)}
+            "widget_responses_per_day": widget_responses_cap(org), "contact_cap_days": contact_cap_days(org)}
 
 
 class _Unchanged(Enum):
@@ -169,10 +179,12 @@ _UNCHANGED = _Unchanged.UNCHANGED
 
 def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
                     default_region: str | None | _Unchanged = _UNCHANGED,
-                    widget_responses_per_day: int | _Unchanged = _UNCHANGED) -> Org:
+                    widget_responses_per_day: int | _Unchanged = _UNCHANGED,
+                    contact_cap_days: int | _Unchanged = _UNCHANGED) -> Org:
     """Change the org's timezone (IANA name: quiet hours of people without one), default phone
     region (ISO 3166 code: how national numbers such as 012-345 6789 are read; None: none) and cap on
-    widget responses one user starts per survey and day (0: none).
+    widget responses one user starts per survey and day (0: none), and the fatigue window in days
+    (0: none).
 
     Everything is checked before anything is written.
     """
@@ -183,10 +195,11 @@ def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
         default_region = default_region.strip().upper()
         if default_region not in phonenumbers.SUPPORTED_REGIONS:
             errors["default_region"] = "is not a region code such as MY, ID or SG"
-    if widget_responses_per_day is not _UNCHANGED and not (
-            isinstance(widget_responses_per_day, int) and not isinstance(widget_responses_per_day, bool)
-            and 0 <= widget_responses_per_day <= MAX_WIDGET_RESPONSES_PER_DAY):
+    if widget_responses_per_day is not _UNCHANGED and not _whole_number(widget_responses_per_day,
+                                                                       MAX_WIDGET_RESPONSES_PER_DAY):
         errors["widget_responses_per_day"] = f"must be a whole number from 0 to {MAX_WIDGET_RESPONSES_PER_DAY}"
+    if contact_cap_days is not _UNCHANGED and not _whole_number(contact_cap_days, MAX_CONTACT_CAP_DAYS):
+        errors["contact_cap_days"] = f"must be a whole number from 0 to {MAX_CONTACT_CAP_DAYS}"
     if errors:
         raise Invalid("; ".join(f"{name} {problem}" for name, problem in errors.items()) + ".", errors)
     if timezone is not _UNCHANGED:
@@ -196,7 +209,13 @@ def update_settings(org: Org, *, timezone: str | _Unchanged = _UNCHANGED,
         org.settings = {**settings, REGION_SETTING: default_region} if default_region else settings
     if widget_responses_per_day is not _UNCHANGED:
         org.settings = {**(org.settings or {}), WIDGET_RESPONSES_SETTING: widget_responses_per_day}
+    if contact_cap_days is not _UNCHANGED:
+        org.settings = {**(org.settings or {}), CONTACT_CAP_SETTING: contact_cap_days}
     return org
+
+
+def _whole_number(value: object, largest: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= largest
 
 
 def create_user(email: str, org_id: int, password: str) -> User:

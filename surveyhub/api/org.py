@@ -27,5 +27,5 @@ class Org(MethodView):
     @blp.response(200, OrgSchema)
     @unit_of_work()
     def patch(self, body):
-        """Change the org's timezone, default phone region (null removes it) or widget responses per day."""
+        """Change the org's timezone, default region (null removes it), widget responses a day or contact cap."""
         return orgs.describe(orgs.update_settings(g.org, **body))

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE
 
 from ..accounts import surveys
+from ..delivery import cascades
 from ..schemas.api import PublishedSchema, SurveyListQuerySchema, SurveyPageSchema, SurveySchema
 from ..schemas.survey import SurveyDefinitionSchema
 from ..transaction import unit_of_work
@@ -57,8 +58,9 @@ class SurveyById(MethodView):
     @blp.response(204)
     @unit_of_work()
     def delete(self, survey_id):
-        """Archive a survey: no new responses; its data stays."""
+        """Archive a survey: no new responses, its cascades cancelled; its data stays."""
         surveys.archive_survey(surveys.get_survey(g.org.id, survey_id))
+        cascades.cancel_for_survey(survey_id)
 
 
 @blp.route("/surveys/<int:survey_id>/publish", methods=["POST"])

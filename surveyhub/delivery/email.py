@@ -58,6 +58,8 @@ class Outgoing:
     definition: dict | None  # the survey's live version; None once it is archived
     erased: bool
     unsubscribed: bool
+    # A cascade's email after its first step: the same link, its own subject and opening line.
+    reminder: bool = False
 
     @classmethod
     def of(cls, invitation: Invitation, definition: dict | None, unsubscribed: bool = False) -> Outgoing:
@@ -89,12 +91,14 @@ def render_invitation(invitation: Outgoing, *, tokens: tuple[str, str] | None = 
     context = {
         "locale": locale, "org": org_name, "intro": text(definition.get("intro")),
         "first_question": text(first["text"]), "survey_url": survey_link,
-        "unsubscribe_url": links.url(f"/u/{unsubscribe}"),
+        "unsubscribe_url": links.url(f"/u/{unsubscribe}"), "reminder": invitation.reminder,
     }
     message = EmailMessage()
     with force_locale(locale):  # the product's words in the mail: gettext here and _() in its templates
         context["values"] = [(label, f"{survey_link}?v={value}") for value, label in one_click_values(first)]
-        message["Subject"] = gettext("{org}: a quick question before you go").format(org=org_name)
+        subject = (gettext("{org}: a reminder, one quick question") if invitation.reminder
+                   else gettext("{org}: a quick question before you go"))
+        message["Subject"] = subject.format(org=org_name)
         plain = render_template("email/invitation.txt", **context)
         html = render_template("email/invitation.html", **context)
     message["From"] = Address(display_name=org_name, addr_spec=current_app.config["MAIL_FROM"])
@@ -134,7 +138,7 @@ class MailMerge:
         """Return the mail as bytes, ready for SMTP with BODY=8BITMIME, and its Message-ID."""
         assert invitation.definition is not None  # as in render_invitation
         key = (invitation.survey_id, choose_locale(logic.survey_locales(invitation.definition), invitation.locale),
-               invitation.org_name)
+               invitation.org_name, invitation.reminder)
         if key not in self._templates:
             template = render_invitation(invitation, tokens=(self.SURVEY, self.UNSUBSCRIBE),
                                          message_id=self.MESSAGE_ID, to=self.TO, cte="8bit")
@@ -232,5 +236,6 @@ def record_sent(invitation: Outgoing, result: str | DeliveryError, claim: delive
 
 EMAIL_KIND = delivery.JobKind(name="email", model=Invitation, load=load_invitations, channel=lambda item: "email",
                               prepare=still_wanted, connect=MailSession, send=send_invitation, record=record_sent,
-                              batch_size=100, condition=Invitation.channel == "email", since=QUEUED_SINCE,
-                              on_failed=record_invitation_failed)
+                              batch_size=100,
+                              condition=(Invitation.channel == "email") & Invitation.cascade_id.is_(None),
+                              since=QUEUED_SINCE, on_failed=record_invitation_failed)

@@ -16,13 +16,18 @@ from ..accounts.surveys import live_version
 from ..events import NewEvent, record_events
 from ..extensions import db
 from ..i18n import choose_locale
-from ..models import Invitation, Respondent, Survey
+from ..models import Invitation, Respondent, Response, Survey
 from ..models.types import utcnow
+from ..pagination import decode_cursor, encode_cursor
 from ..rules import hours
 from ..rules import survey as logic
 from ..schemas.fields import LOCALE_RE
+from . import fatigue
 from . import sms as sms_delivery
 from .suppressions import suppressed
+
+# The recipient's field each channel's address comes from.
+ADDRESS_FIELD = {"email": "email", "sms": "phone"}
 
 
 @dataclass
@@ -40,6 +45,8 @@ class Queued:
     status: str = "queued"
     # SMS: the segments the survey is estimated to take (sms_delivery.estimate).
     sms: dict | None = None
+    # A cascade (its id is the cascade's): the steps it will take.
+    steps: list | None = None
 
 
 @dataclass
@@ -68,7 +75,7 @@ def normalize_phone(phone: str, region: str | None) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def _check_recipient(channel: str, recipient: dict, region: str | None = None) -> tuple[str | None, str | None]:
+def check_recipient(channel: str, recipient: dict, region: str | None = None) -> tuple[str | None, str | None]:
     """Return (address, None) for a usable recipient, or (None, reason)."""
     if recipient.get("timezone") and not hours.is_timezone(recipient["timezone"]):
         return None, "invalid_timezone"
@@ -104,7 +111,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     seen_ids: set[str] = set()
     region = (survey.org.settings or {}).get(REGION_SETTING)
     for recipient in recipients:
-        address, reason = _check_recipient(channel, recipient, region)
+        address, reason = check_recipient(channel, recipient, region)
         external_id = recipient.get("external_id")
         if reason is None and (address in seen_addresses or (external_id and external_id in seen_ids)):
             reason = "duplicate"
@@ -119,12 +126,16 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
 
     blocked = suppressed(survey.org_id, channel, [a for _, a in accepted])
     recent = _recently_invited(survey, [a for _, a in accepted], logic.setting(definition, "cooldown_days"))
+    field = ADDRESS_FIELD[channel]
+    tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), **{field: a}) for r, a in accepted])
     usable = []
-    for recipient, address in accepted:
+    for i, (recipient, address) in enumerate(accepted):
         if address in blocked:
             refused.append(Refusal(recipient, "opted_out" if channel == "sms" else "unsubscribed"))
         elif address in recent:
             refused.append(Refusal(recipient, "recently_invited"))
+        elif i in tired:
+            refused.append(Refusal(recipient, fatigue.REASON))
         else:
             usable.append((recipient, address))
 
@@ -133,7 +144,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     if not usable:
         return InvitationBatch([], refused)
     # Bulk statements, not ORM objects: this is also the path of 100,000-row CSV imports.
-    respondent_ids = _upsert_respondents(survey.org_id, channel, usable)
+    respondent_ids = upsert_respondents(survey.org_id, channel, usable)
     now = utcnow()
     # RETURNING rows are matched by address (unique in the batch): asking for them in parameter order
     # would make SQLite insert row by row.
@@ -147,7 +158,6 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
     invitation_ids = [id_of[address] for _, address in usable]
     record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=channel, invitation_id=invitation_id)
                                   for invitation_id in invitation_ids])
-    field = "email" if channel == "email" else "phone"
     estimates = _sms_estimates(survey, definition, [r for r, _ in usable]) if channel == "sms" else {}
     queued = [Queued(invitation_id, channel, {**recipient, field: address}, send_at,
                      sms=estimates.get(recipient.get("locale")))
@@ -181,7 +191,7 @@ def _recently_invited(survey: Survey, addresses: list[str], cooldown_days: int) 
     ).scalars())
 
 
-def _upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) -> list[int]:
+def upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) -> list[int]:
     """Return the respondent id of each row (found by external id, else by address), creating new ones."""
     address_column = Respondent.email if channel == "email" else Respondent.phone
     external_ids = [r["external_id"] for r, _ in rows if r.get("external_id")]
@@ -235,3 +245,40 @@ def _apply_profile(person: Respondent, recipient: dict[str, Any], channel: str, 
         person.phone = recipient["phone"]
     if recipient.get("attributes"):
         person.attributes = {**(person.attributes or {}), **recipient["attributes"]}
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One invitation as the listing shows it (CONTRACT §9)."""
+
+    id: int
+    channel: str
+    recipient: dict
+    status: str
+    send_at: datetime
+    sent_at: datetime | None
+    opened_at: datetime | None
+    response_id: int | None
+    cascade_id: int | None
+    step: int | None
+
+
+def list_invitations(survey: Survey, *, channel: str | None, status: str | None, cursor: str | None,
+                     limit: int) -> tuple[list[Listed], str | None]:
+    """Return a page of the survey's invitations (a cascade's steps each one), oldest first, and the next cursor."""
+    query = (select(Invitation, Respondent.external_id, Response.id)
+             .outerjoin(Respondent, Respondent.id == Invitation.respondent_id)
+             .outerjoin(Response, Response.invitation_id == Invitation.id)
+             .where(Invitation.survey_id == survey.id).order_by(Invitation.id).limit(limit + 1))
+    if channel is not None:
+        query = query.where(Invitation.channel == channel)
+    if status is not None:
+        query = query.where(Invitation.status == status)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(Invitation.id > after)
+    rows = db.session.execute(query).all()
+    page = [Listed(i.id, i.channel, {"external_id": external_id, ADDRESS_FIELD[i.channel]: i.address}, i.status,
+                   i.send_at, i.sent_at, i.opened_at, response_id, i.cascade_id, i.step)
+            for i, external_id, response_id in rows[:limit]]
+    return page, encode_cursor(page[-1].id) if len(rows) > limit else None

@@ -113,7 +113,8 @@ def _note_carrier_opt_out(org_id: int, phone: str, err: SmsError, survey_id: int
         suppress(org_id, "sms", phone, "carrier_opt_out", survey_id=survey_id)
 
 
-def _open_sender() -> TwilioSender | LogSender:
+def open_sender() -> TwilioSender | LogSender:
+    """Return the batch's SMS sender: Twilio's API, or the log."""
     return sender_for(sms_settings())
 
 
@@ -349,11 +350,11 @@ def record_status(message_sid: str, status: str, error_code: str | None) -> str:
 
 
 SMS_KIND = delivery.JobKind(name="sms", model=Invitation, load=load_starts, channel=_sms,
-                            prepare=reserve_conversation, connect=_open_sender, send=send_opening,
+                            prepare=reserve_conversation, connect=open_sender, send=send_opening,
                             record=record_opening, unsent=release_session, batch_size=50,
-                            condition=Invitation.channel == "sms", since=QUEUED_SINCE,
-                            on_failed=record_invitation_failed)
+                            condition=(Invitation.channel == "sms") & Invitation.cascade_id.is_(None),
+                            since=QUEUED_SINCE, on_failed=record_invitation_failed)
 SMS_MESSAGE_KIND = delivery.JobKind(name="sms_message", model=SmsMessage, load=load_messages, channel=_sms,
-                                    prepare=next_in_line, connect=_open_sender, send=send_message,
+                                    prepare=next_in_line, connect=open_sender, send=send_message,
                                     record=record_message, batch_size=50,
                                     condition=SmsMessage.purpose != "invitation", since=SmsMessage.created_at)

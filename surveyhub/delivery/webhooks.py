@@ -31,7 +31,7 @@ from channels import webhook as http
 from ..accounts import audit, grace
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
-from ..models import Response, WebhookDelivery, WebhookEndpoint
+from ..models import Invitation, Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
 from ..pagination import newest_first_page
 from ..schemas.api import ResponseSchema
@@ -164,7 +164,7 @@ def _enqueue_to(endpoints: list[WebhookEndpoint], org_id: int, event_type: str, 
 
 
 def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel: str | None,
-                      response_id: int | None, data: dict) -> None:
+                      response_id: int | None, data: dict, invitation_id: int | None = None) -> None:
     """Queue the webhook event a recorded event stands for, if any (record_event calls this)."""
     if type == "completed" and response_id is not None:
         endpoints = _endpoints_wanting(org_id, "response.completed")
@@ -174,6 +174,14 @@ def enqueue_for_event(org_id: int, type: str, *, survey_id: int | None, channel:
             db.session.refresh(response)
             _enqueue_to(endpoints, org_id, "response.completed", {"response": ResponseSchema().dump(response)},
                         response_id=response_id)
+    elif type == "failed" and invitation_id is not None:
+        endpoints = _endpoints_wanting(org_id, "invitation.failed")
+        invitation = db.session.get(Invitation, invitation_id) if endpoints else None
+        if invitation is not None:
+            _enqueue_to(endpoints, org_id, "invitation.failed", {
+                "invitation_id": invitation.id, "survey_id": survey_id, "channel": channel,
+                "reason": data.get("reason") or data.get("error_code"), "cascade_id": invitation.cascade_id,
+                "step": invitation.step}, response_id=None)
     elif type == "offer_accepted":
         response = db.session.get(Response, response_id) if response_id is not None else None
         external_id = response.respondent.external_id if response is not None and response.respondent else None

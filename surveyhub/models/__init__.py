@@ -1,6 +1,7 @@
 """Persistence: the tables, their columns and their small invariants."""
 
 from .audit import AUDIT_ACTIONS, AuditEntry
+from .cascade import CASCADE_STATUSES, Cascade
 from .event import EVENT_TYPES, Event
 from .invitation import Invitation
 from .org import ApiKey, Org, User
@@ -15,7 +16,8 @@ from .survey import Survey, SurveyVersion
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "AUDIT_ACTIONS", "CHANNELS", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry", "DeliveryPause", "Event",
+    "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry",
+    "DeliveryPause", "Event",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
     "Suppression", "Survey", "SurveyVersion", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",

@@ -19,7 +19,8 @@ INVITATION_CHANNELS = ("email", "sms")
 # The delivery lifecycle, in order. A status only ever moves forward (late, out-of-order provider
 # callbacks must not undo a later state); "failed" and "cancelled" end it. "queued" → "sending" is the
 # worker's claim, and a released or retried claim goes back to "queued".
-STATUS_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 4, "cancelled": 4}
+# A cascade's step that could not be sent (no usable address) is "skipped", which ends it too.
+STATUS_ORDER = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "failed": 4, "cancelled": 4, "skipped": 4}
 
 
 class Invitation(QueueMixin, Model):
@@ -46,6 +47,9 @@ class Invitation(QueueMixin, Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+    # A cascade's step (models/cascade.py): its cascade and its place in the plan (1-based); else None.
+    cascade_id: Mapped[int | None] = mapped_column(ForeignKey("cascades.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     respondent: Mapped[Respondent | None] = relationship()
@@ -53,7 +57,7 @@ class Invitation(QueueMixin, Model):
 
     def can_move_to(self, status: str) -> bool:
         """Tell whether the lifecycle allows going from the current status to `status`."""
-        if self.status in ("failed", "cancelled"):
+        if self.status in ("failed", "cancelled", "skipped"):
             return False
         return STATUS_ORDER[status] > STATUS_ORDER[self.status]
 

@@ -14,6 +14,8 @@ from .types import JSONType, UTCDateTime, utcnow
 # The most widget responses one user may be allowed to start per survey in 24 hours (org setting
 # widget_responses_per_day; 0 turns the cap off). Here because the API's schema and the service share it.
 MAX_WIDGET_RESPONSES_PER_DAY = 10_000
+# The longest fatigue window (org setting contact_cap_days, CONTRACT §9; 0 turns it off).
+MAX_CONTACT_CAP_DAYS = 3650
 
 
 class Org(Model):

@@ -11,7 +11,8 @@ from ..extensions import Model
 from .queue import QueueMixin
 from .types import BigIntPK, JSONType, UTCDateTime, utcnow
 
-WEBHOOK_EVENTS = ("response.completed", "offer.accepted", "respondent.opted_out")
+WEBHOOK_EVENTS = ("response.completed", "offer.accepted", "respondent.opted_out", "invitation.failed",
+                  "cascade.finished")
 
 
 class WebhookEndpoint(Model):

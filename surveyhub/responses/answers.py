@@ -14,6 +14,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
+from ..delivery import cascades
 from ..errors import Conflict, Invalid
 from ..events import NewEvent, record_event, record_events
 from ..extensions import db, rowcount
@@ -200,6 +201,8 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     # Its events in one INSERT.
     happened = ["opened", *(["responded"] if cleaned else []), *(["completed"] if complete else [])]
     record_events(survey.org_id, [NewEvent(kind, survey.id, "interview", response.id) for kind in happened])
+    if cleaned:  # completion stops both kinds of cascade; a first answer those that stop on it
+        cascades.stop_for_answer(survey.id, response.respondent_id, "completed" if complete else "responded")
     return response
 
 
@@ -257,6 +260,7 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
         if responded:
             record_event(response.org_id, "responded", survey_id=response.survey_id,
                          channel=response.channel, response_id=response.id)
+            cascades.stop_for_answer(response.survey_id, response.respondent_id, "responded")
     db.session.expire(response, ["answers", "responded_at", "updated_at"])
     return after
 
@@ -324,6 +328,7 @@ def _mark_completed(response: Response) -> None:
             set_committed_value(response, name, value)
         record_event(response.org_id, "completed", survey_id=response.survey_id,
                      channel=response.channel, response_id=response.id)
+        cascades.stop_for_answer(response.survey_id, response.respondent_id, "completed")
     else:
         db.session.expire(response, ["status", "completed_at", "updated_at"])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from ..counters import counted_segments, move_person
+from ..delivery.cascades import cancel_for_respondent
 from ..delivery.webhooks import forget_person
 from ..errors import NotFound
 from ..events import record_event
@@ -20,6 +21,7 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     if respondent is None:
         raise NotFound(f"No respondent {external_id!r}.")
     move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
+    cancel_for_respondent(respondent.id)
     response_ids = list(db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id))
                         .scalars())
     forget_person(org_id, response_ids, [a for a in (respondent.email, respondent.phone) if a])

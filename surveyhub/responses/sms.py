@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import joinedload
 
 from ..accounts.surveys import live_version
+from ..delivery import cascades
 from ..delivery.sms import queue_message, wake_waiting
 from ..delivery.suppressions import suppress, suppressed
 from ..errors import DomainError
@@ -149,8 +150,8 @@ def _opt_out(org_id: int, phone: str, locale: str | None, confirm: bool) -> None
         .values(status="cancelled", last_error="opted_out").execution_options(synchronize_session=False))
     db.session.execute(update(Invitation).where(
         Invitation.org_id == org_id, Invitation.channel == "sms", Invitation.address == phone,
-        Invitation.status == "queued").values(status="cancelled", last_error="opted_out")
-        .execution_options(synchronize_session=False))
+        Invitation.status == "queued", Invitation.cascade_id.is_(None))
+        .values(status="cancelled", last_error="opted_out").execution_options(synchronize_session=False))
     if suppressed(org_id, "sms", [phone]):
         return  # already opted out: confirmed then, not again
     if confirm:
@@ -158,6 +159,7 @@ def _opt_out(org_id: int, phone: str, locale: str | None, confirm: bool) -> None
             "sms", "{org}: you will get no more messages from us. Reply START to opt back in.").format(
             org=_org_name(org_id)), "opted_out")
     suppress(org_id, "sms", phone, "opted_out")  # with the "opted_out" event
+    cascades.cancel_sms_steps(org_id, phone)
 
 
 def _close(session: SmsSession, status: str) -> None:

@@ -12,7 +12,7 @@ from channels.webhook import url_problem
 
 from ..links import public_url
 from ..models import CHANNELS, WEBHOOK_EVENTS
-from ..models.org import MAX_WIDGET_RESPONSES_PER_DAY
+from ..models.org import MAX_CONTACT_CAP_DAYS, MAX_WIDGET_RESPONSES_PER_DAY
 from ..security import DEFAULT_GRACE_HOURS, MAX_GRACE_HOURS
 from .fields import SCALAR, TEXT, InputSchema, StrictBoolean, StrictInteger, UtcDateTime, scalar_values
 
@@ -251,6 +251,8 @@ class OrgSchema(InputSchema):
         "description": "ISO 3166 region code national phone numbers are read in (e.g. MY), or null"})
     widget_responses_per_day = fields.Integer(metadata={
         "description": "widget responses one user may start per survey in 24 hours (0: no cap)"})
+    contact_cap_days = fields.Integer(metadata={
+        "description": "a person is sent at most one new invitation or cascade in this many days (0: no cap)"})
 
 
 class OrgSettingsInSchema(InputSchema):
@@ -260,3 +262,4 @@ class OrgSettingsInSchema(InputSchema):
     default_region = fields.String(allow_none=True, validate=validate.Length(min=2, max=3),
                                    metadata={"enum": [*REGIONS, None]})
     widget_responses_per_day = StrictInteger(validate=validate.Range(min=0, max=MAX_WIDGET_RESPONSES_PER_DAY))
+    contact_cap_days = StrictInteger(validate=validate.Range(min=0, max=MAX_CONTACT_CAP_DAYS))

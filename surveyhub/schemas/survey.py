@@ -139,6 +139,25 @@ class SettingsSchema(InputSchema):
     sms_session_ttl_hours = StrictInteger(validate=validate.Range(min=1, max=24 * 30))
 
 
+DELIVERY_CHANNELS = ("email", "sms")
+MAX_WAIT_HOURS = 720
+
+
+class DeliveryStepSchema(InputSchema):
+    """One step of a cascade: a channel, and the whole hours to wait before it (from the previous send)."""
+
+    channel = fields.String(required=True, validate=validate.OneOf(DELIVERY_CHANNELS))
+    wait_hours = StrictInteger(required=True, validate=validate.Range(min=0, max=MAX_WAIT_HOURS))
+
+
+class DeliveryPlanSchema(InputSchema):
+    """A survey's default cascade (CONTRACT §9)."""
+
+    steps = fields.List(fields.Nested(DeliveryStepSchema), required=True, validate=validate.Length(min=1, max=5))
+    stop_on = fields.String(load_default="responded", validate=validate.OneOf(("responded", "completed")))
+    after_widget = StrictBoolean(load_default=False)
+
+
 class SurveyDefinitionSchema(InputSchema):
     """A whole survey definition, as POSTed, PUT and stored."""
 
@@ -151,6 +170,7 @@ class SurveyDefinitionSchema(InputSchema):
                             validate=validate.Length(min=1, max=200))
     offers = fields.List(fields.Nested(OfferSchema), load_default=list, validate=validate.Length(max=20))
     settings = fields.Nested(SettingsSchema)
+    delivery = fields.Nested(DeliveryPlanSchema)
 
     @validates_schema
     def check_references(self, data: dict, **kwargs) -> None:

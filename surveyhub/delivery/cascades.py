@@ -1,0 +1,348 @@
+"""Cascades (CONTRACT §9): one person asked one survey on several channels in turn, until they answer.
+
+A cascade's steps are invitations (`cascade_id`, `step`) made one at a time: the first when the
+cascade starts, each next one when the previous one is sent (its wait counting from that send), or at
+once when it is skipped (no usable address, unsubscribed, opted out) or failed for good. They are the
+engine's `cascade_step` kind, which sends each through the email or SMS kind's own functions after
+re-checking, under the cascade row's lock, that the cascade still runs. An answer stops it
+(`stop_for_answer`, in the answer's unit of work); archiving the survey or erasing the person cancels it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from channels.email import DeliveryError
+from channels.sms import SmsError
+
+from ..accounts.orgs import REGION_SETTING
+from ..accounts.surveys import live_version
+from ..errors import Invalid
+from ..events import record_event, record_invitation_failed
+from ..extensions import db
+from ..models import Cascade, Invitation, Survey
+from ..models.invitation import QUEUED_SINCE
+from ..models.types import utcnow
+from . import email as email_invitations
+from . import engine as delivery
+from . import fatigue, webhooks
+from . import sms as sms_delivery
+from .invitations import ADDRESS_FIELD, InvitationBatch, Queued, Refusal, check_recipient, upsert_respondents
+from .suppressions import suppressed
+
+# The reason a refused or skipped step names when its address may not be contacted.
+BLOCKED_REASON = {"email": "unsubscribed", "sms": "opted_out"}
+
+
+def plan_for(definition: dict, steps: Sequence[dict] | None) -> dict:
+    """Return the cascade plan to start: the request's steps, else the survey's; 422 if there is neither."""
+    plan = definition.get("delivery")
+    if steps:
+        return {"steps": list(steps), "stop_on": (plan or {}).get("stop_on", "responded")}
+    if not plan:
+        raise Invalid("The survey has no delivery plan: give the cascade's steps.",
+                      {"steps": "is required: the survey has no delivery plan"})
+    return {"steps": plan["steps"], "stop_on": plan.get("stop_on", "responded")}
+
+
+def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[dict] | None = None,
+                   send_at: datetime | None = None) -> InvitationBatch:
+    """Start one cascade per acceptable recipient and queue its first step; say why each other one was refused."""
+    plan = plan_for(live_version(survey).definition, steps)
+    channels = {step["channel"] for step in plan["steps"]}
+    region = (survey.org.settings or {}).get(REGION_SETTING)
+    start = send_at or delivery.clock()
+    refused: list[Refusal] = []
+    accepted: list[tuple[dict, dict[str, str]]] = []  # (recipient, {channel: address})
+    checked = [(recipient, *_addresses(channels, recipient, region)) for recipient in recipients]
+    blocked = {channel: suppressed(survey.org_id, channel, [a[channel] for _, a, _ in checked if channel in a])
+               for channel in channels}
+    seen: set[tuple[str, str]] = set()
+    for recipient, addresses, reason in checked:
+        if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
+            reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
+        keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
+        keys |= {(channel, address) for channel, address in addresses.items()}
+        if reason is None and keys & seen:
+            reason = "duplicate"
+        if reason:
+            refused.append(Refusal(recipient, reason))
+            continue
+        seen |= keys
+        accepted.append((recipient, addresses))
+    tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), a.get("email"), a.get("sms"))
+                                           for r, a in accepted])
+    refused += [Refusal(recipient, fatigue.REASON) for i, (recipient, _) in enumerate(accepted) if i in tired]
+    accepted = [row for i, row in enumerate(accepted) if i not in tired]
+    position = {id(recipient): i for i, recipient in enumerate(recipients)}
+    refused.sort(key=lambda refusal: position[id(refusal.recipient)])  # in the order they were given
+    if not accepted:
+        return InvitationBatch([], refused)
+    people = _respondents(survey.org_id, accepted)
+    queued = []
+    for (recipient, addresses), respondent_id in zip(accepted, people, strict=True):
+        cascade = Cascade(org_id=survey.org_id, survey_id=survey.id, respondent_id=respondent_id,
+                          email=addresses.get("email"), phone=addresses.get("sms"), steps=plan["steps"],
+                          stop_on=plan["stop_on"], status="running", current_step=1, started_at=start)
+        db.session.add(cascade)
+        db.session.flush()
+        take_step(cascade, 1)
+        shown = {**recipient, **{ADDRESS_FIELD[c]: a for c, a in addresses.items()}}
+        queued.append(Queued(cascade.id, "cascade", shown, start, steps=plan["steps"]))
+    return InvitationBatch(queued, refused)
+
+
+def _addresses(channels: set[str], recipient: dict, region: str | None) -> tuple[dict[str, str], str | None]:
+    """Return the recipient's valid address per channel of the plan, or ({}, why there is none)."""
+    addresses: dict[str, str] = {}
+    reasons = []
+    for channel in sorted(channels):
+        address, reason = check_recipient(channel, recipient, region)
+        if reason in ("invalid_timezone", "invalid_locale"):
+            return {}, reason
+        if address is not None:
+            addresses[channel] = address
+        else:
+            reasons.append(reason)
+    if addresses:
+        return addresses, None
+    missing = all(reason and reason.startswith("missing_") for reason in reasons)
+    return {}, "missing_address" if missing else reasons[0]
+
+
+def _respondents(org_id: int, accepted: list[tuple[dict, dict[str, str]]]) -> list[int]:
+    """Find or create each recipient's person: by external id, else by email, else by phone."""
+    by_email = [(i, (r, a["email"])) for i, (r, a) in enumerate(accepted) if "email" in a]
+    by_phone = [(i, (r, a["sms"])) for i, (r, a) in enumerate(accepted) if "email" not in a]
+    ids: dict[int, int] = {}
+    for channel, rows in (("email", by_email), ("sms", by_phone)):
+        if rows:
+            ids.update(zip([i for i, _ in rows], upsert_respondents(org_id, channel, [row for _, row in rows]),
+                           strict=True))
+    return [ids[i] for i in range(len(accepted))]
+
+
+def take_step(cascade: Cascade, number: int) -> None:
+    """Queue step `number` of a running cascade, skipping at once each step it can't send; else finish it."""
+    now = delivery.clock()
+    for step in range(number, len(cascade.steps) + 1):
+        channel = cascade.steps[step - 1]["channel"]
+        address = cascade.email if channel == "email" else cascade.phone
+        row = {"org_id": cascade.org_id, "survey_id": cascade.survey_id, "respondent_id": cascade.respondent_id,
+               "channel": channel, "address": address, "cascade_id": cascade.id, "step": step, "meta": {}}
+        cascade.current_step = step
+        if address is None or suppressed(cascade.org_id, channel, [address]):
+            db.session.add(Invitation(**row, status="skipped", send_at=now, due_at=now,
+                                      last_error="no address" if address is None else BLOCKED_REASON[channel]))
+            continue
+        wait = timedelta(hours=cascade.steps[step - 1]["wait_hours"])
+        due = max((cascade.last_sent_at or cascade.started_at) + wait, now)
+        invitation = Invitation(**row, status="queued", send_at=due, due_at=due)
+        db.session.add(invitation)
+        db.session.flush()
+        record_event(cascade.org_id, "invited", survey_id=cascade.survey_id, channel=channel,
+                     invitation_id=invitation.id)
+        return
+    _finish(cascade, "exhausted")
+
+
+def _finish(cascade: Cascade, how: str) -> None:
+    cascade.status = how
+    cascade.finished_at = utcnow()
+    _announce([(cascade.id, cascade.org_id, cascade.survey_id)], how)
+
+
+def _announce(finished: Sequence[Any], how: str) -> None:
+    """Queue the webhook event cascade.finished for each (cascade id, org id, survey id) that just ended."""
+    for cascade_id, org_id, survey_id in finished:
+        webhooks.enqueue(org_id, "cascade.finished", {"cascade_id": cascade_id, "survey_id": survey_id, "how": how})
+
+
+# --- stopping -------------------------------------------------------------------------------------
+
+def stop_for_answer(survey_id: int, respondent_id: int | None, happened: str) -> None:
+    """Stop the person's running cascades of the survey on their first answer (or completion, for
+    `stop_on: completed`): every step not yet sent is cancelled, in the answer's unit of work."""
+    if respondent_id is None:
+        return
+    stops = ("responded",) if happened == "responded" else ("responded", "completed")
+    stopped = db.session.execute(
+        update(Cascade).where(Cascade.survey_id == survey_id, Cascade.respondent_id == respondent_id,
+                              Cascade.status == "running", Cascade.stop_on.in_(stops))
+        .values(status="responded", finished_at=utcnow()).returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _cancel_steps([cascade_id for cascade_id, _, _ in stopped], "answered")
+    _announce(stopped, "responded")
+
+
+def cancel_for_survey(survey_id: int) -> None:
+    """Cancel the running cascades of an archived survey."""
+    _cancel(Cascade.survey_id == survey_id, "survey closed")
+
+
+def cancel_for_respondent(respondent_id: int) -> None:
+    """Cancel the cascades of a person being erased, and forget the addresses they hold."""
+    _cancel(Cascade.respondent_id == respondent_id, "respondent erased")
+    db.session.execute(update(Cascade).where(Cascade.respondent_id == respondent_id).values(email=None, phone=None)
+                       .execution_options(synchronize_session=False))
+
+
+def cancel_sms_steps(org_id: int, phone: str) -> None:
+    """Cancel a phone's queued SMS steps in the org (it opted out); each cascade goes on with its next step."""
+    cancelled = db.session.execute(
+        update(Invitation).where(Invitation.org_id == org_id, Invitation.channel == "sms",
+                                 Invitation.address == phone, Invitation.cascade_id.is_not(None),
+                                 Invitation.status == "queued")
+        .values(status="cancelled", last_error="opted_out").returning(Invitation.cascade_id, Invitation.step)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for cascade_id, step in cancelled:
+        cascade = db.session.get(Cascade, cascade_id)
+        if cascade is not None and cascade.status == "running" and cascade.current_step == step:
+            take_step(cascade, step + 1)
+
+
+def _cancel(which: Any, reason: str) -> None:
+    cancelled = db.session.execute(
+        update(Cascade).where(which, Cascade.status == "running")
+        .values(status="cancelled", finished_at=utcnow()).returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _cancel_steps([cascade_id for cascade_id, _, _ in cancelled], reason)
+    _announce(cancelled, "cancelled")
+
+
+def _cancel_steps(cascade_ids: Sequence[int], reason: str) -> None:
+    """Cancel the queued steps of stopped cascades; a claimed one is cancelled by its own re-check."""
+    if cascade_ids:
+        db.session.execute(
+            update(Invitation).where(Invitation.cascade_id.in_(cascade_ids), Invitation.status == "queued")
+            .values(status="cancelled", last_error=reason).execution_options(synchronize_session=False)
+        )
+
+
+# --- the job kind ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Step:
+    """A claimed step: its cascade, and what its channel's kind loaded for it."""
+
+    id: int
+    channel: str
+    cascade_id: int
+    step: int
+    outgoing: Any  # email_invitations.Outgoing or sms_delivery.Start
+
+
+@dataclass(frozen=True)
+class ReadyStep:
+    step: Step
+    ready: Any  # what the channel's prepare returned
+
+
+class StepConnections:
+    """A batch's connections: an SMTP session (opened by its first mail) and the SMS sender."""
+
+    def __init__(self) -> None:
+        self.mail = email_invitations.MailSession()
+        self.sms = sms_delivery.open_sender()
+
+    def close(self) -> None:
+        """Say QUIT to the SMTP server, if the batch connected."""
+        self.mail.close()
+
+
+def load_steps(ids: Sequence[int]) -> list[Step]:
+    """Read claimed steps with what their channel's kind needs to send them."""
+    rows = db.session.execute(
+        select(Invitation.id, Invitation.channel, Invitation.cascade_id, Invitation.step)
+        .where(Invitation.id.in_(ids))
+    ).all()
+    channel_of = {row.id: row.channel for row in rows}
+    loaded: dict[int, Any] = {o.id: o for o in email_invitations.load_invitations(
+        [i for i, c in channel_of.items() if c == "email"])}
+    loaded.update({s.id: s for s in sms_delivery.load_starts([i for i, c in channel_of.items() if c == "sms"])})
+    steps = []
+    for row in sorted(rows, key=lambda r: r.id):
+        outgoing = loaded[row.id]
+        if row.channel == "email":
+            outgoing = dataclasses.replace(outgoing, reminder=row.step > 1)
+        steps.append(Step(row.id, row.channel, row.cascade_id, row.step, outgoing))
+    return steps
+
+
+def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
+    """Re-check the cascade under its row's lock, skip an unusable address, then prepare as the channel does."""
+    running = db.session.execute(
+        update(Cascade).where(Cascade.id == step.cascade_id, Cascade.status == "running",
+                              Cascade.current_step == step.step)
+        .values(current_step=step.step).returning(Cascade.id).execution_options(synchronize_session=False)
+    ).first()
+    if running is None:  # answered (or cancelled) since it was queued or claimed
+        claim.finish("cancelled", last_error="cascade stopped")
+        return None
+    cascade = db.session.get(Cascade, step.cascade_id)
+    assert cascade is not None  # noqa: S101 - the update above just found it
+    if step.outgoing.definition is None or step.outgoing.erased:
+        reason = "survey closed" if step.outgoing.definition is None else "respondent erased"
+        claim.finish("cancelled", last_error=reason)
+        _cancel(Cascade.id == cascade.id, reason)
+        return None
+    address = step.outgoing.address if step.channel == "email" else step.outgoing.phone
+    if suppressed(cascade.org_id, step.channel, [address]):
+        claim.finish("skipped", last_error=BLOCKED_REASON[step.channel])
+        take_step(cascade, step.step + 1)
+        return None
+    prepare = email_invitations.still_wanted if step.channel == "email" else sms_delivery.reserve_conversation
+    ready = prepare(step.outgoing, claim)
+    return ReadyStep(step, ready) if ready is not None else None
+
+
+def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | DeliveryError | SmsError:
+    """Send the step on its channel (no transaction open)."""
+    if ready.step.channel == "email":
+        return email_invitations.send_invitation(ready.ready, connections.mail)
+    return sms_delivery.send_opening(ready.ready, connections.sms)
+
+
+def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError, claim: delivery.Claim) -> None:
+    """Record the outcome as the channel does; a step sent schedules the next one, its wait counted from now."""
+    if ready.step.channel == "email":
+        email_invitations.record_sent(ready.ready, result, claim)  # type: ignore[arg-type]
+    else:
+        sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
+    if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
+        cascade = db.session.get(Cascade, ready.step.cascade_id)
+        if cascade is not None and cascade.status == "running" and cascade.current_step == ready.step.step:
+            cascade.last_sent_at = delivery.clock()
+            take_step(cascade, ready.step.step + 1)
+
+
+def release_step(ready: ReadyStep) -> None:
+    """Take back what the channel's prepare reserved when an outage stopped the send (an SMS session)."""
+    if ready.step.channel == "sms":
+        sms_delivery.release_session(ready.ready)
+
+
+def step_failed(invitation_id: int, reason: str) -> None:
+    """A step that failed for good counts as failed in its channel, and the cascade goes on at once."""
+    record_invitation_failed(invitation_id, reason)
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.cascade_id is None:
+        return
+    cascade = db.session.get(Cascade, invitation.cascade_id)
+    if cascade is not None and cascade.status == "running" and cascade.current_step == invitation.step:
+        take_step(cascade, cascade.current_step + 1)
+
+
+CASCADE_KIND = delivery.JobKind(name="cascade_step", model=Invitation, load=load_steps, channel=lambda s: s.channel,
+                                prepare=check_step, connect=StepConnections, send=send_step, record=record_step,
+                                unsent=release_step, batch_size=50, condition=Invitation.cascade_id.is_not(None),
+                                since=QUEUED_SINCE, on_failed=step_failed)

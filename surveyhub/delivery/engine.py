@@ -178,7 +178,12 @@ def _claim(kind: JobKind, worker_id: str, limit: int | None) -> list[int]:
 
 
 def _mine(model, row_id: int, worker_id: str):
-    return and_(model.id == row_id, model.status == "sending", model.claimed_by == worker_id)
+    return _all_mine(model, [row_id], worker_id)
+
+
+def _all_mine(model, row_ids: Sequence[int], worker_id: str):
+    """The rows of `row_ids` this worker still holds (not finished, not taken back by another)."""
+    return and_(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
 
 
 def finish(kind: JobKind, row_id: int, worker_id: str, status: str, **values: Any) -> bool:
@@ -290,7 +295,7 @@ def _hold(kind: JobKind, row_ids: Sequence[int], worker_id: str, until: datetime
     waiting = [i for i in row_ids if i not in expired]
     if waiting:
         db.session.execute(
-            update(model).where(model.id.in_(waiting), model.status == "sending", model.claimed_by == worker_id)
+            update(model).where(_all_mine(model, waiting, worker_id))
             .values(status="queued", due_at=until, lease_until=None, claimed_by=None, attempts=model.attempts - 1,
                     last_error=f"waiting: {reason}"[:500]).execution_options(synchronize_session=False)
         )
@@ -303,7 +308,7 @@ def release(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
     model = kind.model
     with unit_of_work():
         db.session.execute(
-            update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
+            update(model).where(_all_mine(model, row_ids, worker_id))
             .values(status="queued", lease_until=None, claimed_by=None, attempts=model.attempts - 1)
             .execution_options(synchronize_session=False)
         )
@@ -316,7 +321,7 @@ def renew(kind: JobKind, row_ids: Sequence[int], worker_id: str) -> None:
     model = kind.model
     with unit_of_work():
         db.session.execute(
-            update(model).where(model.id.in_(row_ids), model.status == "sending", model.claimed_by == worker_id)
+            update(model).where(_all_mine(model, row_ids, worker_id))
             .values(lease_until=clock() + kind.lease).execution_options(synchronize_session=False)
         )
 

@@ -192,6 +192,9 @@ class StatsSchema(InputSchema):
     questions = fields.Dict()
     offers = fields.Dict()
     series = fields.Dict()
+    cascade = fields.Dict(metadata={"description": (
+        "CONTRACT §9: {started, responded, running, exhausted, cancelled, steps: [{step, channel, sent, "
+        "responded, response_rate, cumulative_response_rate, exhausted, cancelled}]} (docs/stats.md)")})
 
 
 class WebhookInSchema(InputSchema):

@@ -1,0 +1,167 @@
+"""Stats' `cascade` (CONTRACT §9): what each step of a cascade won, and where the others stopped.
+
+Cascades are started over the API, their steps sent by the worker with the delivery clock moved on,
+answered on the hosted link and by SMS reply; the numbers are read from GET /surveys/{id}/stats.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import event
+
+from surveyhub.extensions import db
+from tests.test_cascades import PLAN, daytime  # noqa: F401 - the autouse fixture: SMS steps may go out
+from tests.test_hosted_page import Page, mail_links
+from tests.test_stats import naive_cascade
+
+PHONES = {name: f"+6012345678{i}" for i, name in enumerate("abcdefg")}
+
+
+def person(name: str, *, phone: bool = True, plan: str | None = None) -> dict:
+    out = {"external_id": f"p-{name}", "email": f"{name}@example.com"}
+    if phone:
+        out["phone"] = PHONES[name]
+    if plan:
+        out["attributes"] = {"plan": plan}
+    return out
+
+
+def mail_to(smtp, name: str) -> list:
+    return [m for m in smtp.messages if m["To"] == f"{name}@example.com"]
+
+
+def cascade_stats(api, survey_id: int, **query) -> dict:
+    r = api.get(f"/api/v1/surveys/{survey_id}/stats", query_string=query)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["cascade"]
+
+
+@pytest.fixture
+def played(api, client, make_survey, smtp, twilio, twilio_post, run_worker, delivery_clock):
+    """Seven people through email → reminder (72h) → SMS (48h): who answered where, who ran out, who left."""
+    survey = make_survey(delivery=PLAN)
+    people = [person("a", plan="pro"), person("b", plan="pro"), person("c"), person("d"),
+              person("e", plan="pro"), person("f", phone=False), person("g")]
+    r = api.post(f"/api/v1/surveys/{survey['id']}/invitations", json={"channel": "cascade", "recipients": people})
+    assert r.status_code == 202 and len(r.get_json()["queued"]) == 7, r.get_json()
+    started = datetime.fromisoformat(r.get_json()["queued"][0]["send_at"])
+    run_worker()
+    assert len(smtp.messages) == 7
+    Page(client, mail_links(mail_to(smtp, "a")[0])[0]).answer("reason", "price")  # a: the first email
+    assert api.delete("/api/v1/respondents/p-g").status_code == 204  # g: erased, the rest cancelled
+    delivery_clock.advance(hours=72, minutes=1)
+    run_worker()
+    assert len(smtp.messages) == 12  # the reminder to b, c, d, e, f
+    Page(client, mail_links(mail_to(smtp, "b")[1])[0]).answer("reason", "features")  # b: the reminder
+    # d answers the first email's link after the reminder went out: it counts for the reminder.
+    Page(client, mail_links(mail_to(smtp, "d")[0])[0]).answer("reason", "price")
+    delivery_clock.advance(hours=48, minutes=1)
+    run_worker()  # the SMS to c and e (f has no phone: skipped, its cascade exhausted)
+    assert len(twilio.bodies_to(PHONES["c"])) == 1 and len(twilio.bodies_to(PHONES["e"])) == 1
+    assert twilio.bodies_to(PHONES["f"]) == []
+    r = twilio_post("/channels/sms/inbound", {"MessageSid": "SMc1", "From": PHONES["c"], "To": "+15005550006",
+                                              "Body": "1"})
+    assert r.status_code == 200
+    return survey, started
+
+
+def test_each_answer_counts_for_the_last_step_sent_before_it(api, played):
+    survey, _ = played
+    stats = cascade_stats(api, survey["id"])
+    assert {k: stats[k] for k in ("started", "responded", "running", "exhausted", "cancelled")} == {
+        "started": 7, "responded": 4, "running": 0, "exhausted": 2, "cancelled": 1}
+    assert stats["steps"] == [
+        {"step": 1, "channel": "email", "sent": 7, "responded": 1, "response_rate": 1 / 7,
+         "cumulative_response_rate": 1 / 7, "exhausted": 0, "cancelled": 1},
+        {"step": 2, "channel": "email", "sent": 5, "responded": 2, "response_rate": 2 / 5,
+         "cumulative_response_rate": 3 / 7, "exhausted": 1, "cancelled": 0},
+        {"step": 3, "channel": "sms", "sent": 2, "responded": 1, "response_rate": 1 / 2,
+         "cumulative_response_rate": 4 / 7, "exhausted": 1, "cancelled": 0},
+    ]
+    # The per-channel funnel still counts each step in its own channel.
+    r = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()
+    assert r["channels"]["email"]["sent"] == 12 and r["channels"]["sms"]["sent"] == 2
+
+
+def test_the_filters_choose_cascades_by_start_person_and_channel(api, played):
+    survey, started = played
+    day = started.date()
+    before = (day - timedelta(days=1)).isoformat()
+    assert cascade_stats(api, survey["id"], to=before) == {
+        "started": 0, "responded": 0, "running": 0, "exhausted": 0, "cancelled": 0, "steps": []}
+    assert cascade_stats(api, survey["id"], **{"from": day.isoformat()})["started"] == 7
+    pro = cascade_stats(api, survey["id"], **{"attr.plan": "pro"})  # a, b, e
+    assert (pro["started"], pro["responded"], pro["exhausted"]) == (3, 2, 1)
+    assert [(s["step"], s["sent"], s["responded"], s["cumulative_response_rate"]) for s in pro["steps"]] == [
+        (1, 3, 1, 1 / 3), (2, 2, 1, 2 / 3), (3, 1, 0, 2 / 3)]
+    # Two attributes need the scan path: the same cascade numbers come out.
+    assert cascade_stats(api, survey["id"], **{"attr.plan": "pro", "attr.tier": "x"})["started"] == 0
+    sms = cascade_stats(api, survey["id"], channel="sms")
+    assert [s["step"] for s in sms["steps"]] == [3] and sms["steps"][0]["cumulative_response_rate"] == 4 / 7
+    assert cascade_stats(api, survey["id"], channel="widget")["steps"] == []
+
+
+def test_a_survey_without_cascades_has_no_steps(api, make_survey):
+    survey = make_survey(delivery=PLAN)
+    assert cascade_stats(api, survey["id"]) == {
+        "started": 0, "responded": 0, "running": 0, "exhausted": 0, "cancelled": 0, "steps": []}
+
+
+def test_a_running_cascade_lists_the_plan_steps_not_yet_sent(api, make_survey, smtp, run_worker):
+    survey = make_survey(delivery=PLAN)
+    r = api.post(f"/api/v1/surveys/{survey['id']}/invitations",
+                 json={"channel": "cascade", "recipients": [person("a")]})
+    assert r.status_code == 202
+    run_worker()
+    stats = cascade_stats(api, survey["id"])
+    assert (stats["started"], stats["running"]) == (1, 1)
+    assert [(s["step"], s["channel"], s["sent"], s["response_rate"]) for s in stats["steps"]] == [
+        (1, "email", 1, 0.0), (2, "email", 0, None), (3, "sms", 0, None)]
+
+
+def test_the_cascade_figures_cost_the_same_statements_at_any_size(app, api, make_survey, smtp, run_worker):
+    """No query per step or per cascade: 2 cascades and 12 cost the same number of statements."""
+    survey = make_survey(delivery=PLAN)
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def statements() -> int:
+        seen.clear()
+        event.listen(engine, "before_cursor_execute", on_statement)
+        try:
+            assert api.get(f"/api/v1/surveys/{survey['id']}/stats").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", on_statement)
+        return len(seen)
+
+    def on_statement(*args) -> None:
+        seen.append(1)
+
+    def start(names: str) -> None:
+        r = api.post(f"/api/v1/surveys/{survey['id']}/invitations",
+                     json={"channel": "cascade", "recipients": [person(n) for n in names]})
+        assert r.status_code == 202
+        run_worker()
+
+    start("ab")
+    small = statements()
+    start("cdefg")
+    assert cascade_stats(api, survey["id"])["started"] == 7
+    assert statements() == small
+
+
+def test_the_figures_equal_a_naive_recount_for_every_filter(app, api, played):
+    survey, started = played
+    day = started.date()
+    filters = [{}, {"from": day}, {"to": day}, {"to": day - timedelta(days=1)}, {"from": day + timedelta(days=1)},
+               {"channel": "email"}, {"channel": "sms"}, {"attr.plan": "pro"}, {"attr.plan": "free"},
+               {"attr.plan": "pro", "channel": "email", "from": day}]
+    for f in filters:
+        with app.app_context():
+            expected = naive_cascade(survey["id"], f.get("from"), f.get("to"), f.get("channel"),
+                                     {k[5:]: v for k, v in f.items() if k.startswith("attr.")})
+        query = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in f.items()}
+        assert cascade_stats(api, survey["id"], **query) == expected, f

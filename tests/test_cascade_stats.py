@@ -6,13 +6,17 @@ answered on the hosted link and by SMS reply; the numbers are read from GET /sur
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from surveyhub.extensions import db
+from tests.helpers import PASSWORD
 from tests.test_cascades import PLAN, daytime  # noqa: F401 - the autouse fixture: SMS steps may go out
+from tests.test_dashboard import _manager, sign_in
 from tests.test_hosted_page import Page, mail_links
 from tests.test_stats import naive_cascade
 
@@ -165,3 +169,72 @@ def test_the_figures_equal_a_naive_recount_for_every_filter(app, api, played):
                                      {k[5:]: v for k, v in f.items() if k.startswith("attr.")})
         query = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in f.items()}
         assert cascade_stats(api, survey["id"], **query) == expected, f
+
+
+# --- the dashboard ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def manager(app, api) -> str:
+    return _manager(app, api.org_id, "boss@acme.test")
+
+
+def _signed_in(client, manager) -> None:
+    html = client.get("/dashboard/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    assert client.post("/dashboard/login", data={"csrf_token": token, "email": manager,
+                                                  "password": PASSWORD}).status_code == 302
+
+
+def test_the_dashboard_shows_what_each_step_added(api, client, manager, played):
+    survey, _ = played
+    _signed_in(client, manager)
+    expected = cascade_stats(api, survey["id"])
+    html = client.get(f"/dashboard/surveys/{survey['id']}").get_data(as_text=True)
+    rows = re.findall(r'<tr data-step="(\d)">(.*?)</tr>', html, re.S)
+    assert [int(step) for step, _ in rows] == [1, 2, 3]
+    for (_, row), step in zip(rows, expected["steps"], strict=True):
+        cells = dict(re.findall(r'data-metric="(\w+)"[^>]*>([^<]*)<', row))
+        assert {k: int(cells[k]) for k in ("sent", "responded", "exhausted", "cancelled")} == {
+            k: step[k] for k in ("sent", "responded", "exhausted", "cancelled")}
+        assert cells["cumulative_response_rate"] == f"{step['cumulative_response_rate'] * 100:.1f}%"
+    added = dict(re.findall(r'<li data-step="(\d)" data-added="([\d.]+)"', html))
+    assert added == {"1": "14.3", "2": "28.6", "3": "14.3"}  # 1, 2 and 1 of the 7 started
+    assert "Step 3 (SMS) added 14.3 points, to 57.1% of the cascades started." in html
+    assert "7 cascades started: 4 answered, 0 still running, 2 ran out of steps, 1 cancelled." in html
+    data = json.loads(re.search(r'<script type="application/json" id="cascade-data">(.*?)</script>', html,
+                                re.S).group(1))
+    assert data["steps"] == expected["steps"] and data["started"] == 7
+    assert 'id="chart-cascade"' in html and 'id="cascade-empty"' not in html
+    # In the manager's language (the gettext catalogs).
+    malay = client.get(f"/dashboard/surveys/{survey['id']}", headers={"Accept-Language": "ms"}).get_data(as_text=True)
+    assert "Langkah 3 (SMS) menambah 14.3 mata" in malay and "Di mana orang berhenti" in malay
+
+
+@pytest.mark.parametrize("locale", ["en", "ms", "id", "zh"])
+def test_the_dashboard_says_when_a_survey_has_no_cascades(api, client, manager, make_survey, locale):
+    survey = make_survey(delivery=PLAN, name="<b>No</b> cascades")
+    _signed_in(client, manager)
+    html = client.get(f"/dashboard/surveys/{survey['id']}", headers={"Accept-Language": locale}).get_data(as_text=True)
+    empty = re.search(r'<p class="muted" id="cascade-empty">(.*?)</p>', html, re.S).group(1)
+    assert f"POST /surveys/{survey['id']}/invitations" in empty and "cascade" in empty
+    assert ("No cascades yet" in empty) == (locale == "en")
+    assert 'id="chart-cascade"' not in html and 'id="cascade-data"' not in html
+    assert "<b>No</b>" not in html and "&lt;b&gt;No&lt;/b&gt;" in html
+
+
+def test_the_dashboard_draws_the_step_chart(played, live_server, page, manager):  # played first: its links
+    survey, _ = played
+    site = live_server.url
+    sign_in(page, site, manager)
+    page.goto(f"{site}/dashboard/surveys/{survey['id']}")
+    page.wait_for_selector("#chart-cascade[data-drawn='1']")
+    drawn = page.evaluate("""() => ['chart-cascade', 'chart-cascade-drop'].map(id => {
+        const c = document.getElementById(id), chart = Chart.getChart(c);
+        const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        return {labels: chart.data.labels, data: chart.data.datasets.map(d => d.data),
+                ink: pixels.some(v => v !== 0)};
+    })""")
+    assert drawn[0]["labels"] == ["Step 1 · email", "Step 2 · email", "Step 3 · SMS"]
+    assert drawn[0]["data"] == [[0, 14.3, 42.9], [14.3, 28.6, 14.3]]  # earlier steps' share, then what it added
+    assert drawn[1]["data"] == [[0, 1, 1], [1, 0, 0]]  # ran out of steps, cancelled: after steps 1, 2, 3
+    assert all(d["ink"] for d in drawn)  # and no console error (the page fixture)

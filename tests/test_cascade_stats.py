@@ -238,3 +238,37 @@ def test_the_dashboard_draws_the_step_chart(played, live_server, page, manager):
     assert drawn[0]["data"] == [[0, 14.3, 42.9], [14.3, 28.6, 14.3]]  # earlier steps' share, then what it added
     assert drawn[1]["data"] == [[0, 1, 1], [1, 0, 0]]  # ran out of steps, cancelled: after steps 1, 2, 3
     assert all(d["ink"] for d in drawn)  # and no console error (the page fixture)
+
+
+# --- the demo ---------------------------------------------------------------------------------------
+
+def test_the_demo_has_twelve_weeks_of_cascades_with_a_shape(runner, client):
+    result = runner.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    key = next(line.split()[-1] for line in result.output.splitlines() if "API key:" in line)
+    survey_id = int(re.search(r"Survey: +#(\d+)", result.output).group(1))
+    headers = {"Authorization": f"Bearer {key}"}
+    r = client.get(f"/api/v1/surveys/{survey_id}/stats", headers=headers)
+    assert r.status_code == 200
+    stats = r.get_json()
+    cascade = stats["cascade"]
+    assert cascade["started"] == 12 * 45 and cascade["running"] == 0
+    steps = cascade["steps"]
+    assert [(s["step"], s["channel"]) for s in steps] == [(1, "email"), (2, "email"), (3, "sms")]
+    rates = [s["cumulative_response_rate"] for s in steps]
+    assert rates == sorted(rates) and rates[0] < rates[1] < rates[2]
+    assert 0.2 < rates[0] < 0.36 and 0.3 < rates[1] < 0.46 and 0.36 < rates[2] < 0.52  # ~28, +8, +7
+    assert all(s["sent"] > s["responded"] > 0 for s in steps)
+    assert sum(s["exhausted"] for s in steps) > 0 and sum(s["cancelled"] for s in steps) > 0
+    # The same history in the funnel and the weekly series, counted as any event is.
+    assert stats["channels"]["email"]["sent"] == steps[0]["sent"] + steps[1]["sent"]
+    assert stats["channels"]["sms"]["sent"] == steps[2]["sent"]
+    answered = sum(s["responded"] for s in steps)
+    assert stats["channels"]["email"]["responded"] + stats["channels"]["sms"]["responded"] == answered
+    weekly = client.get(f"/api/v1/surveys/{survey_id}/stats?interval=week", headers=headers).get_json()["series"]
+    busy = [p for p in weekly["points"] if p["channels"]["email"]["reached"]]
+    assert len(busy) >= 12
+    # A date range chooses cascades by their start.
+    first = weekly["points"][0]["start"]
+    early = client.get(f"/api/v1/surveys/{survey_id}/stats?to={first}", headers=headers).get_json()["cascade"]
+    assert early["started"] < cascade["started"]

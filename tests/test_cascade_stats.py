@@ -125,6 +125,20 @@ def test_a_running_cascade_lists_the_plan_steps_not_yet_sent(api, make_survey, s
         (1, "email", 1, 0.0), (2, "email", 0, None), (3, "sms", 0, None)]
 
 
+def test_an_answer_from_before_the_cascade_is_not_its_answer(api, make_survey, smtp, run_worker):
+    survey = make_survey(delivery=PLAN)
+    earlier = api.post(f"/api/v1/surveys/{survey['id']}/responses", json={
+        "external_id": "p-a", "answers": [{"question": "reason", "value": "price"}]})
+    assert earlier.status_code == 201
+    r = api.post(f"/api/v1/surveys/{survey['id']}/invitations",
+                 json={"channel": "cascade", "recipients": [person("a"), person("b")]})
+    assert r.status_code == 202 and len(r.get_json()["queued"]) == 2
+    run_worker()
+    stats = cascade_stats(api, survey["id"])
+    assert (stats["started"], stats["responded"], stats["running"]) == (2, 0, 2)
+    assert [(s["sent"], s["responded"]) for s in stats["steps"]] == [(2, 0), (0, 0), (0, 0)]
+
+
 def test_the_cascade_figures_cost_the_same_statements_at_any_size(app, api, make_survey, smtp, run_worker):
     """No query per step or per cascade: 2 cascades and 12 cost the same number of statements."""
     survey = make_survey(delivery=PLAN)

@@ -1,8 +1,10 @@
 """Cascade stats (CONTRACT §9): how many people each step of a cascade won, and where the rest stopped.
 
-Read from the raw rows in three GROUP BY queries whatever the number of cascades or steps: the cascades
+Read from the raw rows in two GROUP BY queries whatever the number of cascades or steps: the cascades
 the filters choose, their steps (invitation rows with `cascade_id`, `step`), and their person's
-responses. docs/stats.md says what each figure counts.
+responses, joined by correlated subqueries on indexed columns (`invitations.cascade_id`,
+`responses.respondent_id`), which no misjudged join order can turn into a product of the tables.
+docs/stats.md says what each figure counts.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Cascade, Invitation, Response, Survey
@@ -34,49 +37,57 @@ def cascade_stats(survey: Survey, *, start: datetime | None = None, end: datetim
         where.append(Cascade.started_at < end)
     if people is not None:
         where.append(Cascade.respondent_id.in_(people))
-    chosen = select(Cascade.id, Cascade.status, Cascade.respondent_id).where(*where).cte("chosen")
-    # When the cascade began in real time (its first step's row): answers before it are not the cascade's.
-    begun = (select(Invitation.cascade_id, func.min(Invitation.created_at).label("at"))
-             .join(chosen, chosen.c.id == Invitation.cascade_id).group_by(Invitation.cascade_id).cte("begun"))
-    # The person's first answer to the survey since the cascade began, on any channel.
-    answered = (select(chosen.c.id, func.min(Response.responded_at).label("at"))
-                .join(begun, begun.c.cascade_id == chosen.c.id)
-                .join(Response, and_(Response.survey_id == survey.id, Response.respondent_id == chosen.c.respondent_id,
-                                     Response.responded_at >= begun.c.at))
-                .group_by(chosen.c.id).cte("answered"))
-    sends = (select(Invitation.cascade_id, Invitation.step, Invitation.channel, Invitation.sent_at)
-             .join(chosen, chosen.c.id == Invitation.cascade_id).where(Invitation.sent_at.is_not(None))
-             .cte("sends"))
+    chosen = select(Cascade.id).where(*where)
 
     # 1. Steps sent while their person had not answered yet (the ones each step could still win).
     sent: Counter = Counter()
     rows = db.session.execute(
-        select(sends.c.step, sends.c.channel, func.count())
-        .outerjoin(answered, answered.c.id == sends.c.cascade_id)
-        .where(or_(answered.c.at.is_(None), sends.c.sent_at <= answered.c.at))
-        .group_by(sends.c.step, sends.c.channel)
+        select(Invitation.step, Invitation.channel, func.count())
+        .where(Invitation.cascade_id.in_(chosen), Invitation.sent_at.is_not(None))
+        .where(Invitation.sent_at <= func.coalesce(_first_answer(survey, Invitation), Invitation.sent_at))
+        .group_by(Invitation.step, Invitation.channel)
     )
     for step, on, n in rows:
         sent[(step, on)] += n
-    # 2. Each answer counts for the last step sent before it.
-    won_by = (select(sends.c.cascade_id, func.max(sends.c.step).label("step"))
-              .join(answered, answered.c.id == sends.c.cascade_id).where(sends.c.sent_at <= answered.c.at)
-              .group_by(sends.c.cascade_id).subquery())
-    won = {step: n for step, n in db.session.execute(select(won_by.c.step, func.count()).group_by(won_by.c.step))}
-    # 3. How each cascade stands, by its last step sent (None: none was).
-    last = select(sends.c.cascade_id, func.max(sends.c.step).label("step")).group_by(sends.c.cascade_id).subquery()
-    is_answered = answered.c.at.is_not(None)
+    # 2. How each cascade stands: answered or not, the step its answer counts for (the last one sent
+    # before it), its last step sent (None: none was). Per-cascade values come from correlated
+    # subqueries on indexed columns, so the plan stays one pass over the chosen cascades.
+    step_row = aliased(Invitation)
+    answers = (select(Cascade.id, Cascade.status, _first_answer(survey, Cascade).label("at"))
+               .where(*where).subquery())
+    won_step = (select(func.max(step_row.step))
+                .where(step_row.cascade_id == answers.c.id, step_row.sent_at <= answers.c.at).scalar_subquery())
+    last_step = (select(func.max(step_row.step))
+                 .where(step_row.cascade_id == answers.c.id, step_row.sent_at.is_not(None)).scalar_subquery())
+    per_cascade = select(answers.c.status, answers.c.at.is_not(None).label("answered"), won_step.label("won"),
+                         last_step.label("last")).subquery()
+    won: Counter = Counter()
     standing: Counter = Counter()
-    for status, step, was_answered, n in db.session.execute(
-        select(chosen.c.status, last.c.step, is_answered, func.count()).select_from(chosen)
-        .outerjoin(last, last.c.cascade_id == chosen.c.id).outerjoin(answered, answered.c.id == chosen.c.id)
-        .group_by(chosen.c.status, last.c.step, is_answered)
+    for status, was_answered, won_at, last, n in db.session.execute(
+        select(per_cascade, func.count()).group_by(*per_cascade.c)
     ):
-        standing[("responded" if was_answered else status, step)] += n
+        if won_at is not None:
+            won[won_at] += n
+        standing[("responded" if was_answered else status, last)] += n
     return _shape(survey, channel, sent, won, standing)
 
 
-def _shape(survey: Survey, only: str | None, sent: Counter, won: dict[int, int], standing: Counter) -> dict:
+def _first_answer(survey: Survey, row: Any) -> Any:
+    """The first answer of a cascade's person to the survey since the cascade began (its first step row was
+    made, in real time), on any channel: a correlated subquery for each `row` (a cascade or one of its steps).
+    """
+    cascade_id = row.id if row is Cascade else row.cascade_id
+    began = aliased(Invitation)
+    # Correlated to the outer row explicitly: nested two deep, auto-correlation would not reach it.
+    start = (select(func.min(began.created_at)).where(began.cascade_id == cascade_id)
+             .correlate_except(began).scalar_subquery())
+    return (select(func.min(Response.responded_at))
+            .where(Response.survey_id == survey.id, Response.respondent_id == row.respondent_id,
+                   Response.responded_at >= start)
+            .correlate_except(Response).scalar_subquery())
+
+
+def _shape(survey: Survey, only: str | None, sent: Counter, won: Counter, standing: Counter) -> dict:
     started = sum(standing.values())
     out: dict[str, Any] = {"started": started}
     for how in ("responded", *UNANSWERED):

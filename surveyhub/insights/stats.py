@@ -68,7 +68,7 @@ def survey_stats(survey: Survey, filters: StatsFilter, interval: str | None = No
                  cascades: bool = True) -> dict:
     """Return the survey's stats for these filters, with a time series when `interval` is given.
 
-    `cascades=False` leaves out `cascade` (three queries over the rows) where it is not shown.
+    `cascades=False` leaves out `cascade` (two queries over the rows) where it is not shown.
     """
     segment = counted_segment(filters)
     if segment is not None:

@@ -74,9 +74,16 @@ def free_port() -> int:
 
 
 def end_test_transaction(app: Flask) -> None:
-    """Commit the transaction of the test's own app context on `app`, if it has one open."""
+    """End the transaction of the test's own app context on `app`, if it has a session."""
     if has_app_context() and current_app == app and db.session.registry.has():
-        db.session.commit()
+        _end_transaction()
+
+
+def _end_transaction() -> None:
+    """Commit the app context's session and let go of its objects, so that the next read sees the rows as
+    they are then (as a new app context would; loaded attributes stay readable)."""
+    db.session.commit()
+    db.session.expunge_all()
 
 
 class OwnContextClient(FlaskClient):
@@ -84,7 +91,30 @@ class OwnContextClient(FlaskClient):
 
     def open(self, *args: Any, **kwargs: Any):
         end_test_transaction(self.application)
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:  # a streamed body (stream_with_context) re-enters the request's contexts
+            response.response = _ReadIn(context, response.response)
+        return response
+
+
+class _ReadIn:
+    """A streamed response body, read and closed in the `contextvars.Context` its request ran in."""
+
+    def __init__(self, context: contextvars.Context, body: Any) -> None:
+        self.context = context
+        self.body = body
+        self.chunks = context.run(iter, body)
+
+    def __iter__(self) -> _ReadIn:
+        return self
+
+    def __next__(self) -> Any:
+        return self.context.run(next, self.chunks)
+
+    def close(self) -> None:
+        if hasattr(self.body, "close"):
+            self.context.run(self.body.close)
 
 
 class OwnContextCliRunner(FlaskCliRunner):
@@ -107,8 +137,9 @@ class TestDatabase:
     """The `db` fixture: the test's own app context on the app, to read and write the database.
 
     Each read (`get`, `execute`, `count`) ends its transaction before it returns, and so does every
-    request, command or worker run the test makes; so the test never holds a lock across them. Writes go
-    through `session` (or a service inside `unit_of_work()`) and are committed by the test.
+    request, command or worker run the test makes; so the test never holds a lock across them, and each
+    read sees the rows as they are then. Writes go through `session` (or a service inside
+    `unit_of_work()`) and are committed by the test.
     """
 
     __test__ = False  # not a test class
@@ -124,16 +155,20 @@ class TestDatabase:
     def engine(self) -> sa.Engine:
         return db.engine
 
+    @property
+    def metadata(self) -> sa.MetaData:
+        return db.metadata
+
     def get(self, model: Any, ident: Any) -> Any:
         """Return the row of `model` with primary key `ident` (or None)."""
         row = db.session.get(model, ident)
-        db.session.commit()
+        _end_transaction()
         return row
 
     def execute(self, statement: Any) -> Result:
         """Run `statement`; return its result, read in full, with the transaction already ended."""
         result = db.session.execute(statement).freeze()()
-        db.session.commit()
+        _end_transaction()
         return result
 
     def count(self, model: Any, *where: Any) -> int:

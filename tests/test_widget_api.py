@@ -406,8 +406,8 @@ def test_any_origin_by_default_without_credentials(wc):
     assert get.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_allowed_origins_limit_who_may_use_the_widget(app, wc, row_counts):
-    with app.app_context(), unit_of_work():
+def test_allowed_origins_limit_who_may_use_the_widget(db, wc, row_counts):
+    with unit_of_work():
         widget_service.set_allowed_origins(wc.org.org_id, ["https://App.Example.com", "http://127.0.0.1:8000/"])
     ok = wc.post("display", headers={"Origin": "https://app.example.com"})
     assert ok.status_code == 200
@@ -427,8 +427,8 @@ def test_allowed_origins_limit_who_may_use_the_widget(app, wc, row_counts):
 
 
 @pytest.mark.parametrize("origin", ["app.example.com", "ftp://x.example", "https://x.example/path", "https://"])
-def test_origins_must_be_origins(app, wc, origin):
-    with app.app_context(), pytest.raises(widget_service.Invalid) as err:
+def test_origins_must_be_origins(db, wc, origin):
+    with pytest.raises(widget_service.Invalid) as err:
         widget_service.set_allowed_origins(wc.org.org_id, ["https://ok.example", origin])
     assert err.value.fields == {"origins.1": "must be scheme://host[:port]"}
 

@@ -34,7 +34,10 @@ from tests.helpers import (
     ApiClient,
     DeliveryClock,
     LiveServer,
+    TestDatabase,
+    end_test_transaction,
     make_app,
+    own_app_context,
     survey_definition,
 )
 
@@ -96,6 +99,17 @@ def app(test_database: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(name="db")
+def test_db(app: Flask) -> Iterator[TestDatabase]:
+    """The test's own app context on the app, to read (and where a test must, write) the database.
+
+    For what nothing public shows: a test reads what the API, the CLI or the stats show through them.
+    """
+    with app.app_context():
+        yield TestDatabase(app)
+        db.session.remove()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
@@ -107,7 +121,7 @@ def runner(app: Flask):
 
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
-    with app.app_context(), unit_of_work():
+    with own_app_context(app), unit_of_work():
         new = orgs.create_org(name)
         return ApiClient(client, new.api_key, new.org.id)
 
@@ -156,7 +170,7 @@ def row_counts(app: Flask):
     """
 
     def counts() -> dict[str, int]:
-        with app.app_context():
+        with own_app_context(app):
             return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in db.metadata.sorted_tables if t.name != "rate_limit_counters"}
 
@@ -196,6 +210,7 @@ def run_worker(app: Flask):
     def run(max_rounds: int = 50) -> int:
         worker = Worker(app)
         total = 0
+        end_test_transaction(app)
         with app.app_context():
             for _ in range(max_rounds):
                 claimed = worker.run_once()

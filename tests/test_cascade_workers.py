@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from surveyhub import links
 from surveyhub.extensions import db
 from surveyhub.models import Invitation
-from tests.helpers import TWILIO_TOKEN, statuses, wait_until
+from tests.helpers import TWILIO_TOKEN, own_app_context, statuses, wait_until
 from tests.test_hosted_page import mail_links
 from tests.test_webhooks import Receiver
 
@@ -190,13 +190,13 @@ def test_a_worker_killed_in_the_middle_of_1000_cascades_loses_no_step_and_repeat
 
 def holders(app) -> set[str]:
     """The workers that hold steps now (nothing public shows claims)."""
-    with app.app_context():
+    with own_app_context(app):
         return set(db.session.execute(select(Invitation.claimed_by).where(Invitation.status == "sending")).scalars())
 
 
 def left_beside(app, dead: set[str]) -> int:
     """Count the steps still to send other than those the dead worker holds, in one statement (one snapshot)."""
-    with app.app_context():
+    with own_app_context(app):
         return db.session.execute(select(func.count()).where(
             (Invitation.status == "queued")
             | ((Invitation.status == "sending") & Invitation.claimed_by.not_in(dead)))).scalar_one()
@@ -214,7 +214,7 @@ def test_two_workers_share_one_queue_of_cascades(app, api, cascades, smtp, twili
         assert worker.wait(timeout=30) == 0
     assert check_deliveries(app, api, smtp, twilio, finished, survey_id, started) == 0  # none twice
     assert len(finished()) == len(started)  # each cascade announced once
-    with app.app_context():
+    with own_app_context(app):
         by_worker = dict(db.session.execute(
             select(Invitation.claimed_by, func.count()).group_by(Invitation.claimed_by)).all())
     assert len(by_worker) == 2, by_worker  # both took part (nothing public says which worker sent what)

@@ -273,13 +273,13 @@ def test_stats_equal_a_naive_recount_for_every_filter(app, api, history, steps):
         assert r.get_json() == expected, f
 
 
-def test_rebuild_gives_the_same_counters(app, api, history):
+def test_rebuild_gives_the_same_counters(db, api, history):
     steps = [("attributes", 0, "pro", "MY"), ("respond", 0, "widget", [("nps", 9), ("reason", "price")], False),
              ("tomorrow",), ("invite", 1, "email", "sent"), ("respond", 1, "email", [("nps", 2)], False),
              ("event", 0, "offer_shown"), ("event", 0, "offer_accepted"), ("attributes", 1, "pro", "ID")]
     survey_id = history(steps)
     before = {_query(f): api.get(f"/api/v1/surveys/{survey_id}/stats?{_query(f)}").get_json() for f in FILTERS}
-    with app.app_context(), unit_of_work():
+    with unit_of_work():
         stats.rebuild_counters(surveys.get_survey(api.org_id, survey_id))
     after = {_query(f): api.get(f"/api/v1/surveys/{survey_id}/stats?{_query(f)}").get_json() for f in FILTERS}
     assert after == before
@@ -382,11 +382,10 @@ def test_another_orgs_survey_is_404(api, other_api, make_survey):
     assert api.client.get(f"/api/v1/surveys/{survey['id']}/stats").status_code == 401
 
 
-def test_concurrent_answers_leave_counters_right(app, api, history):
+def test_concurrent_answers_leave_counters_right(app, db, api, history):
     """Four requests answering one response at once: the counters still equal the recount."""
     survey_id = history([("respond", 0, "web", [], False)])
-    with app.app_context():
-        response_id = db.session.execute(select(Response.id).where(Response.survey_id == survey_id)).scalar_one()
+    response_id = db.execute(select(Response.id).where(Response.survey_id == survey_id)).scalar_one()
     barrier = threading.Barrier(4)
     failures = []
 
@@ -431,12 +430,11 @@ def test_attribute_changes_and_erasure_move_the_counts(app, api, history):
     assert api.get(f"/api/v1/surveys/{survey_id}/stats?attr.plan=pro").get_json()["channels"]["email"]["sent"] == 0
 
 
-def test_rebuild_command(app, api, history, runner):
+def test_rebuild_command(db, api, history, runner):
     survey_id = history([("respond", 0, "widget", [("nps", 9)], False)])
     before = api.get(f"/api/v1/surveys/{survey_id}/stats").get_json()
-    with app.app_context():
-        db.session.execute(delete(AnswerCounter))
-        db.session.commit()
+    db.session.execute(delete(AnswerCounter))
+    db.session.commit()
     assert api.get(f"/api/v1/surveys/{survey_id}/stats").get_json()["questions"]["nps"]["answered"] == 0
     result = runner.invoke(args=["stats", "rebuild", "--survey", str(survey_id)])
     assert result.exit_code == 0 and f"Recounted survey {survey_id}" in result.output

@@ -7,7 +7,9 @@ session creates its own database, migrates it, and empties its tables after ever
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,7 @@ from tests.helpers import (
     CHROMIUM_ARGS,
     FUZZ_SEED,
     ON_POSTGRES,
+    SURVEYHUB,
     TEST_DATABASE_URL,
     TWILIO_TOKEN,
     ApiClient,
@@ -219,6 +222,30 @@ def run_worker(app: Flask):
         return total
 
     return run
+
+
+@pytest.fixture
+def start_worker(test_database: str, smtp, tmp_path: Path):
+    """Start `surveyhub worker` processes on the test database and the SMTP sink (`env` adds settings);
+    each logs to tmp_path/workerN.log and is killed at the end of the test if it still runs."""
+    procs: list[subprocess.Popen] = []
+
+    def start(**env: str) -> subprocess.Popen:
+        settings = {**os.environ, "SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
+                    "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_BASE_URL": "http://surveys.test",
+                    "SURVEYHUB_DELIVERY_RETRY_BASE_SECONDS": "0.05", "SURVEYHUB_DELIVERY_RETRY_MAX_SECONDS": "0.2",
+                    **{f"SURVEYHUB_{name}": value for name, value in env.items()}}
+        with (tmp_path / f"worker{len(procs)}.log").open("w") as log:
+            proc = subprocess.Popen([SURVEYHUB, "worker", "--poll", "0.1"], env=settings, cwd=tmp_path,
+                                    stdout=subprocess.DEVNULL, stderr=log)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

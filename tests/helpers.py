@@ -12,8 +12,10 @@ import json
 import os
 import random
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -29,7 +31,7 @@ from werkzeug.serving import make_server
 from surveyhub import create_app
 from surveyhub.accounts import orgs
 from surveyhub.extensions import db
-from surveyhub.models import Event, Org, Response
+from surveyhub.models import Event, Invitation, Org, Response
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
 
@@ -305,13 +307,33 @@ def widget_responses(app: Flask) -> list[dict]:
                 for r in rows]
 
 
+def statuses(app: Flask, model: Any = Invitation) -> dict[str, int]:
+    """Count the rows of a queue table (invitations unless told) by status."""
+    with own_app_context(app):
+        return dict(db.session.execute(sa.select(model.status, sa.func.count()).group_by(model.status)).all())
+
+
 def count(app: Flask, model: Any, *where: Any) -> int:
     """Count the rows of `model` that match `where`."""
     with own_app_context(app):
         return TestDatabase(app).count(model, *where)
 
 
-# --- servers and clocks ----------------------------------------------------------------------------
+# --- servers, worker processes and clocks ------------------------------------------------------------
+
+# The `surveyhub` command of this virtualenv, which the worker-process tests run.
+SURVEYHUB = str(Path(sys.executable).parent / "surveyhub")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 90.0) -> None:
+    """Poll `condition` every 50 ms until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
 
 
 class LiveServer:

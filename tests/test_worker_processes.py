@@ -4,52 +4,11 @@ import collections
 import os
 import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from surveyhub.extensions import db
 from surveyhub.models import Invitation
-
-SURVEYHUB = str(Path(sys.executable).parent / "surveyhub")
-
-
-@pytest.fixture
-def start_worker(test_database, smtp, tmp_path):
-    procs = []
-
-    def start() -> subprocess.Popen:
-        env = {**os.environ, "SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
-               "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_BASE_URL": "http://surveys.test",
-               "SURVEYHUB_DELIVERY_RETRY_BASE_SECONDS": "0.05", "SURVEYHUB_DELIVERY_RETRY_MAX_SECONDS": "0.2"}
-        with (tmp_path / f"worker{len(procs)}.log").open("w") as log:
-            proc = subprocess.Popen([SURVEYHUB, "worker", "--poll", "0.1"], env=env, cwd=tmp_path,
-                                    stdout=subprocess.DEVNULL, stderr=log)
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-
-
-def wait_until(condition, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
-def statuses(app):
-    with app.app_context():
-        return dict(db.session.execute(select(Invitation.status, func.count()).group_by(Invitation.status)).all())
+from tests.helpers import SURVEYHUB, statuses, wait_until
 
 
 def queue(make_survey, invite, n):

@@ -28,7 +28,6 @@ from ..events import record_event, record_invitation_failed
 from ..extensions import db
 from ..models import Cascade, Invitation, Survey
 from ..models.invitation import QUEUED_SINCE
-from ..models.types import utcnow
 from . import email as email_invitations
 from . import engine as delivery
 from . import fatigue, webhooks
@@ -154,7 +153,7 @@ def take_step(cascade: Cascade, number: int) -> None:
 
 def _finish(cascade: Cascade, how: str) -> None:
     cascade.status = how
-    cascade.finished_at = utcnow()
+    cascade.finished_at = delivery.clock()
     _announce([(cascade.id, cascade.org_id, cascade.survey_id)], how)
 
 
@@ -175,7 +174,8 @@ def stop_for_answer(survey_id: int, respondent_id: int | None, happened: str) ->
     stopped = db.session.execute(
         update(Cascade).where(Cascade.survey_id == survey_id, Cascade.respondent_id == respondent_id,
                               Cascade.status == "running", Cascade.stop_on.in_(stops))
-        .values(status="responded", finished_at=utcnow()).returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
+        .values(status="responded", finished_at=delivery.clock())
+        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
         .execution_options(synchronize_session=False)
     ).all()
     _cancel_steps([cascade_id for cascade_id, _, _ in stopped], "answered")
@@ -212,7 +212,8 @@ def cancel_sms_steps(org_id: int, phone: str) -> None:
 def _cancel(which: Any, reason: str) -> None:
     cancelled = db.session.execute(
         update(Cascade).where(which, Cascade.status == "running")
-        .values(status="cancelled", finished_at=utcnow()).returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
+        .values(status="cancelled", finished_at=delivery.clock())
+        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
         .execution_options(synchronize_session=False)
     ).all()
     _cancel_steps([cascade_id for cascade_id, _, _ in cancelled], reason)

@@ -83,6 +83,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
     delivery.register_kind(app, cascades.CASCADE_KIND)
 
+    from .responses import widget as widget_visits
+
+    # Abandoned widget visits start their survey's cascade (after_widget): the worker looks every minute.
+    delivery.register_sweep(app, delivery.Sweep("widget_abandoned", widget_visits.sweep_abandoned_visits,
+                                                batch_size=widget_visits.SWEEP_BATCH))
+
     from .respondent import demo, widget
 
     csrf.exempt(widget.bp)  # the widget is authenticated by its key and user HMAC, not cookies

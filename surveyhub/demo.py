@@ -1,4 +1,5 @@
-"""The demo: an org, a manager and a published multilingual cancel-flow survey with some answers."""
+"""The demo: an org, a manager and a published multilingual cancel-flow survey with some answers, and
+twelve weeks of cascades (an email, a reminder, an SMS) so the dashboard's step chart has a shape at once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import random
 import secrets
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,14 @@ from flask import current_app
 from sqlalchemy import select
 
 from .accounts.orgs import authenticate_user, create_org, create_user, org_for_api_key, signing_secret
-from .accounts.surveys import create_survey, publish_survey
+from .accounts.surveys import create_survey, live_version, publish_survey
+from .counters import count_answer_changes
 from .errors import Conflict
+from .events import NewEvent, record_events
 from .extensions import db
-from .models import Org
+from .i18n import LOCALES
+from .models import Answer, Cascade, Invitation, Org, Respondent, Response, Survey
+from .models.types import utcnow
 from .responses.answers import create_staff_response
 from .schemas.survey import SurveyDefinitionSchema
 from .security import user_hash
@@ -68,6 +74,10 @@ DEMO_SURVEY = {
          "text": {"en": "If not, why not?", "ms": "Jika tidak, mengapa?", "id": "Jika tidak, mengapa?",
                   "zh": "如果不会，为什么？"}},
     ],
+    # An email, a reminder three days later, then an SMS two days after that (CONTRACT §9).
+    "delivery": {"steps": [{"channel": "email", "wait_hours": 0}, {"channel": "email", "wait_hours": 72},
+                           {"channel": "sms", "wait_hours": 48}],
+                 "stop_on": "responded", "after_widget": False},
     "offers": [
         {"id": "discount", "when": {"question": "reason", "in": ["price"]},
          "title": {"en": "50% off for 3 months?", "ms": "Diskaun 50% selama 3 bulan?",
@@ -105,6 +115,7 @@ def seed_demo(sample_responses: int = 24) -> dict:
     for i in range(sample_responses):
         create_staff_response(survey, f"demo-customer-{i + 1}", _sample_answers(rng), complete=True,
                               metadata={"source": "demo"})
+    seed_cascades(survey, rng)
     credentials = {"org_id": new.org.id, "api_key": new.api_key, "widget_key": new.org.widget_key,
                    "signing_secret": new.signing_secret, "survey_id": survey.id,
                    "manager_email": DEMO_EMAIL, "manager_password": password}
@@ -146,6 +157,128 @@ def _sample_answers(rng: random.Random) -> list[dict]:
     return answers
 
 
+# Of a hundred people asked, about 28 answer the first email, 8 more the reminder and 7 more the SMS:
+# each step's chance among the people it reaches.
+STEP_WINS = (0.28, 0.08 / 0.72, 0.07 / 0.64)
+CASCADES_PER_WEEK = 45
+NO_PHONE = 0.05  # their SMS step is skipped
+ERASED = 0.015  # asked to be forgotten after the first email: the rest of their cascade was cancelled
+
+
+def seed_cascades(survey: Survey, rng: random.Random, weeks: int = 12) -> None:
+    """Play `weeks` of finished cascades of the survey's plan into its history, the last started six days ago.
+
+    The rows are what the delivery engine and the hosted page would have written (cascades, their steps
+    as invitations, the responses to them), added in a few flushes; their events go through
+    `record_events` with the time each happened, which counts them in the stats counters as any event,
+    and the answers through `count_answer_changes`: stats read them by the same paths as real data.
+    """
+    version = live_version(survey)
+    plan = version.definition["delivery"]["steps"]
+    now = utcnow()
+    total = weeks * CASCADES_PER_WEEK
+    starts = sorted(now - timedelta(days=6, minutes=rng.randrange(weeks * 7 * 24 * 60)) for _ in range(total))
+    people: list[Respondent | None] = []
+    for i, start in enumerate(starts):
+        if rng.random() < ERASED:
+            people.append(None)
+            continue
+        phone = None if rng.random() < NO_PHONE else f"+60123{i:06d}"
+        people.append(Respondent(org_id=survey.org_id, external_id=f"demo-lead-{i + 1}",
+                                 email=f"lead{i + 1}@demo.surveyhub.test", phone=phone, locale=rng.choice(LOCALES),
+                                 attributes={"plan": rng.choice(["starter", "pro", "pro", "team"])},
+                                 created_at=start, updated_at=start))
+    db.session.add_all([person for person in people if person is not None])
+    db.session.flush()
+    played = [_play_cascade(survey, plan, person, start, rng) for person, start in zip(people, starts, strict=True)]
+    db.session.add_all([cascade for cascade, _, _ in played])
+    db.session.flush()
+    for cascade, steps, _ in played:
+        for step in steps:
+            step.cascade_id = cascade.id
+    db.session.add_all([step for _, steps, _ in played for step in steps])
+    db.session.flush()
+    responses = [_response(survey, version, person, winner, rng)
+                 for (_, _, winner), person in zip(played, people, strict=True)
+                 if winner is not None and person is not None]
+    db.session.add_all(responses)
+    db.session.flush()
+    events = []
+    for _, steps, _ in played:
+        for step in steps:
+            if step.status != "skipped":  # a skipped step was never queued: no "invited"
+                events.append(NewEvent("invited", survey.id, step.channel, invitation_id=step.id, at=step.created_at))
+            if step.sent_at is not None:
+                events.append(NewEvent("sent", survey.id, step.channel, invitation_id=step.id, at=step.sent_at))
+    for response in responses:
+        if response.channel == "email":  # the hosted page records the link's opening
+            events.append(NewEvent("opened", survey.id, "email", invitation_id=response.invitation_id,
+                                   at=response.started_at))
+        events += [NewEvent("responded", survey.id, response.channel, response.id, at=response.responded_at),
+                   NewEvent("completed", survey.id, response.channel, response.id, at=response.completed_at)]
+    record_events(survey.org_id, events)
+    for response in responses:
+        count_answer_changes(response, {}, response.answer_values(), now)
+
+
+def _play_cascade(survey: Survey, plan: list[dict], person: Respondent | None, start: datetime,
+                  rng: random.Random) -> tuple[Cascade, list[Invitation], tuple[Invitation, datetime] | None]:
+    """One person's cascade as it went: its row, its steps' rows, and the step they answered and when."""
+    address_of = {"email": person.email, "sms": person.phone} if person is not None else {}
+    cascade = Cascade(org_id=survey.org_id, survey_id=survey.id, respondent_id=person.id if person else None,
+                      email=address_of.get("email"), phone=address_of.get("sms"), steps=plan, stop_on="responded",
+                      started_at=start, status="exhausted")
+    steps: list[Invitation] = []
+    last_sent: datetime | None = None
+    made = start  # each step's row is made when the one before it is sent (or skipped)
+    for number, step in enumerate(plan, 1):
+        cascade.current_step = number
+        due = max((last_sent or start) + timedelta(hours=step["wait_hours"]), made)
+        row = Invitation(org_id=survey.org_id, survey_id=survey.id, respondent_id=cascade.respondent_id,
+                         channel=step["channel"], address=address_of.get(step["channel"]), step=number, meta={},
+                         created_at=made, send_at=due, due_at=due, status="queued")
+        steps.append(row)
+        if person is None and number > 1:  # erased after the first email: cancelled, and the addresses gone
+            row.status, row.last_error, cascade.status = "cancelled", "respondent erased", "cancelled"
+            break
+        if cascade.status == "responded":  # queued when the step before was sent, cancelled by the answer
+            row.status, row.last_error = "cancelled", "answered"
+            break
+        if row.address is None and person is not None:
+            row.status, row.last_error, row.send_at, row.due_at = "skipped", "no address", made, made
+            continue
+        last_sent = made = due + timedelta(seconds=rng.randrange(2, 90))
+        row.status, row.sent_at = "sent", last_sent
+        if person is not None and rng.random() < STEP_WINS[number - 1]:
+            # They answer before the next step would have gone out.
+            window = plan[number]["wait_hours"] if number < len(plan) else 24
+            cascade.status = "responded"
+            cascade.finished_at = last_sent + timedelta(minutes=rng.randrange(5, window * 60 - 5))
+    cascade.last_sent_at = last_sent
+    if cascade.finished_at is None:
+        cascade.finished_at = made
+    if cascade.status != "responded":
+        return cascade, steps, None
+    winner = next(row for row in reversed(steps) if row.sent_at is not None)
+    return cascade, steps, (winner, cascade.finished_at)
+
+
+def _response(survey: Survey, version: Any, person: Respondent, winner: tuple[Invitation, datetime],
+              rng: random.Random) -> Response:
+    """The completed response a person gave on the link or by the SMS of the step they answered."""
+    step, answered = winner
+    opened = answered - timedelta(seconds=rng.randrange(20, 120))
+    if step.channel == "email":
+        step.opened_at = opened
+    done = answered + timedelta(seconds=rng.randrange(30, 240))
+    answers = [Answer(question_id=a["question"], value=a["value"], other_text=a.get("other_text"), answered_at=done)
+               for a in _sample_answers(rng)]
+    return Response(org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
+                    respondent=person, invitation_id=step.id, channel=step.channel, status="completed",
+                    started_at=opened, updated_at=done, responded_at=answered, completed_at=done,
+                    meta={"source": "demo"}, answers=answers)
+
+
 def is_seeded() -> bool:
     """Tell whether the demo org exists."""
     return db.session.execute(select(Org.id).where(Org.name == DEMO_ORG)).first() is not None
@@ -163,6 +296,7 @@ def describe(credentials: dict) -> Iterator[str]:
     yield f"  Signing secret: {credentials['signing_secret']}"
     yield f"  Manager login:  {credentials['manager_email']} / {password}"
     yield f"  Survey:         #{survey} 'cancel-flow' (English, Malay, Indonesian, Chinese), published"
+    yield "  Cascades:       twelve weeks of email → reminder → SMS (the survey page's step chart)"
     yield "Where to look:"
     yield f"  Dashboard:  {base}/dashboard/ (sign in with the manager login above)"
     yield f"  Demo page:  {base}/demo  (a SaaS account page whose Cancel button opens the widget)"

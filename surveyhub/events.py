@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import insert
 
@@ -28,6 +29,8 @@ class NewEvent:
     response_id: int | None = None
     invitation_id: int | None = None
     data: dict = field(default_factory=dict)
+    # When it happened, if not now: only for history recorded after the fact (the demo's twelve weeks).
+    at: datetime | None = None
 
 
 def record_event(org_id: int, type: str, *, survey_id: int | None = None, channel: str | None = None,
@@ -50,7 +53,7 @@ def record_events(org_id: int, events: Sequence[NewEvent]) -> None:
         raise ValueError(f"unknown event type {unknown[0]!r}")
     now = utcnow()
     rows = [{"org_id": org_id, "type": e.type, "survey_id": e.survey_id, "channel": e.channel,
-             "response_id": e.response_id, "invitation_id": e.invitation_id, "data": e.data, "occurred_at": now}
+             "response_id": e.response_id, "invitation_id": e.invitation_id, "data": e.data, "occurred_at": e.at or now}
             for e in events]
     db.session.execute(insert(Event), rows)
     count_events(rows)

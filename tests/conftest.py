@@ -7,7 +7,9 @@ session creates its own database, migrates it, and empties its tables after ever
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,12 +28,16 @@ from tests.helpers import (
     CHROMIUM_ARGS,
     FUZZ_SEED,
     ON_POSTGRES,
+    SURVEYHUB,
     TEST_DATABASE_URL,
     TWILIO_TOKEN,
     ApiClient,
     DeliveryClock,
     LiveServer,
+    TestDatabase,
+    end_test_transaction,
     make_app,
+    own_app_context,
     survey_definition,
 )
 
@@ -93,6 +99,17 @@ def app(test_database: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture(name="db")
+def test_db(app: Flask) -> Iterator[TestDatabase]:
+    """The test's own app context on the app, to read (and where a test must, write) the database.
+
+    For what nothing public shows: a test reads what the API, the CLI or the stats show through them.
+    """
+    with app.app_context():
+        yield TestDatabase(app)
+        db.session.remove()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
@@ -104,7 +121,7 @@ def runner(app: Flask):
 
 
 def _new_api(app: Flask, client: FlaskClient, name: str) -> ApiClient:
-    with app.app_context(), unit_of_work():
+    with own_app_context(app), unit_of_work():
         new = orgs.create_org(name)
         return ApiClient(client, new.api_key, new.org.id)
 
@@ -153,7 +170,7 @@ def row_counts(app: Flask):
     """
 
     def counts() -> dict[str, int]:
-        with app.app_context():
+        with own_app_context(app):
             return {t.name: db.session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()
                     for t in db.metadata.sorted_tables if t.name != "rate_limit_counters"}
 
@@ -193,6 +210,7 @@ def run_worker(app: Flask):
     def run(max_rounds: int = 50) -> int:
         worker = Worker(app)
         total = 0
+        end_test_transaction(app)
         with app.app_context():
             for _ in range(max_rounds):
                 claimed = worker.run_once()
@@ -204,6 +222,30 @@ def run_worker(app: Flask):
         return total
 
     return run
+
+
+@pytest.fixture
+def start_worker(test_database: str, smtp, tmp_path: Path):
+    """Start `surveyhub worker` processes on the test database and the SMTP sink (`env` adds settings);
+    each logs to tmp_path/workerN.log and is killed at the end of the test if it still runs."""
+    procs: list[subprocess.Popen] = []
+
+    def start(**env: str) -> subprocess.Popen:
+        settings = {**os.environ, "SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
+                    "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_BASE_URL": "http://surveys.test",
+                    "SURVEYHUB_DELIVERY_RETRY_BASE_SECONDS": "0.05", "SURVEYHUB_DELIVERY_RETRY_MAX_SECONDS": "0.2",
+                    **{f"SURVEYHUB_{name}": value for name, value in env.items()}}
+        with (tmp_path / f"worker{len(procs)}.log").open("w") as log:
+            proc = subprocess.Popen([SURVEYHUB, "worker", "--poll", "0.1"], env=settings, cwd=tmp_path,
+                                    stdout=subprocess.DEVNULL, stderr=log)
+        procs.append(proc)
+        return proc
+
+    yield start
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
 
 
 @pytest.fixture

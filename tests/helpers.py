@@ -7,25 +7,31 @@ twilio_standin.py.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import os
 import random
 import socket
+import sys
 import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask
-from flask.testing import FlaskClient
+from flask import Flask, current_app, has_app_context
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.engine import Result
 from werkzeug.serving import make_server
 
 from surveyhub import create_app
 from surveyhub.accounts import orgs
 from surveyhub.extensions import db
-from surveyhub.models import Event, Org, Response
+from surveyhub.models import Event, Invitation, Org, Response
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
 
@@ -48,6 +54,8 @@ def make_app(database_url: str, instance: Path, **overrides: Any) -> Flask:
     settings.update(overrides)
     app = create_app(settings)
     app.instance_path = str(instance)
+    app.test_client_class = OwnContextClient
+    app.test_cli_runner_class = OwnContextCliRunner
     return app
 
 
@@ -56,6 +64,118 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- the test's own app context ------------------------------------------------------------------
+#
+# Flask's test client and CLI runner reuse an app context the test has pushed (the same `g`, and the same
+# Flask-SQLAlchemy session, which is scoped by app context), and on SQLite the app takes the write lock at
+# BEGIN. So a request always runs in a fresh `contextvars.Context` (pushing its own app context and session,
+# as in production), and whatever reaches the database from the test's side first ends the transaction the
+# test's own app context holds (the `db` fixture's), so that no lock of the test's is held across it.
+
+
+def end_test_transaction(app: Flask) -> None:
+    """End the transaction of the test's own app context on `app`, if it has a session."""
+    if has_app_context() and current_app == app and db.session.registry.has():
+        _end_transaction()
+
+
+def _end_transaction() -> None:
+    """Commit the app context's session and let go of its objects, so that the next read sees the rows as
+    they are then (as a new app context would; loaded attributes stay readable)."""
+    db.session.commit()
+    db.session.expunge_all()
+
+
+class OwnContextClient(FlaskClient):
+    """Flask's test client, each request in its own app context and session (never the test's)."""
+
+    def open(self, *args: Any, **kwargs: Any):
+        end_test_transaction(self.application)
+        context = contextvars.Context()
+        response = context.run(super().open, *args, **kwargs)
+        if response.is_streamed:  # a streamed body (stream_with_context) re-enters the request's contexts
+            response.response = _ReadIn(context, response.response)
+        return response
+
+
+class _ReadIn:
+    """A streamed response body, read and closed in the `contextvars.Context` its request ran in."""
+
+    def __init__(self, context: contextvars.Context, body: Any) -> None:
+        self.context = context
+        self.body = body
+        self.chunks = context.run(iter, body)
+
+    def __iter__(self) -> _ReadIn:
+        return self
+
+    def __next__(self) -> Any:
+        return self.context.run(next, self.chunks)
+
+    def close(self) -> None:
+        if hasattr(self.body, "close"):
+            self.context.run(self.body.close)
+
+
+class OwnContextCliRunner(FlaskCliRunner):
+    """Flask's CLI runner, each command in its own app context and session (never the test's)."""
+
+    def invoke(self, *args: Any, **kwargs: Any):
+        end_test_transaction(self.app)
+        return contextvars.Context().run(super().invoke, *args, **kwargs)
+
+
+@contextmanager
+def own_app_context(app: Flask) -> Iterator[None]:
+    """Push a new app context on `app` for a helper's read, after ending the test's transaction."""
+    end_test_transaction(app)
+    with app.app_context():
+        yield
+
+
+class TestDatabase:
+    """The `db` fixture: the test's own app context on the app, to read and write the database.
+
+    Each read (`get`, `execute`, `count`) ends its transaction before it returns, and so does every
+    request, command or worker run the test makes; so the test never holds a lock across them, and each
+    read sees the rows as they are then. Writes go through `session` (or a service inside
+    `unit_of_work()`) and are committed by the test.
+    """
+
+    __test__ = False  # not a test class
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    @property
+    def session(self):
+        return db.session
+
+    @property
+    def engine(self) -> sa.Engine:
+        return db.engine
+
+    @property
+    def metadata(self) -> sa.MetaData:
+        return db.metadata
+
+    def get(self, model: Any, ident: Any) -> Any:
+        """Return the row of `model` with primary key `ident` (or None)."""
+        row = db.session.get(model, ident)
+        _end_transaction()
+        return row
+
+    def execute(self, statement: Any) -> Result:
+        """Run `statement`; return its result, read in full, with the transaction already ended."""
+        result = db.session.execute(statement).freeze()()
+        _end_transaction()
+        return result
+
+    def count(self, model: Any, *where: Any) -> int:
+        """Count the rows of `model` that match `where`."""
+        return self.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
 
 
 # --- test data -------------------------------------------------------------------------------------
@@ -133,7 +253,7 @@ class WidgetOrg:
 
 
 def widget_org_of(app: Flask, org_id: int) -> WidgetOrg:
-    with app.app_context():
+    with own_app_context(app):
         org = db.session.get(Org, org_id)
         return WidgetOrg(org.id, org.widget_key, orgs.signing_secret(org))
 
@@ -165,7 +285,7 @@ class WidgetClient:
 
 def events(app: Flask, type_: str | None = None) -> list[Event]:
     """Return the widget channel's events (of one type)."""
-    with app.app_context():
+    with own_app_context(app):
         query = sa.select(Event).where(Event.channel == "widget").order_by(Event.id)
         if type_:
             query = query.where(Event.type == type_)
@@ -176,7 +296,7 @@ def events(app: Flask, type_: str | None = None) -> list[Event]:
 
 def widget_responses(app: Flask) -> list[dict]:
     """Return the widget's responses as plain dicts: status, answers, metadata, respondent."""
-    with app.app_context():
+    with own_app_context(app):
         rows = db.session.execute(
             sa.select(Response).where(Response.channel == "widget").order_by(Response.id)
         ).unique().scalars()
@@ -187,13 +307,33 @@ def widget_responses(app: Flask) -> list[dict]:
                 for r in rows]
 
 
+def statuses(app: Flask, model: Any = Invitation) -> dict[str, int]:
+    """Count the rows of a queue table (invitations unless told) by status."""
+    with own_app_context(app):
+        return dict(db.session.execute(sa.select(model.status, sa.func.count()).group_by(model.status)).all())
+
+
 def count(app: Flask, model: Any, *where: Any) -> int:
     """Count the rows of `model` that match `where`."""
-    with app.app_context():
-        return db.session.execute(sa.select(sa.func.count()).select_from(model).where(*where)).scalar_one()
+    with own_app_context(app):
+        return TestDatabase(app).count(model, *where)
 
 
-# --- servers and clocks ----------------------------------------------------------------------------
+# --- servers, worker processes and clocks ------------------------------------------------------------
+
+# The `surveyhub` command of this virtualenv, which the worker-process tests run.
+SURVEYHUB = str(Path(sys.executable).parent / "surveyhub")
+
+
+def wait_until(condition: Callable[[], Any], timeout: float = 90.0) -> None:
+    """Poll `condition` every 50 ms until it holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
 
 
 class LiveServer:

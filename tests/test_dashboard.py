@@ -159,7 +159,7 @@ def test_one_orgs_manager_cannot_see_anothers_survey(site, page, app, other_api,
     console.clear()  # the 404s above are logged by Chromium as failed loads, which is the point
 
 
-def test_csrf_token_required(site, page, app, manager, survey):
+def test_csrf_token_required(site, page, db, manager, survey):
     sign_in(page, site, manager)
     status = page.evaluate(f"""async () => (await fetch('/dashboard/surveys/{survey['id']}/publish',
                                                        {{method: 'POST'}})).status""")
@@ -168,11 +168,10 @@ def test_csrf_token_required(site, page, app, manager, survey):
         headers: {{'Content-Type': 'application/x-www-form-urlencoded'}},
         body: 'csrf_token=forged&definition=%7B%7D'}})).status""")
     assert forged == 400
-    with app.app_context():
-        assert db.session.get(Survey, survey["id"]).definition == survey["definition"]
+    assert db.get(Survey, survey["id"]).definition == survey["definition"]
 
 
-def test_edit_publish_and_create_in_the_json_editor(site, page, app, api, manager, survey, console):
+def test_edit_publish_and_create_in_the_json_editor(site, page, db, api, manager, survey, console):
     sign_in(page, site, manager)
     page.goto(f"{site}/dashboard/surveys/{survey['id']}/edit")
     definition = json.loads(page.input_value("#definition"))
@@ -188,8 +187,7 @@ def test_edit_publish_and_create_in_the_json_editor(site, page, app, api, manage
     page.fill("#definition", json.dumps(definition))
     page.click("#save")
     assert "questions.4.show_if" in page.locator("#definition-errors").inner_text()
-    with app.app_context():
-        assert db.session.get(Survey, survey["id"]).definition["questions"][0]["type"] == "multiple_choice"
+    assert db.get(Survey, survey["id"]).definition["questions"][0]["type"] == "multiple_choice"
 
     page.fill("#definition", "{not json")
     page.click("#save")
@@ -215,7 +213,7 @@ def test_edit_publish_and_create_in_the_json_editor(site, page, app, api, manage
     assert [m for m in console if "status of 422" not in m] == []
 
 
-def test_follow_ups_are_listed_and_marked_done(site, page, app, manager, survey, console):
+def test_follow_ups_are_listed_and_marked_done(site, page, db, manager, survey, console):
     sign_in(page, site, manager)
     page.goto(f"{site}/dashboard/surveys/{survey['id']}/follow-ups")
     rows = page.locator("#follow-ups tbody tr")
@@ -228,8 +226,7 @@ def test_follow_ups_are_listed_and_marked_done(site, page, app, manager, survey,
     assert page.locator("#follow-ups tbody tr").count() == 1
     page.get_by_role("link", name="Show done").click()
     assert page.locator("#follow-ups tbody tr").count() == 2
-    with app.app_context():
-        assert db.session.query(FollowUpDone).count() == 1
+    assert db.count(FollowUpDone) == 1
     assert console == []
 
 
@@ -341,7 +338,7 @@ def test_vendored_chart_library_is_served(client):
     assert hashlib.sha256(r.data).hexdigest() == sha256
 
 
-def test_webhook_delivery_log(site, page, app, api, other_api, manager, survey, run_worker, console):
+def test_webhook_delivery_log(site, page, app, db, api, other_api, manager, survey, run_worker, console):
     from tests.test_webhooks import Receiver
 
     hook = Receiver([500])
@@ -353,9 +350,8 @@ def test_webhook_delivery_log(site, page, app, api, other_api, manager, survey, 
         run_worker()
     finally:
         hook.stop()
-    with app.app_context():
-        db.session.get(WebhookEndpoint, endpoint["id"]).disabled_at = utcnow()
-        db.session.commit()
+    db.session.get(WebhookEndpoint, endpoint["id"]).disabled_at = utcnow()
+    db.session.commit()
     sign_in(page, site, manager)
     page.get_by_role("link", name="Webhooks").click()
     row = page.locator("#deliveries tbody tr").first

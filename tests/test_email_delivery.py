@@ -23,7 +23,7 @@ def nps_first(**overrides):
     return definition
 
 
-def test_sends_a_localized_mail_with_unsubscribe_headers(app, api, make_survey, invite, smtp, run_worker):
+def test_sends_a_localized_mail_with_unsubscribe_headers(app, db, api, make_survey, invite, smtp, run_worker):
     questions = nps_first()["questions"]
     questions[0]["text"] = {"en": "How likely are you to recommend us?",
                             "ms": "Sejauh mana anda akan mengesyorkan kami?"}
@@ -46,8 +46,7 @@ def test_sends_a_localized_mail_with_unsubscribe_headers(app, api, make_survey, 
     assert values == [str(n) for n in range(11)]
     sent = invitations(app)["amy@example.com"]
     assert sent.status == "sent" and sent.sent_at and sent.provider_message_id == amy["Message-ID"]
-    with app.app_context():
-        types = [e.type for e in db.session.execute(select(Event).where(Event.invitation_id == sent.id)).scalars()]
+    types = [e.type for e in db.execute(select(Event).where(Event.invitation_id == sent.id)).scalars()]
     assert types == ["invited", "sent"]
 
 
@@ -119,7 +118,7 @@ def test_outage_longer_than_the_retry_budget_loses_nothing(app, make_survey, inv
               f"duplicates {sum(n - 1 for n in counts.values())}")
 
 
-def test_permanent_refusal_fails_with_reason(app, make_survey, invite, smtp, run_worker):
+def test_permanent_refusal_fails_with_reason(app, db, make_survey, invite, smtp, run_worker):
     survey = make_survey()
     invite(survey["id"], {"email": "nobody@example.com"})
     smtp.handler.reply_to_rcpt = "550 5.1.1 No such user here"
@@ -127,11 +126,10 @@ def test_permanent_refusal_fails_with_reason(app, make_survey, invite, smtp, run
     failed = invitations(app)["nobody@example.com"]
     assert failed.status == "failed" and failed.attempts == 1
     assert failed.last_error.startswith("550") and "No such user" in failed.last_error
-    with app.app_context():
-        assert db.session.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
+    assert db.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
 
 
-def test_transient_refusal_retries_until_the_give_up_time(app, make_survey, invite, smtp, run_worker,
+def test_transient_refusal_retries_until_the_give_up_time(app, db, make_survey, invite, smtp, run_worker,
                                                           delivery_clock):
     app.config["DELIVERY_GIVE_UP_HOURS"] = 2
     survey = make_survey()
@@ -145,8 +143,7 @@ def test_transient_refusal_retries_until_the_give_up_time(app, make_survey, invi
     busy = invitations(app)["busy@example.com"]
     assert busy.status == "failed" and busy.last_error.startswith("gave up after 2 h: 451")
     assert smtp.messages == []
-    with app.app_context():
-        assert db.session.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
+    assert db.execute(select(Event.type).where(Event.type == "failed")).scalar_one() == "failed"
 
 
 def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_worker):
@@ -160,12 +157,12 @@ def test_transient_refusal_then_success(app, make_survey, invite, smtp, run_work
     assert invitations(app)["busy@example.com"].status == "sent" and len(smtp.messages) == 1
 
 
-def test_unsubscribed_or_erased_before_sending_is_cancelled(app, api, make_survey, invite, smtp, run_worker):
+def test_unsubscribed_or_erased_before_sending_is_cancelled(app, db, api, make_survey, invite, smtp, run_worker):
     from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
     invite(survey["id"], {"email": "left@example.com"}, {"email": "erased@example.com", "external_id": "e1"},
            {"email": "stays@example.com"})
-    with app.app_context(), unit_of_work():
+    with unit_of_work():
         suppress(api.org_id, "email", "left@example.com", "unsubscribed")
     assert api.delete("/api/v1/respondents/e1").status_code == 204
     run_worker()

@@ -61,14 +61,14 @@ def test_api_key_required(client, header):
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_revoked_key_refused(app, api):
-    from surveyhub.extensions import db
+def test_revoked_key_refused(db, api):
+    from sqlalchemy import select
+
     from surveyhub.models import ApiKey
     from surveyhub.models.types import utcnow
-    with app.app_context():
-        for key in db.session.execute(db.select(ApiKey)).scalars():
-            key.revoked_at = utcnow()
-        db.session.commit()
+    for key in db.session.execute(select(ApiKey)).scalars():
+        key.revoked_at = utcnow()
+    db.session.commit()
     envelope(api.get("/api/v1/surveys"), 401)
 
 

@@ -7,7 +7,6 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from surveyhub.extensions import db
 from surveyhub.models import Answer, Event, Invitation, Response, Suppression
 from tests.helpers import count
 
@@ -56,7 +55,7 @@ class Page:
         return self.last
 
 
-def test_answer_the_whole_survey_from_the_mail(app, client, mailed):
+def test_answer_the_whole_survey_from_the_mail(app, db, client, mailed):
     survey, links = mailed()
     page = Page(client, links[0])
     assert page.last.status_code == 200 and "Main reason for cancelling?" in page.html
@@ -69,14 +68,13 @@ def test_answer_the_whole_survey_from_the_mail(app, client, mailed):
     assert "If not, why not?" in page.html and "Question 5 of 5" in page.html
     done = page.answer("why_not", "Harga terlalu tinggi")
     assert done.status_code == 200 and "Thank you for telling us." in page.html
-    with app.app_context():
-        response = db.session.execute(select(Response)).scalar_one()
-        assert response.channel == "email" and response.status == "completed"
-        assert response.invitation_id is not None and response.respondent.external_id == "c1"
-        assert response.answer_values() == {"reason": "other", "satisfaction": 6, "nps": 3, "come_back": False,
-                                            "why_not": "Harga terlalu tinggi"}
-        invitation = db.session.get(Invitation, response.invitation_id)
-        assert invitation.opened_at is not None
+    response = db.execute(select(Response)).scalar_one()
+    assert response.channel == "email" and response.status == "completed"
+    assert response.invitation_id is not None and response.respondent.external_id == "c1"
+    assert response.answer_values() == {"reason": "other", "satisfaction": 6, "nps": 3, "come_back": False,
+                                        "why_not": "Harga terlalu tinggi"}
+    invitation = db.get(Invitation, response.invitation_id)
+    assert invitation.opened_at is not None
     assert "already answered" in client.get(links[0]).get_data(as_text=True)
 
 
@@ -101,18 +99,17 @@ def test_one_click_link_opens_with_the_value_chosen(client, mailed):
     assert "checked" not in client.get(links[0].split("?")[0] + "?v=99").get_data(as_text=True)
 
 
-def test_leave_and_come_back(app, client, mailed):
+def test_leave_and_come_back(app, db, client, mailed):
     _, links = mailed()
     page = Page(client, links[0])
     page.answer("reason", "price")
     elsewhere = app.test_client()  # another device: no cookies
     html = elsewhere.get(links[0]).get_data(as_text=True)
     assert "How satisfied were you?" in html and "Question 2 of 4" in html
-    with app.app_context():
-        assert db.session.execute(select(Response.status)).scalar_one() == "partial"
+    assert db.execute(select(Response.status)).scalar_one() == "partial"
 
 
-def test_back_changes_an_answer_and_hides_followups(app, client, mailed):
+def test_back_changes_an_answer_and_hides_followups(db, client, mailed):
     _, links = mailed()
     page = Page(client, links[0])
     for question, value in [("reason", "price"), ("satisfaction", "4"), ("nps", "8")]:
@@ -123,19 +120,17 @@ def test_back_changes_an_answer_and_hides_followups(app, client, mailed):
     assert 'value="no" checked' in page.html
     done = page.answer("come_back", "yes")
     assert "Thank you for telling us." in done.get_data(as_text=True)
-    with app.app_context():
-        assert "why_not" not in db.session.execute(select(Response)).scalar_one().answer_values()
+    assert "why_not" not in db.execute(select(Response)).scalar_one().answer_values()
 
 
-def test_skip_an_optional_question(app, client, mailed):
+def test_skip_an_optional_question(db, client, mailed):
     _, links = mailed()
     page = Page(client, links[0])
     for question, value in [("reason", "price"), ("satisfaction", "4"), ("nps", "8"), ("come_back", "no")]:
         page.answer(question, value)
     done = page.answer("why_not", action="skip")
     assert "Thank you for telling us." in done.get_data(as_text=True)
-    with app.app_context():
-        assert db.session.execute(select(Response.status)).scalar_one() == "completed"
+    assert db.execute(select(Response.status)).scalar_one() == "completed"
 
 
 @pytest.mark.parametrize(("question", "value", "extra"), [
@@ -167,7 +162,7 @@ def test_post_without_csrf_token_is_refused(app, client, mailed, row_counts):
     assert row_counts() == before
 
 
-def test_tampered_expired_and_used_links(app, client, mailed, monkeypatch, row_counts):
+def test_tampered_expired_and_used_links(app, db, client, mailed, monkeypatch, row_counts):
     _, links = mailed()
     token = links[0].split("/s/")[1]
     tampered = "/s/" + token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -187,8 +182,7 @@ def test_tampered_expired_and_used_links(app, client, mailed, monkeypatch, row_c
     real_time = itsdangerous.timed.time.time
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: real_time() - 31 * 86400)
     with app.test_request_context():
-        with app.app_context():
-            invitation_id = db.session.execute(select(Invitation.id)).scalar_one()
+        invitation_id = db.execute(select(Invitation.id)).scalar_one()
         old = signing.make_token(signing.SURVEY, {"i": invitation_id})
     monkeypatch.setattr(itsdangerous.timed.time, "time", real_time)
     before = row_counts()
@@ -261,17 +255,16 @@ def test_unsubscribe_confirms_before_writing(app, client, mailed, invite, make_s
     assert invite(second["id"], {"email": "AMY@example.com"})["refused"][0]["reason"] == "unsubscribed"
 
 
-def test_rfc8058_one_click_unsubscribe(app, client, mailed):
+def test_rfc8058_one_click_unsubscribe(db, client, mailed):
     _, links = mailed()
     r = client.post(links[-1], data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded")
     assert r.status_code == 200
-    with app.app_context():
-        row = db.session.execute(select(Suppression)).scalar_one()
-        assert (row.channel, row.address, row.reason) == ("email", "amy@example.com", "unsubscribed")
+    row = db.execute(select(Suppression)).scalar_one()
+    assert (row.channel, row.address, row.reason) == ("email", "amy@example.com", "unsubscribed")
     assert client.get("/u/garbage").status_code == 404
 
 
-def test_public_link_takes_anonymous_web_answers(app, api, client, make_survey):
+def test_public_link_takes_anonymous_web_answers(app, db, api, client, make_survey):
     survey = make_survey()
     public = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["public_url"]
     path = public.replace("http://surveys.test", "")
@@ -282,9 +275,8 @@ def test_public_link_takes_anonymous_web_answers(app, api, client, make_survey):
     visitor = Page(app.test_client(), path)  # another person starts their own response
     visitor.answer("reason", "price")
     assert "How likely are you to recommend us?" in Page(client, path).html  # the first resumes theirs
-    with app.app_context():
-        rows = db.session.execute(select(Response).order_by(Response.id)).scalars().all()
-        assert [(r.channel, r.respondent_id, len(r.answers)) for r in rows] == [("web", None, 2), ("web", None, 1)]
+    rows = db.execute(select(Response).order_by(Response.id)).scalars().all()
+    assert [(r.channel, r.respondent_id, len(r.answers)) for r in rows] == [("web", None, 2), ("web", None, 1)]
     assert count(app, Event, Event.type == "opened", Event.channel == "web") == 2
     assert client.get(path[:-3] + "xyz").status_code == 404
 
@@ -296,8 +288,7 @@ def test_public_link_is_the_same_every_time_and_old_timed_links_still_open(app, 
     time.sleep(1.1)  # a timestamped token would differ after a second
     assert api.get(url).get_json()["public_url"] == first
     # A public link handed out before links lost their timestamp keeps working.
-    with app.app_context():
-        old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="public-survey-link").dumps({"s": survey["id"]})
+    old = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="public-survey-link").dumps({"s": survey["id"]})
     assert client.get(f"/p/{old}").status_code == 200
     assert client.get(f"/p/{old[:-3]}xyz").status_code == 404
 

@@ -47,19 +47,19 @@ def test_recently_invited_within_cooldown(api, make_survey, invite, no_contact_c
     assert len(invite(no_cooldown["id"], {"email": "a@example.com"})["queued"]) == 1
 
 
-def test_unsubscribed_are_refused(app, api, make_survey, invite):
+def test_unsubscribed_are_refused(db, api, make_survey, invite):
     from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
-    with app.app_context(), unit_of_work():
+    with unit_of_work():
         suppress(api.org_id, "email", "gone@example.com", "unsubscribed")
     body = invite(survey["id"], {"email": "Gone@Example.com"})
     assert body["refused"] == [{"recipient": {"email": "Gone@Example.com"}, "reason": "unsubscribed"}]
 
 
-def test_another_orgs_unsubscribe_does_not_apply(app, api, other_api, make_survey, invite):
+def test_another_orgs_unsubscribe_does_not_apply(db, api, other_api, make_survey, invite):
     from surveyhub.delivery.suppressions import suppress
     survey = make_survey()
-    with app.app_context(), unit_of_work():
+    with unit_of_work():
         suppress(other_api.org_id, "email", "x@example.com", "unsubscribed")
     assert len(invite(survey["id"], {"email": "x@example.com"})["queued"]) == 1
 
@@ -112,18 +112,18 @@ def test_send_at_schedules(api, make_survey, invite, smtp, run_worker):
     assert [m["To"] for m in smtp.messages] == ["now@example.com"]
 
 
-def test_invitations_update_respondents(app, api, make_survey, invite, no_contact_cap):
-    from surveyhub.extensions import db
+def test_invitations_update_respondents(db, api, make_survey, invite, no_contact_cap):
+    from sqlalchemy import select
+
     from surveyhub.models import Respondent
     survey = make_survey()
     invite(survey["id"], {"external_id": "c1", "email": "a@example.com", "attributes": {"plan": "pro"}})
     other = make_survey(slug="second", **{"name": "Second"})
     invite(other["id"], {"external_id": "c1", "email": "new@example.com", "locale": "zh-CN",
                          "attributes": {"seats": 4}})
-    with app.app_context():
-        person = db.session.execute(db.select(Respondent)).scalar_one()
-        assert person.email == "new@example.com" and person.locale == "zh-CN"
-        assert person.attributes == {"plan": "pro", "seats": 4}
+    person = db.execute(select(Respondent)).scalar_one()
+    assert person.email == "new@example.com" and person.locale == "zh-CN"
+    assert person.attributes == {"plan": "pro", "seats": 4}
 
 
 def test_definition_settings_are_validated(api):

@@ -4,7 +4,6 @@ import csv
 
 from sqlalchemy import func, select
 
-from surveyhub.extensions import db
 from surveyhub.models import Invitation, Respondent
 
 
@@ -15,7 +14,7 @@ def write_csv(path, rows, header=("external_id", "email", "locale", "timezone", 
         writer.writerows(rows)
 
 
-def test_invites_from_csv_and_writes_refused_rows(app, runner, make_survey, tmp_path):
+def test_invites_from_csv_and_writes_refused_rows(db, runner, make_survey, tmp_path):
     survey = make_survey()
     rows = [(f"c{i}", f"user{i}@example.com", "ms" if i % 2 else "", "Asia/Kuala_Lumpur", "pro", str(i))
             for i in range(1203)]
@@ -29,11 +28,10 @@ def test_invites_from_csv_and_writes_refused_rows(app, runner, make_survey, tmp_
     refused = list(csv.DictReader((tmp_path / "leavers.refused.csv").open(encoding="utf-8")))
     assert [(r["external_id"], r["reason"]) for r in refused] == [
         ("bad1", "invalid_email"), ("dup", "recently_invited"), ("tz", "invalid_timezone")]
-    with app.app_context():
-        assert db.session.execute(select(func.count()).select_from(Invitation)).scalar_one() == 1203
-        person = db.session.execute(select(Respondent).where(Respondent.external_id == "c7")).scalar_one()
-        assert person.locale == "ms" and person.timezone == "Asia/Kuala_Lumpur"
-        assert person.attributes == {"plan": "pro", "seats": "7"}
+    assert db.execute(select(func.count()).select_from(Invitation)).scalar_one() == 1203
+    person = db.execute(select(Respondent).where(Respondent.external_id == "c7")).scalar_one()
+    assert person.locale == "ms" and person.timezone == "Asia/Kuala_Lumpur"
+    assert person.attributes == {"plan": "pro", "seats": "7"}
 
 
 def test_invitations_from_csv_are_counted_as_invited(api, runner, make_survey, tmp_path):

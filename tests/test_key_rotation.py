@@ -21,7 +21,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from surveyhub.accounts import grace
-from surveyhub.extensions import db
 from surveyhub.models import Org
 from surveyhub.models.types import utcnow
 from surveyhub.security import user_hash
@@ -192,15 +191,14 @@ def _display(widget: WidgetClient, secret: str, visit: str):
     return widget.post("display", body)
 
 
-def test_old_signing_secret_verifies_user_hash_for_the_grace_period(app, runner, widget, org, move_clock):
+def test_old_signing_secret_verifies_user_hash_for_the_grace_period(db, runner, widget, org, move_clock):
     old = org["signing_secret"]
     rotated = cli_json(runner, "org", "rotate", str(org["org_id"]), "--signing-secret")
     new = rotated["signing_secret"]
     assert new != old and rotated["old_secret_valid_until"].endswith("Z")
-    with app.app_context():  # kept at rest only encrypted, like the current one
-        stored = db.session.get(Org, org["org_id"])
-        assert stored.previous_signing_secret_encrypted and old not in stored.previous_signing_secret_encrypted
-        assert new not in stored.signing_secret_encrypted
+    stored = db.get(Org, org["org_id"])  # kept at rest only encrypted, like the current one
+    assert stored.previous_signing_secret_encrypted and old not in stored.previous_signing_secret_encrypted
+    assert new not in stored.signing_secret_encrypted
     assert _display(widget, old, "visit-grace-0000000001").status_code == 200
     assert _display(widget, new, "visit-grace-0000000002").status_code == 200
     move_clock(timedelta(hours=23, minutes=59))

@@ -1,6 +1,5 @@
 """The org's own settings: timezone and default phone region, by API and CLI."""
 
-from surveyhub.extensions import db
 from surveyhub.models import Org
 
 
@@ -21,7 +20,7 @@ def test_get_and_patch_the_orgs_settings(api, other_api):
                             "widget_responses_per_day": 5, "contact_cap_days": 30}
 
 
-def test_bad_settings_name_the_field_and_change_nothing(app, api):
+def test_bad_settings_name_the_field_and_change_nothing(db, api):
     headers = {"Authorization": f"Bearer {api.key}"}
     for body, field in [({"timezone": "Nowhere/Land"}, "timezone"), ({"default_region": "XX"}, "default_region"),
                         ({"timezone": "Asia/Jakarta", "default_region": "ZZ"}, "default_region"),
@@ -33,9 +32,8 @@ def test_bad_settings_name_the_field_and_change_nothing(app, api):
         assert field in r.get_json()["error"]["fields"], r.get_json()
     assert api.client.patch("/api/v1/org", data="timezone=UTC", headers=headers).status_code == 415
     assert api.client.patch("/api/v1/org", json={"timezone": "UTC"}).status_code == 401
-    with app.app_context():
-        org = db.session.get(Org, api.org_id)
-        assert org.timezone == "UTC" and not (org.settings or {})
+    org = db.get(Org, api.org_id)
+    assert org.timezone == "UTC" and not (org.settings or {})
 
 
 def test_default_region_reads_national_numbers(app, api, make_survey):
@@ -49,7 +47,7 @@ def test_default_region_reads_national_numbers(app, api, make_survey):
     assert body.get_json()["queued"][0]["recipient"]["phone"] == "+60123456789"
 
 
-def test_org_settings_command(app, api, runner):
+def test_org_settings_command(db, api, runner):
     shown = runner.invoke(args=["org", "settings", str(api.org_id)])
     assert shown.exit_code == 0, shown.output
     assert "timezone: UTC" in shown.output and "default_region: -" in shown.output
@@ -63,6 +61,5 @@ def test_org_settings_command(app, api, runner):
     cleared = runner.invoke(args=["org", "settings", str(api.org_id), "--no-region"])
     assert "default_region: -" in cleared.output
     assert runner.invoke(args=["org", "settings", "9999"]).exit_code != 0
-    with app.app_context():
-        org = db.session.get(Org, api.org_id)
-        assert org.timezone == "Asia/Jakarta" and "default_region" not in org.settings
+    org = db.get(Org, api.org_id)
+    assert org.timezone == "Asia/Jakarta" and "default_region" not in org.settings

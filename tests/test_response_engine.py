@@ -14,11 +14,10 @@ from surveyhub.transaction import unit_of_work
 
 
 @pytest.fixture
-def live(app, api, make_survey):
-    """An app context and the org's published survey model."""
+def live(db, api, make_survey):
+    """The test's app context (the `db` fixture's) and the org's published survey model."""
     survey_id = make_survey()["id"]
-    with app.app_context():
-        yield surveys.get_survey(api.org_id, survey_id)
+    return surveys.get_survey(api.org_id, survey_id)
 
 
 def count(model, *where):

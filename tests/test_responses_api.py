@@ -250,16 +250,14 @@ def test_export_options_are_in_the_openapi_spec(client):
     assert parameters["include_empty"]["schema"]["type"] == "boolean"
 
 
-def test_csv_export_streams_many_rows(app, api, survey):
+def test_csv_export_streams_many_rows(db, api, survey):
     from surveyhub.accounts import surveys
-    from surveyhub.extensions import db
     from surveyhub.responses import answers as responses
-    with app.app_context():
-        s = surveys.get_survey(api.org_id, survey["id"])
-        for i in range(1203):
-            response = responses.start_response(s, "web")
-            responses._apply_answers(response, [("nps", i % 11, None)])
-        db.session.commit()
+    s = surveys.get_survey(api.org_id, survey["id"])
+    for i in range(1203):
+        response = responses.start_response(s, "web")
+        responses._apply_answers(response, [("nps", i % 11, None)])
+    db.session.commit()
     r = api.get(f"/api/v1/surveys/{survey['id']}/responses?format=csv")
     assert r.is_streamed
     rows = list(csv.reader(io.StringIO(r.get_data(as_text=True))))
@@ -279,12 +277,12 @@ def test_erase_respondent(api, other_api, post_response, survey, row_counts):
     assert api.delete("/api/v1/respondents/gone").status_code == 404
 
 
-def test_erasure_removes_the_address_from_invitations(app, api, make_survey, invite):
-    from surveyhub.extensions import db
+def test_erasure_removes_the_address_from_invitations(db, api, make_survey, invite):
+    from sqlalchemy import select
+
     from surveyhub.models import Invitation
     survey = make_survey()
     invite(survey["id"], {"external_id": "gone", "email": "gone@example.com"})
     assert api.delete("/api/v1/respondents/gone").status_code == 204
-    with app.app_context():
-        kept = db.session.execute(db.select(Invitation)).scalar_one()
-        assert kept.address is None and kept.respondent_id is None
+    kept = db.execute(select(Invitation)).scalar_one()
+    assert kept.address is None and kept.respondent_id is None

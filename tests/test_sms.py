@@ -111,7 +111,7 @@ def session_of(app, phone: str) -> SmsSession:
 # --- conversations ---------------------------------------------------------------------------------
 
 
-def test_full_conversation_in_english(app, make_survey, sms_invite, run_worker, twilio, converse):
+def test_full_conversation_in_english(app, db, make_survey, sms_invite, run_worker, twilio, converse):
     survey = published(make_survey)
     queued = sms_invite(survey["id"], {"phone": AMY, "external_id": "c1"})["queued"]
     assert queued[0]["recipient"]["phone"] == AMY and queued[0]["sms"]["encoding"] == "GSM-7"
@@ -132,16 +132,15 @@ def test_full_conversation_in_english(app, make_survey, sms_invite, run_worker, 
     assert response.answer_values() == {"reason": "features", "satisfaction": 6, "nps": 10, "come_back": False,
                                         "why_not": "Too pricey for us"}
     assert session_of(app, AMY).status == "completed"
-    with app.app_context():
-        invitation = db.session.execute(select(Invitation)).scalar_one()
-        assert invitation.status == "sent" and invitation.provider_message_id.startswith("SM")
-        kinds = db.session.execute(select(SmsMessage.purpose, SmsMessage.encoding, SmsMessage.segments,
-                                          SmsMessage.status).order_by(SmsMessage.id)).all()
+    invitation = db.execute(select(Invitation)).scalar_one()
+    assert invitation.status == "sent" and invitation.provider_message_id.startswith("SM")
+    kinds = db.execute(select(SmsMessage.purpose, SmsMessage.encoding, SmsMessage.segments,
+                              SmsMessage.status).order_by(SmsMessage.id)).all()
     assert [k[0] for k in kinds] == ["invitation", "question", "question", "question", "question", "thanks"]
     assert all(k[1] == "GSM-7" and k[2] >= 1 and k[3] == "sent" for k in kinds)
 
 
-def test_no_transaction_is_open_while_twilio_is_called(app, make_survey, sms_invite, run_worker, twilio, converse):
+def test_no_transaction_is_open_while_twilio_is_called(db, make_survey, sms_invite, run_worker, twilio, converse):
     """The worker reads what a message needs first and talks to Twilio after: no transaction (on SQLite, no write
     lock) is held while a first message or a reply goes out."""
     from sqlalchemy import event
@@ -149,8 +148,7 @@ def test_no_transaction_is_open_while_twilio_is_called(app, make_survey, sms_inv
     open_transactions: set = set()
     seen: list[int] = []
     twilio.on_request = lambda: seen.append(len(open_transactions))
-    with app.app_context():
-        engine = db.engine
+    engine = db.engine
     listeners = {"begin": open_transactions.add, "commit": open_transactions.discard,
                  "rollback": open_transactions.discard}
     for name, listener in listeners.items():
@@ -172,7 +170,7 @@ def test_a_national_number_needs_the_orgs_default_region(make_survey, sms_invite
     assert body["refused"][0]["reason"] == "invalid_phone" and body["queued"] == []
 
 
-def test_invite_command_by_sms(app, api, runner, make_survey, run_worker, twilio, tmp_path):
+def test_invite_command_by_sms(db, api, runner, make_survey, run_worker, twilio, tmp_path):
     survey = published(make_survey)
     assert runner.invoke(args=["org", "settings", str(api.org_id), "--region", "MY"]).exit_code == 0
     path = tmp_path / "leavers.csv"
@@ -189,8 +187,7 @@ def test_invite_command_by_sms(app, api, runner, make_survey, run_worker, twilio
     refused = (tmp_path / "leavers.refused.csv").read_text(encoding="utf-8").splitlines()
     assert [line.split(",")[0] + ":" + line.split(",")[-1] for line in refused[1:]] == [
         "c3:invalid_phone", "c4:duplicate"]
-    with app.app_context():
-        invited = db.session.execute(select(Invitation.address, Invitation.channel).order_by(Invitation.id)).all()
+    invited = db.execute(select(Invitation.address, Invitation.channel).order_by(Invitation.id)).all()
     assert invited == [(AMY, "sms"), (BOB, "sms")]
     assert run_worker() == 2
     assert twilio.bodies_to(AMY)[0].startswith("Acme: Kami sedih anda pergi.\nSebab utama membatalkan?")
@@ -214,11 +211,10 @@ def test_a_conversation_keeps_to_the_version_its_first_message_asked_from(app, a
     assert session_of(app, AMY).survey_version_id == response.survey_version_id
 
 
-def test_conversation_in_malay(app, api, make_survey, sms_invite, run_worker, twilio, converse):
-    with app.app_context():
-        org = db.session.get(Org, api.org_id)
-        org.settings = {"default_region": "MY"}
-        db.session.commit()
+def test_conversation_in_malay(app, db, api, make_survey, sms_invite, run_worker, twilio, converse):
+    org = db.session.get(Org, api.org_id)
+    org.settings = {"default_region": "MY"}
+    db.session.commit()
     survey = published(make_survey)
     body = sms_invite(survey["id"], {"phone": "012-345 6789", "locale": "ms-MY"})
     assert body["queued"][0]["recipient"]["phone"] == AMY
@@ -238,7 +234,7 @@ def test_conversation_in_malay(app, api, make_survey, sms_invite, run_worker, tw
     assert response.meta["skipped"] == ["why_not"]
 
 
-def test_conversation_in_chinese_is_ucs2(app, make_survey, sms_invite, run_worker, twilio, converse):
+def test_conversation_in_chinese_is_ucs2(app, db, make_survey, sms_invite, run_worker, twilio, converse):
     survey = published(make_survey)
     queued = sms_invite(survey["id"], {"phone": BOB, "locale": "zh-CN"})["queued"]
     estimate = queued[0]["sms"]
@@ -254,8 +250,7 @@ def test_conversation_in_chinese_is_ucs2(app, make_survey, sms_invite, run_worke
     assert response.status == "completed"
     assert response.answer_values() == {"reason": "other", "satisfaction": 7, "nps": 9, "come_back": True}
     assert response.answers[0].other_text == "价格太高"
-    with app.app_context():
-        encodings = set(db.session.execute(select(SmsMessage.encoding)).scalars())
+    encodings = set(db.execute(select(SmsMessage.encoding)).scalars())
     assert encodings == {"UCS-2"}
 
 
@@ -302,14 +297,13 @@ def test_optional_question_skipped_after_two_reasks(app, make_survey, sms_invite
 
 
 @pytest.mark.parametrize("word", ["STOP", "stopall", "Unsubscribe", "END", "quit", "CANCEL", "revoke", "OptOut"])
-def test_stop_words_opt_out_once(app, api, make_survey, sms_invite, run_worker, twilio, converse, word):
+def test_stop_words_opt_out_once(app, db, api, make_survey, sms_invite, run_worker, twilio, converse, word):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     run_worker()
     assert converse(AMY, f" {word} ") == ["Acme: you will get no more messages from us. Reply START to opt back in."]
     assert converse(AMY, "STOP") == []  # confirmed once
-    with app.app_context():
-        assert db.session.execute(select(Suppression.address, Suppression.channel)).all() == [(AMY, "sms")]
+    assert db.execute(select(Suppression.address, Suppression.channel)).all() == [(AMY, "sms")]
     assert count(app, Event, Event.type == "opted_out") == 1
     assert session_of(app, AMY).status == "opted_out"
     again = published(make_survey, slug="again")
@@ -436,7 +430,7 @@ def test_replies_go_out_in_order(app, make_survey, sms_invite, run_worker, twili
 # --- sessions --------------------------------------------------------------------------------------
 
 
-def test_an_expired_session_takes_no_answer_and_lets_the_next_survey_start(app, make_survey, sms_invite, run_worker,
+def test_an_expired_session_takes_no_answer_and_lets_the_next_survey_start(app, db, make_survey, sms_invite, run_worker,
                                                                           twilio, converse, no_contact_cap):
     first = published(make_survey)
     second = published(make_survey, slug="second")
@@ -445,18 +439,16 @@ def test_an_expired_session_takes_no_answer_and_lets_the_next_survey_start(app, 
     sms_invite(second["id"], {"phone": AMY})
     run_worker()
     assert len(twilio.bodies_to(AMY)) == 1  # the second waits for the first conversation to end
-    with app.app_context():
-        waiting = db.session.execute(select(Invitation).where(Invitation.survey_id == second["id"])).scalar_one()
-        assert waiting.status == "queued" and waiting.due_at > utcnow() + timedelta(hours=71)
-        db.session.execute(update(SmsSession).values(expires_at=utcnow() - timedelta(minutes=1)))
-        db.session.commit()
+    waiting = db.execute(select(Invitation).where(Invitation.survey_id == second["id"])).scalar_one()
+    assert waiting.status == "queued" and waiting.due_at > utcnow() + timedelta(hours=71)
+    db.session.execute(update(SmsSession).values(expires_at=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
     texts = converse(AMY, "1")
     assert texts[0] == "This survey is closed."
     assert texts[1].startswith("Acme: Sorry to see you go.")  # the waiting survey started
     assert response_of(app, AMY) is None  # the late answer went nowhere; the new session has no answer yet
-    with app.app_context():
-        assert [s.status for s in db.session.execute(select(SmsSession).order_by(SmsSession.id)).scalars()] == [
-            "expired", "open"]
+    assert [s.status for s in db.execute(select(SmsSession).order_by(SmsSession.id)).scalars()] == [
+        "expired", "open"]
 
 
 def test_session_ttl_comes_from_the_survey_settings(app, make_survey, sms_invite, run_worker):
@@ -470,7 +462,7 @@ def test_session_ttl_comes_from_the_survey_settings(app, make_survey, sms_invite
 # --- quiet hours -----------------------------------------------------------------------------------
 
 
-def test_quiet_hours_hold_invitations_until_the_window(app, api, make_survey, sms_invite, run_worker, twilio,
+def test_quiet_hours_hold_invitations_until_the_window(db, api, make_survey, sms_invite, run_worker, twilio,
                                                        daytime):
     assert api.client.patch("/api/v1/org", json={"timezone": "Asia/Kuala_Lumpur"},
                             headers={"Authorization": f"Bearer {api.key}"}).status_code == 200
@@ -479,22 +471,20 @@ def test_quiet_hours_hold_invitations_until_the_window(app, api, make_survey, sm
     body = sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB, "timezone": "Europe/London"})  # 14:30 in London
     run_worker()
     assert [m.to for m in twilio.messages] == [BOB]
-    with app.app_context():
-        held = db.session.execute(select(Invitation).where(Invitation.address == AMY)).scalar_one()
-        # 08:00 in Kuala Lumpur the next morning is 00:00 UTC.
-        assert held.status == "queued" and held.due_at == datetime(2026, 1, 16, 0, 0, tzinfo=UTC)
-        assert body["queued"][0]["send_at"]
-        # Made due while it is still night there (say, by a retry): the worker holds it again.
-        held.due_at = utcnow()
-        db.session.commit()
+    held = db.session.execute(select(Invitation).where(Invitation.address == AMY)).scalar_one()
+    # 08:00 in Kuala Lumpur the next morning is 00:00 UTC.
+    assert held.status == "queued" and held.due_at == datetime(2026, 1, 16, 0, 0, tzinfo=UTC)
+    assert body["queued"][0]["send_at"]
+    # Made due while it is still night there (say, by a retry): the worker holds it again.
+    held.due_at = utcnow()
+    db.session.commit()
     daytime["value"] = datetime(2026, 1, 15, 23, 59, tzinfo=UTC)  # 07:59 in Kuala Lumpur
     run_worker()
     assert [m.to for m in twilio.messages] == [BOB]
-    with app.app_context():
-        held = db.session.execute(select(Invitation).where(Invitation.address == AMY)).scalar_one()
-        assert held.due_at == datetime(2026, 1, 16, 0, 0, tzinfo=UTC) and held.attempts == 0
-        held.due_at = utcnow()
-        db.session.commit()
+    held = db.session.execute(select(Invitation).where(Invitation.address == AMY)).scalar_one()
+    assert held.due_at == datetime(2026, 1, 16, 0, 0, tzinfo=UTC) and held.attempts == 0
+    held.due_at = utcnow()
+    db.session.commit()
     daytime["value"] = datetime(2026, 1, 16, 0, 0, tzinfo=UTC)  # 08:00
     run_worker()
     assert [m.to for m in twilio.messages] == [BOB, AMY]
@@ -555,72 +545,67 @@ def test_a_number_of_one_zone_elsewhere_follows_that_zone(api, make_survey, sms_
 # --- sending: errors from Twilio --------------------------------------------------------------------
 
 
-def test_429_then_success(app, make_survey, sms_invite, run_worker, twilio):
+def test_429_then_success(app, db, make_survey, sms_invite, run_worker, twilio):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     twilio.script = [(429, 20429)]
     run_worker()
     assert len(twilio.requests) == 2 and len(twilio.messages) == 1
-    with app.app_context():
-        invitation = db.session.execute(select(Invitation)).scalar_one()
+    invitation = db.execute(select(Invitation)).scalar_one()
     assert invitation.status == "sent" and invitation.attempts == 2
     assert session_of(app, AMY).status == "open"
 
 
-def test_21610_marks_the_person_opted_out(app, make_survey, sms_invite, run_worker, twilio):
+def test_21610_marks_the_person_opted_out(app, db, make_survey, sms_invite, run_worker, twilio):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     twilio.script = [(400, 21610)]
     run_worker()
     assert len(twilio.requests) == 1 and twilio.messages == []
-    with app.app_context():
-        invitation = db.session.execute(select(Invitation)).scalar_one()
-        assert invitation.status == "failed" and "21610" in invitation.last_error
-        assert db.session.execute(select(Suppression.address)).scalar_one() == AMY
-        types = sorted(db.session.execute(select(Event.type).where(Event.type != "invited")).scalars())
+    invitation = db.execute(select(Invitation)).scalar_one()
+    assert invitation.status == "failed" and "21610" in invitation.last_error
+    assert db.execute(select(Suppression.address)).scalar_one() == AMY
+    types = sorted(db.execute(select(Event.type).where(Event.type != "invited")).scalars())
     assert types == ["failed", "opted_out"]
     assert count(app, SmsSession) == 0  # the reserved conversation was let go
     again = published(make_survey, slug="again")
     assert sms_invite(again["id"], {"phone": AMY})["refused"][0]["reason"] == "opted_out"
 
 
-def test_other_client_errors_fail_at_once_with_the_code_kept(app, make_survey, sms_invite, run_worker, twilio):
+def test_other_client_errors_fail_at_once_with_the_code_kept(app, db, make_survey, sms_invite, run_worker, twilio):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     twilio.script = [(400, 21211)]
     run_worker()
-    with app.app_context():
-        invitation = db.session.execute(select(Invitation)).scalar_one()
+    invitation = db.execute(select(Invitation)).scalar_one()
     assert invitation.status == "failed" and invitation.attempts == 1 and "21211" in invitation.last_error
     assert count(app, Suppression) == 0
 
 
-def test_a_garbled_answer_fails_that_invitation_alone(app, make_survey, sms_invite, run_worker, twilio):
+def test_a_garbled_answer_fails_that_invitation_alone(db, make_survey, sms_invite, run_worker, twilio):
     """An error of a type no one expected (Twilio's client can't read the answer) is one row's, not the batch's."""
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB})
     twilio.garble = 1  # the first message's answer is not JSON
     run_worker()
     assert sorted(m.to for m in twilio.messages) == sorted([AMY, BOB])
-    with app.app_context():
-        rows = {i.address: i for i in db.session.execute(select(Invitation)).scalars()}
+    rows = {i.address: i for i in db.execute(select(Invitation)).scalars()}
     assert rows[BOB].status == "sent" and rows[BOB].errors == 0
     assert rows[AMY].status == "sent" and rows[AMY].errors == 1  # retried after the error, then sent
 
 
-def test_a_reply_with_a_garbled_answer_is_retired_after_its_errors(app, make_survey, sms_invite, run_worker, twilio,
+def test_a_reply_with_a_garbled_answer_is_retired_after_its_errors(db, make_survey, sms_invite, run_worker, twilio,
                                                                    converse):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY})
     run_worker()
     twilio.garble = 100
     converse(AMY, "1")
-    with app.app_context():
-        reply = db.session.execute(select(SmsMessage).where(SmsMessage.purpose != "invitation")).scalar_one()
+    reply = db.execute(select(SmsMessage).where(SmsMessage.purpose != "invitation")).scalar_one()
     assert reply.status == "failed" and reply.errors == 5 and reply.last_error.startswith("gave up after 5 errors")
 
 
-def test_twilio_down_for_hours_loses_nothing(app, make_survey, sms_invite, run_worker, twilio, delivery_clock, capsys):
+def test_twilio_down_for_hours_loses_nothing(app, db, make_survey, sms_invite, run_worker, twilio, delivery_clock, capsys):
     from tests.twilio_standin import TwilioStandIn
 
     app.config.update(DELIVERY_RETRY_BASE_SECONDS=30, DELIVERY_PROBE_MAX_SECONDS=300)
@@ -631,9 +616,8 @@ def test_twilio_down_for_hours_loses_nothing(app, make_survey, sms_invite, run_w
     for _ in range(18):  # six hours in 20-minute steps
         run_worker()
         delivery_clock.advance(minutes=20)
-    with app.app_context():
-        waiting = db.session.execute(select(Invitation)).scalars().all()
-        assert {(i.status, i.attempts) for i in waiting} == {("queued", 0)}
+    waiting = db.execute(select(Invitation)).scalars().all()
+    assert {(i.status, i.attempts) for i in waiting} == {("queued", 0)}
     back = TwilioStandIn(port=twilio.port).start()
     try:
         delivery_clock.advance(minutes=6)
@@ -659,12 +643,11 @@ def test_without_credentials_sms_go_to_the_log(app, make_survey, sms_invite, run
 # --- status callbacks ------------------------------------------------------------------------------
 
 
-def test_status_callbacks_never_move_backwards(app, make_survey, sms_invite, run_worker, twilio, twilio_post):
+def test_status_callbacks_never_move_backwards(db, make_survey, sms_invite, run_worker, twilio, twilio_post):
     survey = published(make_survey)
     sms_invite(survey["id"], {"phone": AMY}, {"phone": BOB})
     run_worker()
-    with app.app_context():
-        sid = {i.address: i.provider_message_id for i in db.session.execute(select(Invitation)).scalars()}
+    sid = {i.address: i.provider_message_id for i in db.execute(select(Invitation)).scalars()}
 
     def status(phone, value, **extra):
         r = twilio_post("/channels/sms/status", {"MessageSid": sid[phone], "MessageStatus": value, **extra})
@@ -674,11 +657,10 @@ def test_status_callbacks_never_move_backwards(app, make_survey, sms_invite, run
     status(AMY, "sent")  # late, out of order
     status(AMY, "mystery")  # unknown: logged, not an error
     status(BOB, "undelivered", ErrorCode="30003")
-    with app.app_context():
-        invitations = {i.address: i for i in db.session.execute(select(Invitation)).scalars()}
-        messages = {m.phone: m for m in db.session.execute(select(SmsMessage)).scalars()}
-        types = sorted(db.session.execute(select(Event.type).where(Event.type.in_(["delivered", "failed"])))
-                       .scalars())
+    invitations = {i.address: i for i in db.execute(select(Invitation)).scalars()}
+    messages = {m.phone: m for m in db.execute(select(SmsMessage)).scalars()}
+    types = sorted(db.execute(select(Event.type).where(Event.type.in_(["delivered", "failed"])))
+                   .scalars())
     assert invitations[AMY].status == "delivered" and invitations[AMY].delivered_at
     assert messages[AMY].provider_status == "delivered"
     assert invitations[BOB].status == "failed" and "30003" in invitations[BOB].last_error

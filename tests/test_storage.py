@@ -7,19 +7,18 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from surveyhub.extensions import db
 from tests.helpers import ON_POSTGRES
 
 
-def test_migrations_match_the_models(app):
-    with app.app_context(), db.engine.connect() as conn:
+def test_migrations_match_the_models(db):
+    with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
 
 
-def test_database_settings(app):
+def test_database_settings(db):
     """SQLite runs in WAL with foreign keys and a busy timeout; PostgreSQL stores JSON as JSONB."""
-    with app.app_context(), db.engine.connect() as conn:
+    with db.engine.connect() as conn:
         if ON_POSTGRES:
             kind = conn.execute(sa.text(
                 "SELECT data_type FROM information_schema.columns WHERE table_name='answers' AND column_name='value'"

@@ -79,7 +79,7 @@ def test_a_widget_answer_commits_once_with_its_offer(app, client, api, make_surv
     assert r.status_code == 200 and work.commits == 1
 
 
-def test_hosted_page_answers_commit_once(app, api, client, make_survey, measure):
+def test_hosted_page_answers_commit_once(db, api, client, make_survey, measure):
     survey = make_survey()
     path = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["public_url"].replace("http://surveys.test", "")
     token = csrf(client.get(path).get_data(as_text=True))
@@ -96,9 +96,8 @@ def test_hosted_page_answers_commit_once(app, api, client, make_survey, measure)
                                    "value": "9"}).status_code == 303
     r, last = measure("hosted page, the last answer (completes the response)", post("come_back", "yes"))
     assert r.status_code == 200 and last.commits == 1
-    with app.app_context():
-        response = db.session.execute(select(Response)).unique().scalar_one()
-        assert response.status == "completed" and len(response.answers) == 4
+    response = db.execute(select(Response)).unique().scalar_one()
+    assert response.status == "completed" and len(response.answers) == 4
 
 
 def test_an_invitations_first_hosted_answer_commits_once(app, client, make_survey, invite, smtp, run_worker,

@@ -14,7 +14,6 @@ from standardwebhooks.webhooks import Webhook
 from surveyhub.delivery import suppressions
 from surveyhub.delivery.engine import Worker
 from surveyhub.events import record_event
-from surveyhub.extensions import db
 from surveyhub.models import WebhookDelivery, WebhookEndpoint
 from surveyhub.models.types import utcnow
 from surveyhub.transaction import unit_of_work
@@ -119,7 +118,7 @@ def test_bad_registrations_are_refused(api, row_counts, body, field):
     assert row_counts() == before
 
 
-def test_response_completed_is_signed_and_retried_after_a_500(app, api, make_survey, receiver, fast_retries,
+def test_response_completed_is_signed_and_retried_after_a_500(db, api, make_survey, receiver, fast_retries,
                                                               run_worker):
     hook = receiver(500)
     secret = register(api, hook.url)["secret"]
@@ -137,25 +136,23 @@ def test_response_completed_is_signed_and_retried_after_a_500(app, api, make_sur
     assert payload["data"]["response"] == posted
     with pytest.raises(Exception):  # noqa: B017 - any verification failure
         Webhook(secret).verify(body.replace("cust-7", "cust-8"), headers)
-    with app.app_context():
-        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
-        assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 2, 200)
-        assert delivery.delivered_at is not None
+    delivery = db.execute(select(WebhookDelivery)).scalar_one()
+    assert (delivery.status, delivery.attempts, delivery.response_status) == ("delivered", 2, 200)
+    assert delivery.delivered_at is not None
 
 
-def test_first_retry_comes_within_a_minute(app, api, make_survey, receiver):
+def test_first_retry_comes_within_a_minute(app, db, api, make_survey, receiver):
     hook = receiver(503)
     register(api, hook.url)
     survey = make_survey()
     api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
-    with app.app_context():
-        assert Worker(app).run_once() == 1
-        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
-        assert delivery.status == "queued" and delivery.last_error == "HTTP 503"
-        assert utcnow() < delivery.due_at <= utcnow() + timedelta(seconds=60)
+    assert Worker(app).run_once() == 1
+    delivery = db.execute(select(WebhookDelivery)).scalar_one()
+    assert delivery.status == "queued" and delivery.last_error == "HTTP 503"
+    assert utcnow() < delivery.due_at <= utcnow() + timedelta(seconds=60)
 
 
-def test_each_endpoint_gets_the_events_it_asked_for(app, api, other_api, make_survey, receiver, run_worker):
+def test_each_endpoint_gets_the_events_it_asked_for(db, api, other_api, make_survey, receiver, run_worker):
     offers, opt_outs, elsewhere = receiver(), receiver(), receiver()
     register(api, offers.url, ["offer.accepted"])
     register(api, opt_outs.url, ["respondent.opted_out"])
@@ -163,7 +160,7 @@ def test_each_endpoint_gets_the_events_it_asked_for(app, api, other_api, make_su
     survey = make_survey()
     response = api.post(f"/api/v1/surveys/{survey['id']}/responses",
                         json={"external_id": "cust-9", "answers": ANSWERS[:1]}).get_json()
-    with app.app_context(), unit_of_work():
+    with unit_of_work():
         record_event(api.org_id, "offer_accepted", survey_id=survey["id"], channel="interview",
                      response_id=response["id"], data={"offer": "discount"})
         suppressions.suppress(api.org_id, "sms", "+60123456789", "opted_out", survey_id=survey["id"])
@@ -177,7 +174,7 @@ def test_each_endpoint_gets_the_events_it_asked_for(app, api, other_api, make_su
     assert elsewhere.received == []
 
 
-def test_endpoint_disabled_after_repeated_failures(app, api, make_survey, receiver, run_worker, delivery_clock):
+def test_endpoint_disabled_after_repeated_failures(app, db, api, make_survey, receiver, run_worker, delivery_clock):
     hook = receiver(*[500] * 100)
     # Retries about a minute apart, giving up after an hour: 500s are retried until then.
     app.config.update(WEBHOOK_DISABLE_AFTER=2, DELIVERY_RETRY_BASE_SECONDS=60, DELIVERY_RETRY_MAX_SECONDS=60,
@@ -193,10 +190,9 @@ def test_endpoint_disabled_after_repeated_failures(app, api, make_survey, receiv
     listed = api.get("/api/v1/webhooks").get_json()["data"][0]
     assert listed["status"] == "disabled" and "2 deliveries in a row" in listed["disabled_reason"]
     api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
-    with app.app_context():
-        statuses = db.session.execute(select(WebhookDelivery.status)).scalars().all()
-        assert statuses == ["failed", "failed"]  # nothing queued for a disabled endpoint
-        assert db.session.get(WebhookEndpoint, endpoint["id"]).failures_in_a_row == 2
+    statuses = db.execute(select(WebhookDelivery.status)).scalars().all()
+    assert statuses == ["failed", "failed"]  # nothing queued for a disabled endpoint
+    assert db.get(WebhookEndpoint, endpoint["id"]).failures_in_a_row == 2
 
 
 def test_refused_change_queues_nothing_and_erasure_forgets(app, api, make_survey, receiver, row_counts):
@@ -251,7 +247,7 @@ def test_malformed_urls_are_refused(api, row_counts, url):
     assert row_counts() == before
 
 
-def test_delivery_checks_the_address_again(app, api, make_survey, receiver, run_worker):
+def test_delivery_checks_the_address_again(app, db, api, make_survey, receiver, run_worker):
     """A name that passed registration but now leads inside (DNS rebinding) gets nothing at delivery."""
     hook = receiver()
     port = hook.server.server_port
@@ -261,9 +257,8 @@ def test_delivery_checks_the_address_again(app, api, make_survey, receiver, run_
     api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
     run_worker()
     assert hook.received == []
-    with app.app_context():
-        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
-        assert delivery.status == "failed" and "loopback" in delivery.last_error, delivery.last_error
+    delivery = db.execute(select(WebhookDelivery)).scalar_one()
+    assert delivery.status == "failed" and "loopback" in delivery.last_error, delivery.last_error
 
 
 class GarbledReceiver:
@@ -287,7 +282,7 @@ class GarbledReceiver:
         self.server.server_close()
 
 
-def test_one_bad_endpoint_never_stops_another(app, api, other_api, make_survey, receiver, fast_retries,
+def test_one_bad_endpoint_never_stops_another(db, api, other_api, make_survey, receiver, fast_retries,
                                               run_worker, caplog):
     """The poison case: one org's endpoint can't be sent to; another org's, in the same batch, gets its event."""
     good = receiver()
@@ -306,8 +301,7 @@ def test_one_bad_endpoint_never_stops_another(app, api, other_api, make_survey, 
     finally:
         garbled.stop()
     assert len(good.received) == 1
-    with app.app_context():
-        rows = {d.org_id: d for d in db.session.execute(select(WebhookDelivery)).scalars()}
+    rows = {d.org_id: d for d in db.execute(select(WebhookDelivery)).scalars()}
     assert rows[other_api.org_id].status == "delivered"
     bad = rows[api.org_id]
     assert bad.status == "failed" and bad.errors == 5 and bad.last_error.startswith("gave up after 5 errors")
@@ -329,19 +323,18 @@ def test_credentials_in_the_url_are_sent_but_never_logged(app, api, make_survey,
 
 @pytest.mark.parametrize(("status", "outcome"), [(404, "failed"), (410, "failed"), (301, "failed"),
                                                  (408, "delivered"), (429, "delivered"), (503, "delivered")])
-def test_4xx_fails_at_once_but_408_429_and_5xx_are_retried(app, api, make_survey, receiver, fast_retries,
+def test_4xx_fails_at_once_but_408_429_and_5xx_are_retried(db, api, make_survey, receiver, fast_retries,
                                                            run_worker, status, outcome):
     hook = receiver(status)
     register(api, hook.url)
     survey = make_survey()
     api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
     run_worker()
-    with app.app_context():
-        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
+    delivery = db.execute(select(WebhookDelivery)).scalar_one()
     assert delivery.status == outcome and len(hook.received) == (1 if outcome == "failed" else 2)
 
 
-def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, api, other_api, make_survey, receiver,
+def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, db, api, other_api, make_survey, receiver,
                                                                         run_worker, delivery_clock, capsys):
     app.config.update(DELIVERY_RETRY_BASE_SECONDS=30, DELIVERY_PROBE_MAX_SECONDS=300)
     down = receiver()
@@ -359,10 +352,9 @@ def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, api,
         run_worker()
         delivery_clock.advance(minutes=20)
     assert len(elsewhere.received) == 30  # the other endpoint's host is not paused
-    with app.app_context():
-        waiting = db.session.execute(
-            select(WebhookDelivery).where(WebhookDelivery.org_id == api.org_id)).scalars().all()
-        assert {(d.status, d.attempts) for d in waiting} == {("queued", 0)}
+    waiting = db.execute(
+        select(WebhookDelivery).where(WebhookDelivery.org_id == api.org_id)).scalars().all()
+    assert {(d.status, d.attempts) for d in waiting} == {("queued", 0)}
     back = receiver(port=port)
     delivery_clock.advance(minutes=6)
     run_worker()
@@ -373,7 +365,7 @@ def test_a_receiver_down_for_hours_loses_nothing_and_holds_up_no_other(app, api,
               f"duplicates {len(ids) - len(set(ids))}")
 
 
-def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worker, delivery_clock):
+def test_a_long_batch_keeps_its_lease(app, db, api, make_survey, receiver, run_worker, delivery_clock):
     """Each delivery takes a minute by the engine's clock; another worker trying to claim meanwhile gets nothing."""
     from surveyhub.delivery.engine import claim
     from surveyhub.delivery.webhooks import WEBHOOK_KIND
@@ -395,11 +387,10 @@ def test_a_long_batch_keeps_its_lease(app, api, make_survey, receiver, run_worke
     hook.on_post = slow
     run_worker()
     assert stolen == [] and len(hook.received) == 6
-    with app.app_context():
-        assert set(db.session.execute(select(WebhookDelivery.status)).scalars()) == {"delivered"}
+    assert set(db.execute(select(WebhookDelivery.status)).scalars()) == {"delivered"}
 
 
-def test_a_row_whose_workers_keep_dying_is_retired(app, api, make_survey, receiver, run_worker, delivery_clock):
+def test_a_row_whose_workers_keep_dying_is_retired(db, api, make_survey, receiver, run_worker, delivery_clock):
     """Each claim taken back from a dead worker counts an error; the fifth retires the row instead of re-sending."""
     from surveyhub.delivery.engine import claim
     from surveyhub.delivery.webhooks import WEBHOOK_KIND
@@ -408,13 +399,11 @@ def test_a_row_whose_workers_keep_dying_is_retired(app, api, make_survey, receiv
     register(api, hook.url)
     survey = make_survey()
     api.post(f"/api/v1/surveys/{survey['id']}/responses", json={"answers": ANSWERS, "complete": True})
-    with app.app_context():
-        for n in range(5):  # five workers claim the row and die before finishing it
-            assert len(claim(WEBHOOK_KIND, f"doomed-{n}")) == 1
-            assert claim(WEBHOOK_KIND, "another") == []  # not while the lease runs
-            delivery_clock.advance(seconds=91)
-        db.session.remove()
+    for n in range(5):  # five workers claim the row and die before finishing it
+        assert len(claim(WEBHOOK_KIND, f"doomed-{n}")) == 1
+        assert claim(WEBHOOK_KIND, "another") == []  # not while the lease runs
+        delivery_clock.advance(seconds=91)
+    db.session.remove()
     assert run_worker() == 0 and hook.received == []
-    with app.app_context():
-        delivery = db.session.execute(select(WebhookDelivery)).scalar_one()
+    delivery = db.execute(select(WebhookDelivery)).scalar_one()
     assert delivery.status == "failed" and delivery.last_error == "gave up after 5 errors: worker lost"

@@ -406,8 +406,8 @@ def test_any_origin_by_default_without_credentials(wc):
     assert get.headers["Access-Control-Allow-Origin"] == "*"
 
 
-def test_allowed_origins_limit_who_may_use_the_widget(app, wc, row_counts):
-    with app.app_context(), unit_of_work():
+def test_allowed_origins_limit_who_may_use_the_widget(db, wc, row_counts):
+    with unit_of_work():
         widget_service.set_allowed_origins(wc.org.org_id, ["https://App.Example.com", "http://127.0.0.1:8000/"])
     ok = wc.post("display", headers={"Origin": "https://app.example.com"})
     assert ok.status_code == 200
@@ -427,8 +427,8 @@ def test_allowed_origins_limit_who_may_use_the_widget(app, wc, row_counts):
 
 
 @pytest.mark.parametrize("origin", ["app.example.com", "ftp://x.example", "https://x.example/path", "https://"])
-def test_origins_must_be_origins(app, wc, origin):
-    with app.app_context(), pytest.raises(widget_service.Invalid) as err:
+def test_origins_must_be_origins(db, wc, origin):
+    with pytest.raises(widget_service.Invalid) as err:
         widget_service.set_allowed_origins(wc.org.org_id, ["https://ok.example", origin])
     assert err.value.fields == {"origins.1": "must be scheme://host[:port]"}
 
@@ -493,7 +493,7 @@ def limited_app(test_database, tmp_path, **settings):
 
 
 def test_requests_per_ip_are_limited(app, test_database, tmp_path, api, survey):
-    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="3 per minute")
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="3 per hour")
     wc = WidgetClient(limited.test_client(), widget_org_of(app, api.org_id))
     assert [wc.survey().status_code for _ in range(3)] == [200] * 3
     r = wc.post("display")
@@ -506,7 +506,7 @@ def test_requests_per_ip_are_limited(app, test_database, tmp_path, api, survey):
 def test_requests_per_widget_key_are_limited(app, test_database, tmp_path, api, other_api, survey, make_survey):
     """Writes that prove their user use up the key's budget, whatever address they come from."""
     make_survey(api_client=other_api)
-    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="4 per minute")
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="4 per hour")
     client = limited.test_client()
     mine = WidgetClient(client, widget_org_of(app, api.org_id))
     theirs = WidgetClient(client, widget_org_of(app, other_api.org_id))
@@ -522,8 +522,8 @@ def test_requests_per_widget_key_are_limited(app, test_database, tmp_path, api, 
 
 def test_failed_authentication_does_not_use_up_the_keys_budget(app, test_database, tmp_path, api, survey):
     """The widget key is public: wrong userHashes, unknown keys and reads are counted per address only."""
-    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="3 per minute",
-                          WIDGET_RATE_LIMIT_PER_IP="100 per minute")
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_KEY="3 per hour",
+                          WIDGET_RATE_LIMIT_PER_IP="100 per hour")
     client = limited.test_client()
     wc = WidgetClient(client, widget_org_of(app, api.org_id))
     for i in range(10):
@@ -536,6 +536,8 @@ def test_failed_authentication_does_not_use_up_the_keys_budget(app, test_databas
 
 
 def test_every_429_says_when_to_retry(app, test_database, tmp_path, api, survey):
+    # Per minute: the Retry-After is checked against the window. (The other limits here are per hour, so that
+    # a run of requests never straddles a window boundary, where the sliding window lets one more through.)
     limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="2 per minute")
     wc = WidgetClient(limited.test_client(), widget_org_of(app, api.org_id))
     codes = [wc.survey().status_code, wc.post("display").status_code]
@@ -547,7 +549,7 @@ def test_every_429_says_when_to_retry(app, test_database, tmp_path, api, survey)
 @pytest.mark.parametrize("proxies", [0, 1])
 def test_the_client_address_comes_from_the_proxy_only_when_told(app, test_database, tmp_path, api, survey, proxies):
     """SURVEYHUB_PROXY_FIX=N trusts N proxies' X-Forwarded-For; without it the header can't dodge a limit."""
-    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="2 per minute", PROXY_FIX=proxies)
+    limited = limited_app(test_database, tmp_path, WIDGET_RATE_LIMIT_PER_IP="2 per hour", PROXY_FIX=proxies)
     wc = WidgetClient(limited.test_client(), widget_org_of(app, api.org_id))
     codes = [wc.client.get(wc.root, headers={"X-Forwarded-For": f"203.0.113.{i}"}).status_code for i in range(4)]
     assert codes == ([200] * 4 if proxies else [200, 200, 429, 429])
@@ -555,7 +557,7 @@ def test_the_client_address_comes_from_the_proxy_only_when_told(app, test_databa
 
 def test_limits_are_kept_in_redis_when_configured(app, test_database, tmp_path, api, survey):
     limited = limited_app(test_database, tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
-                          WIDGET_RATE_LIMIT_PER_IP="2 per minute")
+                          WIDGET_RATE_LIMIT_PER_IP="2 per hour")
     client = limited.test_client()
     # An address of this test's own, so that other runs sharing the Redis server don't count against it.
     ip = "10." + ".".join(str(b) for b in uuid.uuid4().bytes[:3])

@@ -4,52 +4,11 @@ import collections
 import os
 import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from surveyhub.extensions import db
 from surveyhub.models import Invitation
-
-SURVEYHUB = str(Path(sys.executable).parent / "surveyhub")
-
-
-@pytest.fixture
-def start_worker(test_database, smtp, tmp_path):
-    procs = []
-
-    def start() -> subprocess.Popen:
-        env = {**os.environ, "SURVEYHUB_DATABASE_URL": test_database, "SURVEYHUB_SECRET_KEY": "test-secret",
-               "SURVEYHUB_SMTP_URL": smtp.url, "SURVEYHUB_BASE_URL": "http://surveys.test",
-               "SURVEYHUB_DELIVERY_RETRY_BASE_SECONDS": "0.05", "SURVEYHUB_DELIVERY_RETRY_MAX_SECONDS": "0.2"}
-        with (tmp_path / f"worker{len(procs)}.log").open("w") as log:
-            proc = subprocess.Popen([SURVEYHUB, "worker", "--poll", "0.1"], env=env, cwd=tmp_path,
-                                    stdout=subprocess.DEVNULL, stderr=log)
-        procs.append(proc)
-        return proc
-
-    yield start
-    for proc in procs:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-
-
-def wait_until(condition, timeout=90.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting")
-
-
-def statuses(app):
-    with app.app_context():
-        return dict(db.session.execute(select(Invitation.status, func.count()).group_by(Invitation.status)).all())
+from tests.helpers import SURVEYHUB, statuses, wait_until
 
 
 def queue(make_survey, invite, n):
@@ -88,7 +47,7 @@ def test_worker_killed_mid_batch_loses_nothing(app, make_survey, invite, smtp, s
         print(f"\n[SIGKILL test] sent twice after the kill: {len(twice)} of 300")
 
 
-def test_sigterm_finishes_the_message_in_hand_and_releases_the_rest(app, make_survey, invite, smtp, start_worker):
+def test_sigterm_finishes_the_message_in_hand_and_releases_the_rest(app, db, make_survey, invite, smtp, start_worker):
     queue(make_survey, invite, 300)
     smtp.handler.delay = 0.005
     worker = start_worker()
@@ -100,13 +59,12 @@ def test_sigterm_finishes_the_message_in_hand_and_releases_the_rest(app, make_su
     counts = received(smtp)
     assert all(n == 1 for n in counts.values())
     assert state["sent"] == len(counts) and state["queued"] == 300 - len(counts)
-    with app.app_context():
-        # Released rows did not use up an attempt.
-        assert db.session.execute(select(func.max(Invitation.attempts)).where(Invitation.status == "queued")
-                                  ).scalar_one() == 0
+    # Released rows did not use up an attempt.
+    assert db.execute(select(func.max(Invitation.attempts)).where(Invitation.status == "queued")
+                      ).scalar_one() == 0
 
 
-def test_two_workers_share_one_queue(app, make_survey, invite, smtp, start_worker):
+def test_two_workers_share_one_queue(app, db, make_survey, invite, smtp, start_worker):
     queue(make_survey, invite, 400)
     smtp.handler.delay = 0.002
     workers = [start_worker(), start_worker()]
@@ -116,9 +74,8 @@ def test_two_workers_share_one_queue(app, make_survey, invite, smtp, start_worke
         assert worker.wait(timeout=30) == 0
     counts = received(smtp)
     assert len(counts) == 400 and max(counts.values()) == 1
-    with app.app_context():
-        by_worker = dict(db.session.execute(
-            select(Invitation.claimed_by, func.count()).group_by(Invitation.claimed_by)).all())
+    by_worker = dict(db.execute(
+        select(Invitation.claimed_by, func.count()).group_by(Invitation.claimed_by)).all())
     assert len(by_worker) == 2, by_worker  # both took part
 
 

@@ -162,7 +162,7 @@ def survey_list():
     """List the org's surveys with each channel's response rate."""
     page, _ = surveys.list_surveys(current_user.org_id, include_archived=False, cursor=None,
                                    limit=MAX_SURVEYS_LISTED)
-    rows = [(survey, stats.survey_stats(survey, stats.StatsFilter())) for survey in page]
+    rows = [(survey, stats.survey_stats(survey, stats.StatsFilter(), cascades=False)) for survey in page]
     return render_template("dashboard/surveys.html", rows=rows, channels=CHANNELS)
 
 

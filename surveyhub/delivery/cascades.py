@@ -28,7 +28,6 @@ from ..events import NewEvent, record_event, record_events, record_invitation_fa
 from ..extensions import db
 from ..models import Cascade, Invitation, Survey
 from ..models.invitation import QUEUED_SINCE
-from ..models.types import utcnow
 from . import email as email_invitations
 from . import engine as delivery
 from . import fatigue, webhooks
@@ -219,7 +218,7 @@ def take_step(cascade: Cascade, number: int) -> None:
 
 def _finish(cascade: Cascade, how: str) -> None:
     cascade.status = how
-    cascade.finished_at = utcnow()
+    cascade.finished_at = delivery.clock()
     _announce([(cascade.id, cascade.org_id, cascade.survey_id)], how)
 
 
@@ -280,7 +279,8 @@ def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
     runs this, and one that stops a cascade should cost about what one that stops none does.
     """
     stopped = (update(Cascade).where(*which, Cascade.status == "running")
-               .values(status=how, finished_at=utcnow()).returning(Cascade.id, Cascade.org_id, Cascade.survey_id))
+               .values(status=how, finished_at=delivery.clock())
+               .returning(Cascade.id, Cascade.org_id, Cascade.survey_id))
     if db.session.get_bind().dialect.name == "postgresql":
         ended = stopped.cte("ended")
         steps = (update(Invitation).where(Invitation.cascade_id.in_(select(ended.c.id)), Invitation.status == "queued")

@@ -18,10 +18,11 @@ from sqlalchemy.orm import joinedload
 from channels.email import DeliveryError, mailer_for
 
 from .. import links
+from ..accounts.surveys import live_version
 from ..events import record_event, record_invitation_failed
 from ..extensions import db
 from ..i18n import LOCALES, choose_locale
-from ..models import Invitation, Survey, SurveyVersion
+from ..models import Invitation, Survey
 from ..models.invitation import QUEUED_SINCE
 from ..models.types import utcnow
 from ..rules import survey as logic
@@ -174,20 +175,13 @@ def load_invitations(ids: Sequence[int]) -> list[Outgoing]:
         select(Invitation).where(Invitation.id.in_(ids)).order_by(Invitation.id)
         .options(joinedload(Invitation.respondent), joinedload(Invitation.survey).joinedload(Survey.org))
     ).scalars().all()
-    definitions = _live_definitions({i.survey_id for i in rows})
+    # The live version as the SMS kind reads it: a published version is frozen, so each process keeps it.
+    definitions = {survey.id: live_version(survey).definition for survey in {i.survey for i in rows}
+                   if survey.archived_at is None and survey.latest_version is not None}
     blocked = {(org_id, address) for org_id in {i.org_id for i in rows}
                for address in suppressed(org_id, "email",
                                          [i.address for i in rows if i.org_id == org_id and i.address])}
     return [Outgoing.of(i, definitions.get(i.survey_id), (i.org_id, i.address) in blocked) for i in rows]
-
-
-def _live_definitions(survey_ids: set[int]) -> dict[int, dict]:
-    rows = db.session.execute(
-        select(Survey.id, SurveyVersion.definition)
-        .join(SurveyVersion, (SurveyVersion.survey_id == Survey.id) & (SurveyVersion.number == Survey.latest_version))
-        .where(Survey.id.in_(survey_ids), Survey.archived_at.is_(None))
-    )
-    return {survey_id: definition for survey_id, definition in rows}
 
 
 def still_wanted(invitation: Outgoing, claim: delivery.Claim) -> Outgoing | None:

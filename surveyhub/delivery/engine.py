@@ -142,6 +142,33 @@ def registered_kinds(app: Flask | None = None) -> list[JobKind]:
     return list((app or current_app).extensions.get("surveyhub.job_kinds", {}).values())
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """Periodic work of the worker that is no queue (e.g. finding abandoned widget visits).
+
+    `run()` is called in its own unit of work at most once per `every` (by `clock()`) on each
+    worker, and again at once while it reports a full batch. It must be safe with any number of
+    workers sweeping at the same moment (a conditional update that claims what it handles), and
+    returns how many rows it handled.
+    """
+
+    name: str
+    run: Callable[[], int]
+    every: timedelta = timedelta(minutes=1)
+    # A run that handled this many rows (its batch) may have left more: run again without waiting.
+    batch_size: int = 100
+
+
+def register_sweep(app: Flask, sweep: Sweep) -> None:
+    """Add a periodic sweep that the app's workers run before their kinds (called by the factory)."""
+    app.extensions.setdefault("surveyhub.sweeps", {})[sweep.name] = sweep
+
+
+def registered_sweeps(app: Flask | None = None) -> list[Sweep]:
+    """Return the app's sweeps in the order they were registered."""
+    return list((app or current_app).extensions.get("surveyhub.sweeps", {}).values())
+
+
 def claim(kind: JobKind, worker_id: str, limit: int | None = None) -> list[int]:
     """Claim up to `limit` due rows of a kind for this worker; return their ids (committed).
 
@@ -478,6 +505,8 @@ class Worker:
     poll_interval: float = 1.0
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     stop_event: threading.Event = field(default_factory=threading.Event)
+    # When each sweep is due again on this worker (a new worker sweeps at once).
+    sweeps_due: dict[str, datetime] = field(default_factory=dict)
 
     def should_stop(self) -> bool:
         """Tell a job kind to stop after the message in hand."""
@@ -488,8 +517,9 @@ class Worker:
         self.stop_event.set()
 
     def run_once(self) -> int:
-        """Claim and process one batch of each kind; return how many rows were claimed."""
-        total = 0
+        """Run the sweeps that are due, then claim and process one batch of each kind; return how many
+        rows were swept and claimed."""
+        total = self.sweep()
         for kind in registered_kinds(self.app):
             if self.should_stop():
                 break
@@ -497,6 +527,24 @@ class Worker:
             total += len(ids)
             if ids:
                 run_batch(kind, ids, self)
+        return total
+
+    def sweep(self) -> int:
+        """Run each registered sweep that is due on this worker, each in its own unit of work; return the rows
+        they handled. A sweep that fails is logged and tried again when next due, never stopping the kinds."""
+        total = 0
+        for sweep in registered_sweeps(self.app):
+            now = clock()
+            if self.should_stop() or self.sweeps_due.get(sweep.name, now) > now:
+                continue
+            handled = 0
+            try:
+                with unit_of_work():
+                    handled = sweep.run()
+            except Exception:
+                log.exception("sweep %s failed; trying again in %s", sweep.name, sweep.every)
+            self.sweeps_due[sweep.name] = now if handled >= sweep.batch_size else now + sweep.every
+            total += handled
         return total
 
     def run(self) -> None:

@@ -1,4 +1,4 @@
-"""Survey stats (CONTRACT §5): the funnel per channel, per-question summaries, offers, a time series.
+"""Survey stats (CONTRACT §5, §9): the funnel per channel, per-question summaries, offers, a time series, cascades.
 
 Read from the counters (surveyhub/counters.py) when the filters are ones they are kept for; otherwise
 from the raw rows of the people an attribute filter selects, at a bounded cost. docs/stats.md says which.
@@ -34,6 +34,7 @@ from ..models import (
     SurveyVersion,
 )
 from ..rules import survey as logic
+from .cascades import cascade_stats
 from .export import all_questions
 
 # What "reached" means on each channel (CONTRACT §5).
@@ -63,14 +64,22 @@ class Tally:
     series: Counter = field(default_factory=Counter)  # (day, channel, metric) → n
 
 
-def survey_stats(survey: Survey, filters: StatsFilter, interval: str | None = None) -> dict:
-    """Return the survey's stats for these filters, with a time series when `interval` is given."""
+def survey_stats(survey: Survey, filters: StatsFilter, interval: str | None = None, *,
+                 cascades: bool = True) -> dict:
+    """Return the survey's stats for these filters, with a time series when `interval` is given.
+
+    `cascades=False` leaves out `cascade` (two queries over the rows) where it is not shown.
+    """
     segment = counted_segment(filters)
     if segment is not None:
         tally = _tally_from_counters(survey, filters, segment, series=interval is not None)
     else:
         tally = _tally_from_rows(survey, filters, series=interval is not None)
     out = shape(survey, tally, filters)
+    if cascades:
+        start, end = day_bounds(filters)
+        people = people_matching(survey, filters.attributes) if filters.attributes else None
+        out["cascade"] = cascade_stats(survey, start=start, end=end, channel=filters.channel, people=people)
     if interval is not None:
         out["series"] = _series(tally, filters, interval)
     return out

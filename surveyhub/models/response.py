@@ -21,6 +21,8 @@ class Response(Model):
     __table_args__ = (
         Index("ix_responses_survey_id_id", "survey_id", "id"),
         Index("ix_responses_survey_updated", "survey_id", "updated_at"),
+        # The abandon sweep's range: open widget visits (partial, not yet left) by their last write.
+        Index("ix_responses_open_visits", "channel", "status", "left_at", "updated_at"),
         # One response per invitation: the hosted page resumes it rather than starting another.
         UniqueConstraint("invitation_id"),
     )
@@ -40,6 +42,9 @@ class Response(Model):
     # When the first answer arrived: a response with one is "responded" in the stats.
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a widget visit ended unfinished: dismissed, or found abandoned by the sweep. Set once, by a
+    # conditional update, so that one visit starts at most one cascade (after_widget).
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     meta: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
 
     version: Mapped[SurveyVersion] = relationship(lazy="joined", innerjoin=True)

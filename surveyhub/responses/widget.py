@@ -3,28 +3,41 @@
 A visit is one opening of a survey in the widget, named by a random id the widget makes. Every write
 carries it, so each write finds (or opens) the same response: writes are idempotent and may arrive
 retried, late or out of order and still count once. Answers go through the response engine.
+
+A visit that ends unfinished — dismissed, or abandoned (no write for ABANDONED, by the delivery
+engine's clock) — starts its survey's plan for the widget's user when the plan says `after_widget`,
+with the email and phone the host gave in `SurveyHub.init({user})` (CONTRACT §9). A visit leaves once:
+`left_at` is set by a conditional update (the dismissal's, or the sweep's, which claims a batch of
+abandoned visits in one statement), and only the statement that set it starts a cascade; so two
+workers sweeping at once, or a dismissal arriving after the sweep, start one. What became of it is
+written into the response's `metadata.widget.cascade`: `{"id": N}`, or `{"refused": reason}`.
 """
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
-from ..accounts.orgs import get_org, signing_secrets_in_force, widget_responses_cap
+from ..accounts.orgs import REGION_SETTING, get_org, signing_secrets_in_force, widget_responses_cap
 from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import get_survey_by_slug, live_version
+from ..delivery import engine as delivery
+from ..delivery.cascades import start_cascades
+from ..delivery.invitations import normalize_phone
 from ..errors import Invalid, NotFound, TooManyResponses, Unauthorized
 from ..events import record_event
 from ..extensions import db
 from ..i18n import LOCALES, choose_locale, translations
-from ..models import Org, Response, Survey
+from ..models import Cascade, Org, Respondent, Response, Survey
 from ..models.types import utcnow
 from ..rules import survey as logic
 from ..security import user_hash_matches
@@ -34,6 +47,11 @@ CHANNEL = "widget"
 DAY = timedelta(hours=24)
 ORIGINS_SETTING = "widget_allowed_origins"
 RTL_LANGUAGES = {"ar", "fa", "he", "ur"}
+# A displayed visit with no write for this long is abandoned (after_widget starts its cascade).
+ABANDONED = timedelta(minutes=30)
+SWEEP_BATCH = 100
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Visitor:
@@ -134,17 +152,28 @@ def _question_out(question: dict, text) -> dict:
 
 
 def authenticate(org: Org, slug: str, body: dict) -> Visitor:
-    """Check the host's userHash for the user's id (a rotated-out secret counts in its grace); else Unauthorized."""
-    user_id, presented = body["user"]["id"], body["user_hash"]
+    """Check the host's userHash for the user's id (a rotated-out secret counts in its grace); else Unauthorized.
+
+    The user's phone, if given, is read as the API reads recipients' (E.164, or national in the org's
+    region); one that is not a valid number is refused, naming `user.phone`.
+    """
+    user = dict(body["user"])
+    if user.get("phone"):
+        try:
+            user["phone"] = normalize_phone(user["phone"], (org.settings or {}).get(REGION_SETTING))
+        except ValueError:
+            raise Invalid(f"{user['phone']!r} is not a valid phone number.",
+                          {"user.phone": "is not a valid phone number"}) from None
+    user_id, presented = user["id"], body["user_hash"]
     if not any(user_hash_matches(secret, user_id, presented) for secret in signing_secrets_in_force(org)):
         raise Unauthorized("userHash is not the HMAC-SHA256 of user.id with the org's signing secret.",
                            {"userHash": "does not match user.id"})
-    return Visitor(org=org, slug=slug, visit=body["visit"], user=body["user"])
+    return Visitor(org=org, slug=slug, visit=body["visit"], user=user)
 
 
 def display(visitor: Visitor, locale: str | None) -> Response:
     """Record that the survey was shown, and update the respondent from the host's user."""
-    profile = {"email": visitor.user.get("email"), "attributes": visitor.user.get("attributes"), "locale": locale}
+    profile = {**_addresses(visitor), "attributes": visitor.user.get("attributes"), "locale": locale}
     # A response opened here is marked displayed in its INSERT (no UPDATE after it).
     response, opened = _find_or_open_visit(visitor, profile, displayed=True)
     if opened or not _widget_meta(response).get("displayed"):
@@ -195,11 +224,14 @@ def decide_offer(visitor: Visitor, offer_id: str, accepted: bool) -> Response:
 
 
 def dismiss(visitor: Visitor) -> Response:
-    """Record that the person closed the survey before finishing it, once."""
-    response = _open_visit(visitor)
+    """Record that the person closed the survey before finishing it, once; the visit has left, which
+    starts the survey's cascade for the user (after_widget) in this unit of work."""
+    response = _open_visit(visitor, _addresses(visitor))
     if response.status != "completed" and not _widget_meta(response).get("dismissed"):
         _update_widget_meta(response, dismissed=True)
         _record(response, "dismissed")
+        if _leave(Response.id == response.id):
+            _start_after_widget([response])
     return response
 
 
@@ -210,6 +242,112 @@ def complete(visitor: Visitor) -> Response:
         return response
     # Locked: _open_visit holds the respondent's row and read the response after taking it.
     return responses.complete_response(response, locked=True)
+
+
+def sweep_abandoned_visits() -> int:
+    """Mark the widget visits abandoned (displayed, unfinished, no write for ABANDONED) as left, a batch
+    in one statement, and start each one's cascade where its survey's plan says after_widget.
+
+    The worker's sweep (registered by the factory). Workers sweeping at once each take other visits
+    (SKIP LOCKED on PostgreSQL; SQLite runs one writer at a time), and the update takes only visits not
+    yet left, so none starts two cascades. Returns how many visits it marked.
+    """
+    cutoff = delivery.clock() - ABANDONED
+    abandoned = (select(Response.id)
+                 .where(Response.channel == CHANNEL, Response.status == "partial", Response.left_at.is_(None),
+                        Response.updated_at <= cutoff)
+                 .order_by(Response.updated_at).limit(SWEEP_BATCH).with_for_update(skip_locked=True))
+    left = _leave(Response.id.in_(abandoned.scalar_subquery()))
+    if left:
+        _start_after_widget(db.session.execute(
+            select(Response).where(Response.id.in_(left)).order_by(Response.id)).unique().scalars().all())
+    return len(left)
+
+
+def _leave(which: Any) -> list[int]:
+    """Mark the visits `which` selects as left, those not left yet; return the ids this statement marked."""
+    # updated_at kept: leaving is no write of the person's (listings `since` a time don't see it move).
+    return list(db.session.execute(
+        update(Response).where(which, Response.left_at.is_(None))
+        .values(left_at=delivery.clock(), updated_at=Response.updated_at).returning(Response.id)
+        .execution_options(synchronize_session=False)
+    ).scalars())
+
+
+def _start_after_widget(visits: Sequence[Response]) -> None:
+    """Start the survey's plan for the user of each visit that just left, where the live plan says
+    after_widget; note the cascade (or why none started) in each visit's metadata."""
+    by_survey: dict[int, list[Response]] = {}
+    for visit in visits:
+        by_survey.setdefault(visit.survey_id, []).append(visit)
+    for survey_id, group in by_survey.items():
+        survey = db.session.get(Survey, survey_id)
+        plan = _after_widget_plan(survey)
+        if survey is None or plan is None:
+            continue
+        starting = []
+        for visit in group:
+            if visit.responded_at is not None and plan.get("stop_on", "responded") == "responded":
+                _cascade_outcome(visit, refused="responded")  # their answer would stop it at once
+            else:
+                starting.append(visit)
+        running = _running_cascades(survey_id, [visit.respondent_id for visit in starting])
+        recipients = []
+        for visit in starting:
+            if visit.respondent_id in running:
+                _cascade_outcome(visit, refused="cascade_running")
+            else:
+                recipients.append((visit, _recipient(visit.respondent)))
+        if not recipients:
+            continue
+        batch = start_cascades(survey, [recipient for _, recipient in recipients])
+        started = {queued.recipient.get("external_id"): queued.id for queued in batch.queued}
+        refused = {id(refusal.recipient): refusal.reason for refusal in batch.refused}
+        for visit, recipient in recipients:
+            if id(recipient) in refused:
+                _cascade_outcome(visit, refused=refused[id(recipient)])
+            else:
+                _cascade_outcome(visit, id=started[recipient["external_id"]])
+
+
+def _after_widget_plan(survey: Survey | None) -> dict | None:
+    """Return the live version's delivery plan if it says after_widget (None for an archived or unpublished survey)."""
+    if survey is None or survey.archived_at is not None or survey.latest_version is None:
+        return None
+    plan = live_version(survey).definition.get("delivery")
+    return plan if plan and plan.get("after_widget") else None
+
+
+def _running_cascades(survey_id: int, respondent_ids: list[int | None]) -> set[int | None]:
+    """Return those of the people who have a cascade of the survey running (one at a time per person)."""
+    if not respondent_ids:
+        return set()
+    return set(db.session.execute(
+        select(Cascade.respondent_id).where(Cascade.survey_id == survey_id, Cascade.status == "running",
+                                            Cascade.respondent_id.in_([i for i in respondent_ids if i]))
+    ).scalars())
+
+
+def _recipient(person: Respondent | None) -> dict:
+    """The widget's user as a cascade's recipient: their id, and the addresses and locale the host gave."""
+    if person is None:
+        return {}
+    fields = {"external_id": person.external_id, "email": person.email, "phone": person.phone,
+              "locale": person.locale, "timezone": person.timezone}
+    return {key: value for key, value in fields.items() if value}
+
+
+def _cascade_outcome(visit: Response, **outcome: Any) -> None:
+    """Note in the visit's metadata the cascade it started, or why none did (a manager reads it in the API)."""
+    _update_widget_meta(visit, cascade=outcome)
+    if "refused" in outcome:
+        log.info("after_widget: no cascade for response %s of survey %s: %s", visit.id, visit.survey_id,
+                 outcome["refused"])
+
+
+def _addresses(visitor: Visitor) -> dict:
+    """The email and phone the host gave for the user (a respondent's profile fields)."""
+    return {"email": visitor.user.get("email"), "phone": visitor.user.get("phone")}
 
 
 def _open_visit(visitor: Visitor, profile: dict | None = None) -> Response:

@@ -184,14 +184,40 @@ class StatsQuerySchema(InputSchema):
         return data
 
 
+class CascadeStepStatsSchema(InputSchema):
+    """One step of the survey's cascades (CONTRACT §9, docs/stats.md#cascades)."""
+
+    step = fields.Integer(metadata={"description": "the step's place in the plan, from 1"})
+    channel = fields.String(metadata={"enum": ["email", "sms"]})
+    sent = fields.Integer(metadata={"description": "cascades whose step was sent before their person answered"})
+    responded = fields.Integer(metadata={"description": "answers whose last step sent before them is this one"})
+    response_rate = fields.Float(allow_none=True, metadata={"description": "responded / sent; null when 0 sent"})
+    cumulative_response_rate = fields.Float(metadata={
+        "description": "people who answered by this step / cascades started"})
+    exhausted = fields.Integer(metadata={"description": "unanswered cascades that ran out of steps after this one"})
+    cancelled = fields.Integer(metadata={"description": "unanswered cascades cancelled after this step"})
+
+
+class CascadeStatsSchema(InputSchema):
+    """The survey's cascades: how they stand, and what each step won."""
+
+    started = fields.Integer()
+    responded = fields.Integer()
+    running = fields.Integer()
+    exhausted = fields.Integer()
+    cancelled = fields.Integer()
+    steps = fields.List(fields.Nested(CascadeStepStatsSchema))
+
+
 class StatsSchema(InputSchema):
-    """CONTRACT §5's stats, and `series` when an interval was asked for."""
+    """CONTRACT §5's stats, §9's `cascade`, and `series` when an interval was asked for."""
 
     channels = fields.Dict()
     totals = fields.Dict()
     questions = fields.Dict()
     offers = fields.Dict()
     series = fields.Dict()
+    cascade = fields.Nested(CascadeStatsSchema)
 
 
 class WebhookInSchema(InputSchema):

@@ -35,6 +35,8 @@ class AttributeValue(fields.Field):
 class WidgetUserSchema(InputSchema):
     id = fields.String(required=True, validate=EXTERNAL_ID)
     email = fields.Email(allow_none=True, validate=validate.Length(max=320))
+    # Read as the API reads a recipient's (E.164, or national in the org's region) once the org is known.
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
     attributes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)),
                              values=AttributeValue(allow_none=True), validate=validate.Length(max=50),
                              load_default=dict)

@@ -45,6 +45,44 @@
     });
   }
 
+  // Cascades: the share answered by each step, stacked on what earlier steps had won, and where the rest
+  // stopped. Every word comes translated in the page's #cascade-data JSON.
+  var cascadeSource = document.getElementById("cascade-data");
+  var cascadeChart = document.getElementById("chart-cascade");
+  if (cascadeSource && cascadeChart) {
+    var cascade = JSON.parse(cascadeSource.textContent);
+    var percent = function (r) { return Math.round(r * 1000) / 10; };
+    // What a step added: its answers over every cascade started (its cumulative minus the step before's).
+    var addedOf = function (s) { return percent(s.responded / cascade.started); };
+    var labels = cascade.steps.map(function (s) {
+      return cascade.step_label.replace("{n}", s.step) + " · " + (cascade.channel_names[s.channel] || s.channel);
+    });
+    draw(cascadeChart, {
+      type: "bar",
+      data: {labels: labels, datasets: [
+        {label: cascade.earlier, backgroundColor: "#93c5fd",
+         data: cascade.steps.map(function (s) {
+           return percent(s.cumulative_response_rate - s.responded / cascade.started);
+         })},
+        {label: cascade.added, backgroundColor: "#2563eb", data: cascade.steps.map(addedOf)}
+      ]},
+      options: {scales: {x: {stacked: true},
+                         y: {stacked: true, beginAtZero: true, suggestedMax: 100,
+                             title: {display: true, text: cascade.axis}}}}
+    });
+    var drop = document.getElementById("chart-cascade-drop");
+    if (drop) {
+      draw(drop, {
+        type: "bar",
+        data: {labels: labels, datasets: [
+          {label: cascade.exhausted, backgroundColor: "#9ca3af", data: cascade.steps.map(function (s) { return s.exhausted; })},
+          {label: cascade.cancelled, backgroundColor: "#dc2626", data: cascade.steps.map(function (s) { return s.cancelled; })}
+        ]},
+        options: {scales: {x: {stacked: true}, y: {stacked: true, beginAtZero: true, ticks: {precision: 0}}}}
+      });
+    }
+  }
+
   page.questions.forEach(function (q) {
     var canvas = document.querySelector('canvas[data-chart="' + CSS.escape(q.id) + '"]');
     var summary = stats.questions[q.id];

@@ -151,10 +151,10 @@ def widget_org(app: Flask, api, make_survey) -> WidgetOrg:
 
 def host_page(app_url: str, org: WidgetOrg, *, user_id: str = "u_123", user_hash: str | None = None,
               locale: str | None = None, nonce: str | None = None, load_script: bool = True, head: str = "",
-              slug: str = "cancel-flow") -> str:
+              slug: str = "cancel-flow", email: str | None = None) -> str:
     """A customer's account page using the widget as docs/widget.md says: stub, script, init, open."""
     attr = f' nonce="{nonce}"' if nonce else ""
-    options = {"key": org.key, "user": {"id": user_id, "email": f"{user_id}@example.test",
+    options = {"key": org.key, "user": {"id": user_id, "email": email or f"{user_id}@example.test",
                                         "attributes": {"plan": "pro"}},
                "userHash": user_hash or org.hash(user_id)}
     if locale:

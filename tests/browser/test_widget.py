@@ -208,6 +208,22 @@ def test_escape_and_the_close_button_dismiss(app, page, live_app, host, widget_o
     assert len(events(app, "displayed")) == 2 and len(events(app, "dismissed")) == 2
 
 
+def test_the_close_button_starts_the_surveys_cascade(app, api, make_survey, page, live_app, host, widget_org):
+    plan = {"steps": [{"channel": "email", "wait_hours": 0}], "after_widget": True}
+    survey = make_survey(slug="with-plan", delivery=plan)
+    url = host.add("/account", host_page(live_app.url, widget_org, slug="with-plan", email="amy@example.com"))
+    open_survey(page, url)
+    page.get_by_role("button", name="Close").click()
+    assert result(page)["status"] == "dismissed"
+
+    def listed():
+        """the cascade's first step is listed"""
+        rows = api.get(f"/api/v1/surveys/{survey['id']}/invitations").get_json()["data"]
+        return [(row["step"], row["channel"], row["recipient"]) for row in rows if row["cascade_id"]]
+
+    assert eventually(listed) == [(1, "email", {"external_id": "u_123", "email": "amy@example.com"})]
+
+
 def test_a_wrong_user_hash_stores_nothing(app, page, live_app, host, widget_org, row_counts):
     before = row_counts()
     page.goto(host.add("/account", host_page(live_app.url, widget_org, user_hash="ab" * 32)))

@@ -33,7 +33,7 @@ if (!stub || !stub.version) {
         throw new Error("SurveyHub.init needs {key, user: {id}, userHash}");
       }
       config = {key, userHash, apiBase: options.apiBase || base,
-        user: {id: String(user.id), email: user.email, attributes: user.attributes},
+        user: {id: String(user.id), email: user.email, phone: user.phone, attributes: user.attributes},
         locale: cleanLocale(options.locale || navigator.language)};
       outbox ||= createOutbox(window);
       prepareStyles();

@@ -224,14 +224,15 @@ def worker_command(poll: float) -> None:
 
 @click.command("invite")
 @click.argument("survey_id", type=int)
-@click.option("--channel", type=click.Choice(INVITATION_CHANNELS), required=True)
+@click.option("--channel", type=click.Choice((*INVITATION_CHANNELS, "cascade")), required=True,
+              help="cascade: one cascade per row, on the steps of the survey's delivery plan.")
 @click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Columns external_id, email, phone, locale, timezone; any other column is an attribute.")
 @click.option("--send-at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z"]),
               help="When to send, with a UTC offset (default: now).")
 @with_appcontext
 def invite_command(survey_id: int, channel: str, csv_path: Path, send_at) -> None:
-    """Queue invitations for every row of a CSV; refused rows go to NAME.refused.csv beside it."""
+    """Queue invitations (or cascades) for every row of a CSV; refused rows go to NAME.refused.csv beside it."""
     survey = db.session.get(Survey, survey_id)
     if survey is None:
         raise click.BadParameter(f"no survey {survey_id}", param_hint="SURVEY_ID")
@@ -240,7 +241,8 @@ def invite_command(survey_id: int, channel: str, csv_path: Path, send_at) -> Non
             result = import_csv(survey, channel, csv_path, send_at=send_at, on_progress=bar.update)
         except DomainError as err:
             _fail(err)
-    click.echo(f"Queued {result.queued} invitations; refused {result.refused}.")
+    click.echo(f"Queued {result.queued} {'cascades' if channel == 'cascade' else 'invitations'}; "
+               f"refused {result.refused}.")
     if channel == "sms" and result.queued:
         click.echo(f"Estimated SMS segments, every question asked once: {result.sms_segments}.")
         if result.ucs2:

@@ -262,6 +262,25 @@ def invite(api: ApiClient):
 
 
 @pytest.fixture
+def listing(api: ApiClient):
+    """A survey's invitations as GET /surveys/{id}/invitations lists them, every page (`limit` a page)."""
+
+    def read(survey_id: int, limit: int = 2, **query) -> list[dict]:
+        rows: list[dict] = []
+        cursor = None
+        while True:
+            params = {**query, **({"cursor": cursor} if cursor else {}), "limit": limit}
+            r = api.get(f"/api/v1/surveys/{survey_id}/invitations", query_string=params)
+            assert r.status_code == 200, r.get_json()
+            rows += r.get_json()["data"]
+            cursor = r.get_json()["next_cursor"]
+            if cursor is None:
+                return rows
+
+    return read
+
+
+@pytest.fixture
 def live_server(app: Flask):
     """The app on a real port; BASE_URL points at it so links in mail lead there."""
     server = LiveServer(app).start()

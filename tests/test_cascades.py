@@ -48,24 +48,6 @@ def cascade(api):
     return start
 
 
-@pytest.fixture
-def listing(api):
-    """The survey's invitations as GET /surveys/{id}/invitations lists them, every page."""
-
-    def read(survey_id: int, **query) -> list[dict]:
-        rows, cursor = [], None
-        while True:
-            params = {**query, **({"cursor": cursor} if cursor else {}), "limit": 2}
-            r = api.get(f"/api/v1/surveys/{survey_id}/invitations", query_string=params)
-            assert r.status_code == 200, r.get_json()
-            rows += r.get_json()["data"]
-            cursor = r.get_json()["next_cursor"]
-            if cursor is None:
-                return rows
-
-    return read
-
-
 def steps_of(rows: list[dict]) -> list[tuple[int, str, str]]:
     return [(row["step"], row["channel"], row["status"]) for row in rows]
 

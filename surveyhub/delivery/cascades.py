@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from channels.email import DeliveryError
 from channels.sms import SmsError
@@ -24,7 +24,7 @@ from channels.sms import SmsError
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
 from ..errors import Invalid
-from ..events import record_event, record_invitation_failed
+from ..events import NewEvent, record_event, record_events, record_invitation_failed
 from ..extensions import db
 from ..models import Cascade, Invitation, Survey
 from ..models.invitation import QUEUED_SINCE
@@ -48,6 +48,13 @@ def plan_for(definition: dict, steps: Sequence[dict] | None) -> dict:
         raise Invalid("The survey has no delivery plan: give the cascade's steps.",
                       {"steps": "is required: the survey has no delivery plan"})
     return {"steps": plan["steps"], "stop_on": plan.get("stop_on", "responded")}
+
+
+def require_plan(definition: dict) -> None:
+    """Refuse to start the survey's own plan when it has none (the CLI gives no steps of its own)."""
+    if not definition.get("delivery"):
+        raise Invalid('The survey has no delivery plan: add one to its definition ("delivery": {"steps": [...]}) '
+                      "and publish it.", {"delivery": "is required to start cascades"})
 
 
 def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[dict] | None = None,
@@ -84,17 +91,75 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
     if not accepted:
         return InvitationBatch([], refused)
     people = _respondents(survey.org_id, accepted)
-    queued = []
-    for (recipient, addresses), respondent_id in zip(accepted, people, strict=True):
-        cascade = Cascade(org_id=survey.org_id, survey_id=survey.id, respondent_id=respondent_id,
-                          email=addresses.get("email"), phone=addresses.get("sms"), steps=plan["steps"],
-                          stop_on=plan["stop_on"], status="running", current_step=1, started_at=start)
-        db.session.add(cascade)
-        db.session.flush()
-        take_step(cascade, 1)
-        shown = {**recipient, **{ADDRESS_FIELD[c]: a for c, a in addresses.items()}}
-        queued.append(Queued(cascade.id, "cascade", shown, start, steps=plan["steps"]))
+    cascade_ids = _insert_cascades(survey, plan, start, accepted, people)
+    _queue_first_steps(survey, plan["steps"], start, blocked,
+                       [(cascade_id, addresses, respondent_id) for cascade_id, (_, addresses), respondent_id
+                        in zip(cascade_ids, accepted, people, strict=True)])
+    queued = [Queued(cascade_id, "cascade", {**recipient, **{ADDRESS_FIELD[c]: a for c, a in addresses.items()}},
+                     start, steps=plan["steps"])
+              for cascade_id, (recipient, addresses) in zip(cascade_ids, accepted, strict=True)]
     return InvitationBatch(queued, refused)
+
+
+def _first_step(steps: Sequence[dict], addresses: dict[str, str], blocked: dict[str, set[str]]) -> int:
+    """Return the number of the first step the person can be sent (every earlier one is skipped)."""
+    for number, step in enumerate(steps, start=1):
+        address = addresses.get(step["channel"])
+        if address is not None and address not in blocked[step["channel"]]:
+            return number
+    raise AssertionError("a started cascade has an address it may use")  # start_cascades refused the others
+
+
+def _insert_cascades(survey: Survey, plan: dict, start: datetime, accepted: list[tuple[dict, dict[str, str]]],
+                     people: list[int]) -> list[int]:
+    """Insert the batch's cascades in one statement; return their ids in the order of `accepted`."""
+    rows = [{"org_id": survey.org_id, "survey_id": survey.id, "respondent_id": respondent_id,
+             "email": addresses.get("email"), "phone": addresses.get("sms"), "steps": plan["steps"],
+             "stop_on": plan["stop_on"], "status": "running", "current_step": 1, "started_at": start}
+            for (_, addresses), respondent_id in zip(accepted, people, strict=True)]
+    # Matched back by (email, phone), unique in the batch (no two accepted share an address, each has
+    # one): asking RETURNING for parameter order would make SQLite insert row by row.
+    id_of = {(email, phone): cascade_id for cascade_id, email, phone in db.session.execute(
+        insert(Cascade).returning(Cascade.id, Cascade.email, Cascade.phone), rows)}
+    return [id_of[row["email"], row["phone"]] for row in rows]
+
+
+def _queue_first_steps(survey: Survey, steps: Sequence[dict], start: datetime, blocked: dict[str, set[str]],
+                       started: list[tuple[int, dict[str, str], int]]) -> None:
+    """Queue each new cascade's first usable step, the ones before it skipped, in a few statements.
+
+    What `take_step` does one cascade at a time, for a batch whose suppressions `start_cascades`
+    already read: no query per cascade.
+    """
+    now = delivery.clock()
+    skipped: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
+    moved: list[dict[str, Any]] = []  # cascades whose first step was skipped: where they stand now
+    for cascade_id, addresses, respondent_id in started:
+        first = _first_step(steps, addresses, blocked)
+        for number, step in enumerate(steps[:first], start=1):
+            channel = step["channel"]
+            address = addresses.get(channel)
+            row = {"org_id": survey.org_id, "survey_id": survey.id, "respondent_id": respondent_id,
+                   "channel": channel, "address": address, "cascade_id": cascade_id, "step": number, "meta": {},
+                   "attempts": 0, "created_at": now}
+            if number < first:
+                skipped.append({**row, "status": "skipped", "send_at": now, "due_at": now,
+                                "last_error": "no address" if address is None else BLOCKED_REASON[channel]})
+            else:
+                due = max(start + timedelta(hours=step["wait_hours"]), now)
+                queued.append({**row, "status": "queued", "send_at": due, "due_at": due})
+        if first > 1:
+            moved.append({"id": cascade_id, "current_step": first})
+    if skipped:
+        db.session.execute(insert(Invitation), skipped)
+    if moved:
+        db.session.execute(update(Cascade), moved)  # by primary key, one executemany
+    # Matched back by cascade id (one queued step each), not by parameter order (see _insert_cascades).
+    invitation_of = dict(db.session.execute(insert(Invitation).returning(Invitation.cascade_id, Invitation.id),
+                                            queued).all())
+    record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=row["channel"],
+                                           invitation_id=invitation_of[row["cascade_id"]]) for row in queued])
 
 
 def _addresses(channels: set[str], recipient: dict, region: str | None) -> tuple[dict[str, str], str | None]:
@@ -171,15 +236,8 @@ def stop_for_answer(survey_id: int, respondent_id: int | None, happened: str) ->
     if respondent_id is None:
         return
     stops = ("responded",) if happened == "responded" else ("responded", "completed")
-    stopped = db.session.execute(
-        update(Cascade).where(Cascade.survey_id == survey_id, Cascade.respondent_id == respondent_id,
-                              Cascade.status == "running", Cascade.stop_on.in_(stops))
-        .values(status="responded", finished_at=delivery.clock())
-        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    _cancel_steps([cascade_id for cascade_id, _, _ in stopped], "answered")
-    _announce(stopped, "responded")
+    which = (Cascade.survey_id == survey_id, Cascade.respondent_id == respondent_id, Cascade.stop_on.in_(stops))
+    _announce(_stop(which, "responded", "answered"), "responded")
 
 
 def cancel_for_survey(survey_id: int) -> None:
@@ -210,23 +268,31 @@ def cancel_sms_steps(org_id: int, phone: str) -> None:
 
 
 def _cancel(which: Any, reason: str) -> None:
-    cancelled = db.session.execute(
-        update(Cascade).where(which, Cascade.status == "running")
-        .values(status="cancelled", finished_at=delivery.clock())
-        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id)
-        .execution_options(synchronize_session=False)
-    ).all()
-    _cancel_steps([cascade_id for cascade_id, _, _ in cancelled], reason)
-    _announce(cancelled, "cancelled")
+    _announce(_stop((which,), "cancelled", reason), "cancelled")
 
 
-def _cancel_steps(cascade_ids: Sequence[int], reason: str) -> None:
-    """Cancel the queued steps of stopped cascades; a claimed one is cancelled by its own re-check."""
-    if cascade_ids:
+def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
+    """End the running cascades `which` selects as `how` and cancel their queued steps (`reason`); return
+    (id, org id, survey id) of each. A claimed step is cancelled by its own re-check (check_step).
+
+    On PostgreSQL one statement (the steps' UPDATE a data-modifying CTE of the cascades'): every answer
+    runs this, and one that stops a cascade should cost about what one that stops none does.
+    """
+    stopped = (update(Cascade).where(*which, Cascade.status == "running")
+               .values(status=how, finished_at=delivery.clock())
+               .returning(Cascade.id, Cascade.org_id, Cascade.survey_id))
+    if db.session.get_bind().dialect.name == "postgresql":
+        ended = stopped.cte("ended")
+        steps = (update(Invitation).where(Invitation.cascade_id.in_(select(ended.c.id)), Invitation.status == "queued")
+                 .values(status="cancelled", last_error=reason).returning(Invitation.id).cte("cancelled_steps"))
+        return db.session.execute(select(ended.c.id, ended.c.org_id, ended.c.survey_id).add_cte(steps)).all()
+    rows = db.session.execute(stopped.execution_options(synchronize_session=False)).all()
+    if rows:
         db.session.execute(
-            update(Invitation).where(Invitation.cascade_id.in_(cascade_ids), Invitation.status == "queued")
+            update(Invitation).where(Invitation.cascade_id.in_([row.id for row in rows]), Invitation.status == "queued")
             .values(status="cancelled", last_error=reason).execution_options(synchronize_session=False)
         )
+    return rows
 
 
 # --- the job kind ---------------------------------------------------------------------------------
@@ -281,23 +347,22 @@ def load_steps(ids: Sequence[int]) -> list[Step]:
 
 def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     """Re-check the cascade under its row's lock, skip an unusable address, then prepare as the channel does."""
-    running = db.session.execute(
+    cascade = db.session.execute(
         update(Cascade).where(Cascade.id == step.cascade_id, Cascade.status == "running",
                               Cascade.current_step == step.step)
-        .values(current_step=step.step).returning(Cascade.id).execution_options(synchronize_session=False)
-    ).first()
-    if running is None:  # answered (or cancelled) since it was queued or claimed
+        .values(current_step=step.step).returning(Cascade).execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if cascade is None:  # answered (or cancelled) since it was queued or claimed
         claim.finish("cancelled", last_error="cascade stopped")
         return None
-    cascade = db.session.get(Cascade, step.cascade_id)
-    assert cascade is not None  # noqa: S101 - the update above just found it
     if step.outgoing.definition is None or step.outgoing.erased:
         reason = "survey closed" if step.outgoing.definition is None else "respondent erased"
         claim.finish("cancelled", last_error=reason)
         _cancel(Cascade.id == cascade.id, reason)
         return None
-    address = step.outgoing.address if step.channel == "email" else step.outgoing.phone
-    if suppressed(cascade.org_id, step.channel, [address]):
+    # Email: the batch's load read the unsubscribes already (one query for the batch); SMS: ask now.
+    if (step.outgoing.unsubscribed if step.channel == "email"
+            else suppressed(cascade.org_id, "sms", [step.outgoing.phone])):
         claim.finish("skipped", last_error=BLOCKED_REASON[step.channel])
         take_step(cascade, step.step + 1)
         return None

@@ -10,9 +10,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..accounts.surveys import live_version
 from ..models import Survey
 from ..transaction import unit_of_work
-from .invitations import create_invitations
+from .cascades import require_plan, start_cascades
+from .invitations import InvitationBatch, create_invitations
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -76,6 +78,12 @@ def _batches(rows: Iterator[dict], size: int) -> Iterator[list[dict]]:
         yield batch
 
 
+def _queue(survey: Survey, channel: str, recipients: list[dict], send_at: datetime | None) -> InvitationBatch:
+    if channel == "cascade":
+        return start_cascades(survey, recipients, send_at=send_at)
+    return create_invitations(survey, channel, recipients, send_at)
+
+
 def refused_path_for(path: Path) -> Path:
     """Return where the refused rows of `path` are written: beside it, `NAME.refused.csv`."""
     return path.with_name(path.stem + ".refused.csv")
@@ -83,7 +91,12 @@ def refused_path_for(path: Path) -> Path:
 
 def import_csv(survey: Survey, channel: str, path: Path, *, send_at: datetime | None = None, batch_size: int = 500,
                on_progress: Callable[[int], None] = lambda n: None) -> ImportResult:
-    """Queue an invitation per acceptable row of a CSV and write the refused rows, with reasons, beside it."""
+    """Queue an invitation (or, on channel "cascade", start a cascade of the survey's plan) per acceptable
+    row of a CSV and write the refused rows, with reasons, beside it."""
+    # A survey that can't be sent (unpublished, archived, no plan for cascades) fails before anything is written.
+    definition = live_version(survey).definition
+    if channel == "cascade":
+        require_plan(definition)
     result = ImportResult()
     with path.open("rb") as raw, refused_path_for(path).open("w", newline="", encoding="utf-8") as refused_file:
         text = io.TextIOWrapper(io.BufferedReader(_CountingReader(raw, on_progress)), encoding="utf-8-sig",
@@ -96,7 +109,7 @@ def import_csv(survey: Survey, channel: str, path: Path, *, send_at: datetime | 
             recipients = [row_to_recipient(row) for row in rows]
             # Each batch is a unit of work of its own: a 100,000-row import holds no transaction open.
             with unit_of_work():
-                batch = create_invitations(survey, channel, recipients, send_at)
+                batch = _queue(survey, channel, recipients, send_at)
             result.queued += len(batch.queued)
             for queued in batch.queued:
                 if queued.sms:

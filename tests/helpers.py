@@ -364,3 +364,33 @@ class DeliveryClock:
 
     def advance(self, **duration: float) -> None:
         self.offset += timedelta(**duration)
+
+
+def answer_at_once(app: Flask, response_id: int, question: str, values: list[Any]) -> list[BaseException]:
+    """Answer one question of one response from a thread per value, released together (each its own app
+    context and unit of work, as concurrent requests); return what the threads raised."""
+    from surveyhub.responses import answers
+    from surveyhub.transaction import unit_of_work
+
+    barrier = threading.Barrier(len(values))
+    failures: list[BaseException] = []
+
+    def submit(value: Any) -> None:
+        with app.app_context():
+            try:
+                barrier.wait(timeout=10)
+                with unit_of_work():
+                    response = db.session.get(Response, response_id)
+                    assert response is not None  # noqa: S101 - the caller made it
+                    answers.answer_question(response, question, value)
+            except Exception as exc:  # noqa: BLE001 - returned to the test, which asserts there is none
+                failures.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=submit, args=(value,)) for value in values]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return failures

@@ -1,16 +1,14 @@
 """The response engine the channels share: answer, replace, branch, complete."""
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
 from surveyhub.accounts import surveys
 from surveyhub.errors import Conflict, Invalid
 from surveyhub.extensions import db
-from surveyhub.models import Answer, Event, Response
+from surveyhub.models import Answer, Event
 from surveyhub.responses import answers as responses
-from surveyhub.transaction import unit_of_work
+from tests.helpers import answer_at_once
 
 
 @pytest.fixture
@@ -82,25 +80,7 @@ def test_same_answer_from_two_threads_at_once(app, live):
     """A retried submission racing the original stores one answer and one "responded" event."""
     response_id = responses.start_response(live, "widget").id
     db.session.commit()  # end this thread's transaction, as a request does, before the others write
-    barrier = threading.Barrier(4)
-    failures = []
-
-    def submit(value):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                with unit_of_work():
-                    responses.answer_question(db.session.get(Response, response_id), "nps", value)
-            except Exception as exc:  # reported below
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit, args=(9,)) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    failures = answer_at_once(app, response_id, "nps", [9] * 4)
     assert failures == []
     db.session.expire_all()
     assert count(Answer, Answer.response_id == response_id) == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +31,7 @@ from surveyhub.models import (
 from surveyhub.responses import answers as responses
 from surveyhub.responses import erasure
 from surveyhub.transaction import unit_of_work
-from tests.helpers import survey_definition
+from tests.helpers import answer_at_once, survey_definition
 from tests.test_surveys_api import error_fields
 
 DAY0 = date(2026, 3, 2)
@@ -450,25 +449,7 @@ def test_concurrent_answers_leave_counters_right(app, db, api, history):
     """Four requests answering one response at once: the counters still equal the recount."""
     survey_id = history([("respond", 0, "web", [], False)])
     response_id = db.execute(select(Response.id).where(Response.survey_id == survey_id)).scalar_one()
-    barrier = threading.Barrier(4)
-    failures = []
-
-    def submit(value):
-        with app.app_context():
-            try:
-                barrier.wait(timeout=10)
-                with unit_of_work():
-                    responses.answer_question(db.session.get(Response, response_id), "nps", value)
-            except Exception as exc:  # reported below
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=submit, args=(v,)) for v in (2, 9, 9, 5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    failures = answer_at_once(app, response_id, "nps", [2, 9, 9, 5])
     assert failures == []
     body = api.get(f"/api/v1/surveys/{survey_id}/stats").get_json()
     assert body == _naive(app, survey_id, {})

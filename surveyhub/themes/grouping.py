@@ -26,6 +26,7 @@ from surveyhub.themes.text import (
     han_runs,
     has_letters,
     language_of,
+    language_of_folded,
     latin_words,
     malay_stems,
     word_forms,
@@ -77,8 +78,9 @@ class _Entry:
 
 @dataclass
 class _Reading:
-    """What a text says in concept terms: weight per dimension and the words that said it."""
+    """What a text says in concept terms: weight per dimension and the words that said it; its language."""
 
+    language: str = "und"
     weights: dict[int, float] = field(default_factory=dict)
     said: dict[int, list[str]] = field(default_factory=dict)
 
@@ -137,6 +139,7 @@ class _Matcher:
     def read(self, text: str) -> _Reading:
         """The concept features of a text: longest matches first, each word counted once."""
         folded = fold(text)
+        reading = _Reading(language=language_of_folded(text, folded))
         matches: list[tuple[int, int, _Entry, str]] = []
         words = latin_words(folded)
         forms = [word_forms(word) for word in words]
@@ -153,7 +156,6 @@ class _Matcher:
                     matches.append((offset + position, offset + position + len(entry.han), entry, entry.han))
                     position = run.find(entry.han, position + 1)
             offset += len(run) + 1
-        reading = _Reading()
         taken: set[int] = set()
         for start, end, entry, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
             span = set(range(start, end))
@@ -347,7 +349,7 @@ def _describe(
 ) -> Theme:
     """A theme's words, bridge, size and languages, from its texts."""
     members = [index for index, theme in enumerate(themes_of) if theme == position]
-    languages = Counter(language_of(texts[index]) for index in members)
+    languages = Counter(reading.language for index in members if (reading := readings[index]) is not None)
     words = Counter[str]()
     bridge = None
     if position < len(centroids):

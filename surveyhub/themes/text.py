@@ -41,14 +41,16 @@ def has_letters(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """Lower-case the text and drop accents, so "Café" and "cafe" read the same."""
+    """Lower-case the text, drop accents and squeeze stretched letters: "Café", "cafe" and "caaafe" read the same."""
+    if text.isascii():
+        return _SQUEEZE.sub(r"\1", text.lower())
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _SQUEEZE.sub(r"\1", "".join(char for char in decomposed if not unicodedata.combining(char)))
 
 
-def latin_words(text: str) -> list[str]:
-    """The Latin-script words of a folded text, with stretched letters squeezed ("sooo" -> "so")."""
-    return [_SQUEEZE.sub(r"\1", word) for word in _LATIN_WORD.findall(text)]
+def latin_words(folded: str) -> list[str]:
+    """The Latin-script words of a folded text."""
+    return _LATIN_WORD.findall(folded)
 
 
 def han_count(text: str) -> int:
@@ -62,14 +64,19 @@ def han_runs(text: str) -> list[str]:
 
 
 def language_of(text: str) -> str:
+    """The dominant language of the text: "en", "ms", "id", "zh" or "und" (how: `language_of_folded`)."""
+    return language_of_folded(text, fold(text))
+
+
+def language_of_folded(text: str, folded: str) -> str:
     """The dominant language of the text: "en", "ms", "id", "zh", or "und" when it cannot tell.
 
     Chinese is told by its script: a Chinese character weighs about as much as a word of the others, so
     "太贵了 too expensive" is Chinese. Jawi (Malay written in Arabic script) is told by the letters only
     Jawi has. Among English, Malay and Indonesian the language with the most marker words wins; a tie
     between Malay and Indonesian goes to the one with its own marker words, and else to Malay.
+    `folded` is `fold(text)`, for callers that have it already.
     """
-    folded = fold(text)
     words = latin_words(folded)
     hans = han_count(folded)
     if hans and hans >= len(words):
@@ -143,6 +150,7 @@ def malay_stems(word: str) -> frozenset[str]:
     return frozenset(stems)
 
 
+@lru_cache(maxsize=65536)
 def word_forms(word: str) -> frozenset[str]:
     """Every form a Latin-script word is looked up by: itself, its English stem and its Malay stems."""
     return frozenset({word, english_stem(word)} | malay_stems(word))

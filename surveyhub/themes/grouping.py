@@ -1,0 +1,371 @@
+"""Group short open answers into themes, whatever their language (en, ms, id, zh, mixed), offline.
+
+Each answer is read into concept features: the exit-survey concepts of `lexicon.CONCEPTS` it mentions in
+any of the four languages, plus the survey's own choice labels (`bridges`) as extra words. Answers are
+grouped by their strongest concept, small groups are folded into their nearest neighbour, and a few rounds
+of spherical k-means on the concept vectors settle answers that mention two things. Answers that mention
+no known concept share one residual theme. A `Grouping` keeps one centroid per theme, so a new answer is
+assigned later without regrouping (`Grouping.assign`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from math import ceil
+from typing import Any
+
+import numpy as np
+
+from surveyhub.themes.lexicon import CONCEPTS, STOPWORDS
+from surveyhub.themes.text import (
+    english_stem,
+    fold,
+    han_runs,
+    has_letters,
+    language_of,
+    language_of_folded,
+    latin_words,
+    malay_stems,
+    word_forms,
+)
+
+__all__ = ["Grouping", "Theme", "group", "language_of", "usable"]
+
+FORMAT_VERSION = 1
+HINT_WEIGHT = 0.5
+# A theme needs at least this share of the grouped answers (and at least two answers) when k is not given.
+MIN_THEME_SHARE = 0.02
+REFINE_ROUNDS = 2
+WORDS_PER_THEME = 5
+
+
+def usable(text: str) -> bool:
+    """Whether the text says something: False for empty, whitespace, emoji- or punctuation-only texts."""
+    return has_letters(text)
+
+
+@dataclass
+class Theme:
+    """One theme: its most telling words, the choice it matches (index into bridges), size and languages."""
+
+    words: list[str]
+    bridge: int | None
+    size: int
+    languages: dict[str, int]
+
+    def to_json(self) -> dict[str, Any]:
+        """The theme as plain JSON values."""
+        return {"words": self.words, "bridge": self.bridge, "size": self.size, "languages": self.languages}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Theme:
+        """Read a theme written by `to_json`."""
+        return cls(list(data["words"]), data["bridge"], int(data["size"]), dict(data["languages"]))
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One lexicon entry compiled for matching: its words' forms (Latin) or its characters (Chinese)."""
+
+    dim: int
+    weight: float
+    forms: tuple[frozenset[str], ...] = ()
+    han: str = ""
+
+
+@dataclass
+class _Reading:
+    """What a text says in concept terms: weight per dimension and the words that said it; its language."""
+
+    language: str = "und"
+    weights: dict[int, float] = field(default_factory=dict)
+    said: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _entry_forms(word: str, lang: str) -> frozenset[str]:
+    """The forms a lexicon word is indexed by: stemmed the way its own language is."""
+    if lang == "en":
+        return frozenset({word, english_stem(word)})
+    return frozenset({word}) | malay_stems(word)
+
+
+class _Matcher:
+    """The lexicon (and the bridges' words) compiled into lookups: Latin phrases by first word, Chinese entries."""
+
+    def __init__(self, bridges: Sequence[Mapping[str, str]]) -> None:
+        self.dims: list[str] = list(CONCEPTS)
+        self._heads: dict[str, list[_Entry]] = {}
+        self._han: list[_Entry] = []
+        for dim, (concept, by_lang) in enumerate(CONCEPTS.items()):
+            del concept
+            for lang, terms in by_lang.items():
+                for term in terms:
+                    weight = HINT_WEIGHT if term.startswith("~") else 1.0
+                    self._add(term.lstrip("~"), lang, dim, weight)
+        self.bridge_dims: list[int] = [self._add_bridge(index, labels) for index, labels in enumerate(bridges)]
+
+    def _add(self, term: str, lang: str, dim: int, weight: float) -> None:
+        if lang == "zh" and han_runs(term):
+            self._han.append(_Entry(dim, weight, han=term))
+            return
+        words = latin_words(fold(term))
+        if not words:
+            return
+        entry = _Entry(dim, weight, forms=tuple(_entry_forms(word, lang) for word in words))
+        for form in entry.forms[0]:
+            self._heads.setdefault(form, []).append(entry)
+
+    def _add_bridge(self, index: int, labels: Mapping[str, str]) -> int:
+        """Give a choice's labels a dimension: the concept they name, or one of their own; index their words."""
+        said: dict[int, float] = {}
+        for label in labels.values():
+            for dim, weight in self.read(label).weights.items():
+                said[dim] = said.get(dim, 0.0) + weight
+        if said:
+            dim = max(said, key=lambda named: said[named])
+        else:
+            dim = len(self.dims)
+            self.dims.append(f"choice:{index}")
+        for lang, label in labels.items():
+            lang = lang.split("-")[0].lower()
+            self._add(label, lang, dim, 1.0)
+            for word in _content_words(label):
+                self._add(word, lang, dim, HINT_WEIGHT)
+        return dim
+
+    def read(self, text: str) -> _Reading:
+        """The concept features of a text: longest matches first, each word counted once."""
+        folded = fold(text)
+        reading = _Reading(language=language_of_folded(text, folded))
+        matches: list[tuple[int, int, _Entry, str]] = []
+        words = latin_words(folded)
+        forms = [word_forms(word) for word in words]
+        for start, word_form in enumerate(forms):
+            for entry in self._entries_from(word_form, phrases_only=words[start] in STOPWORDS):
+                end = start + len(entry.forms)
+                if end <= len(forms) and all(forms[start + i] & entry.forms[i] for i in range(len(entry.forms))):
+                    matches.append((start, end, entry, " ".join(words[start:end])))
+        offset = len(words) + 1
+        for run in han_runs(folded):
+            for entry in self._han:
+                position = run.find(entry.han)
+                while position >= 0:
+                    matches.append((offset + position, offset + position + len(entry.han), entry, entry.han))
+                    position = run.find(entry.han, position + 1)
+            offset += len(run) + 1
+        taken: set[int] = set()
+        for start, end, entry, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
+            span = set(range(start, end))
+            if span & taken:
+                continue
+            taken |= span
+            reading.weights[entry.dim] = reading.weights.get(entry.dim, 0.0) + entry.weight
+            reading.said.setdefault(entry.dim, []).append(surface)
+        return reading
+
+    def _entries_from(self, word_form: frozenset[str], *, phrases_only: bool) -> list[_Entry]:
+        """The entries starting with this word, once each; a stopword starts only phrases ("no one", "for now")."""
+        entries = {id(entry): entry for form in word_form for entry in self._heads.get(form, ())}
+        return [entry for entry in entries.values() if not phrases_only or len(entry.forms) > 1]
+
+    def vector(self, reading: _Reading) -> np.ndarray:
+        """The reading as a unit vector over the dimensions (all zeros when it says nothing known)."""
+        vector = np.zeros(len(self.dims))
+        for dim, weight in reading.weights.items():
+            vector[dim] = weight
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> Any:
+    """jieba, imported and initialised once, quietly (it logs its dictionary loading)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba
+
+
+def _content_words(text: str) -> list[str]:
+    """The words of a text worth showing: Latin words of 3+ letters and Chinese words of 2+ characters, no stopwords."""
+    folded = fold(text)
+    words = [word for word in latin_words(folded) if len(word) >= 3 and not word.isdigit() and word not in STOPWORDS]
+    for run in han_runs(folded):
+        words.extend(word for word in _jieba().lcut(run) if len(word) >= 2 and word not in STOPWORDS)
+    return words
+
+
+class Grouping:
+    """Themes found in a set of texts, the theme of each text, and what `assign` needs for new texts."""
+
+    def __init__(
+        self,
+        assignments: list[int | None],
+        themes: list[Theme],
+        *,
+        bridges: Sequence[Mapping[str, str]],
+        dims: list[str],
+        centroids: np.ndarray,
+        residual: int | None,
+    ) -> None:
+        self.assignments = assignments
+        self.themes = themes
+        self._bridges = [dict(labels) for labels in bridges]
+        self._matcher = _matcher_for(self._bridges)
+        if self._matcher.dims != dims:
+            raise ValueError("the grouping was made with another lexicon; group the texts again")
+        self._centroids = centroids
+        self._residual = residual
+
+    def assign(self, text: str) -> int | None:
+        """The theme a new text joins: the nearest one; None when the text is unusable or fits no theme."""
+        if not usable(text):
+            return None
+        vector = self._matcher.vector(self._matcher.read(text))
+        if not vector.any() or not len(self._centroids):
+            return self._residual
+        similarity = self._centroids @ vector
+        best = int(np.argmax(similarity))
+        return best if similarity[best] > 0 else self._residual
+
+    def to_json(self) -> dict[str, Any]:
+        """What `from_json` needs to assign new texts: themes, centroids and bridges (not the texts' vectors)."""
+        return {
+            "version": FORMAT_VERSION,
+            "dims": self._matcher.dims,
+            "bridges": self._bridges,
+            "centroids": [[round(float(value), 4) for value in row] for row in self._centroids],
+            "residual": self._residual,
+            "themes": [theme.to_json() for theme in self.themes],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Grouping:
+        """Read a grouping written by `to_json`; its assignments are the caller's to keep, so they come back empty."""
+        if data.get("version") != FORMAT_VERSION:
+            raise ValueError("unknown grouping format; group the texts again")
+        dims = list(data["dims"])
+        centroids = np.array(data["centroids"], dtype=float).reshape(len(data["centroids"]), len(dims))
+        return cls(
+            [],
+            [Theme.from_json(theme) for theme in data["themes"]],
+            bridges=data["bridges"],
+            dims=dims,
+            centroids=centroids,
+            residual=data["residual"],
+        )
+
+
+def _matcher_for(bridges: Sequence[Mapping[str, str]]) -> _Matcher:
+    """The compiled matcher for these bridges (the plain lexicon is compiled once)."""
+    if not bridges:
+        return _plain_matcher()
+    return _Matcher(bridges)
+
+
+@lru_cache(maxsize=1)
+def _plain_matcher() -> _Matcher:
+    return _Matcher(())
+
+
+def group(texts: Sequence[str], *, bridges: Sequence[Mapping[str, str]] = (), k: int | None = None) -> Grouping:
+    """Group texts into themes; unusable texts get no theme.
+
+    `bridges` are the survey's choice labels, one mapping locale -> label per choice: answers using a
+    choice's words join that choice's theme, and the theme says which (`Theme.bridge`). With `k` given,
+    at most k themes come back (fewer when the texts name fewer distinct things); without it, every
+    concept that at least 2% of the answers (and two of them) name is a theme.
+    """
+    if k is not None and k < 1:
+        raise ValueError("k must be at least 1")
+    matcher = _matcher_for(bridges)
+    readings: list[_Reading | None] = [matcher.read(text) if usable(text) else None for text in texts]
+    rows = [index for index, reading in enumerate(readings) if reading is not None and reading.weights]
+    vectors = np.array([matcher.vector(readings[index]) for index in rows]).reshape(len(rows), len(matcher.dims))  # type: ignore[arg-type]
+    silent = [index for index, reading in enumerate(readings) if reading is not None and not reading.weights]
+
+    labels = _cluster(vectors, k=None if k is None else k - (1 if silent else 0))
+    clusters = sorted(set(labels.tolist()), key=lambda label: -int((labels == label).sum()))
+    renumber = {label: position for position, label in enumerate(clusters)}
+    centroids = np.array([_unit(vectors[labels == label].mean(axis=0)) for label in clusters])
+    centroids = centroids.reshape(len(clusters), len(matcher.dims))
+    # Answers that name nothing known share a residual theme, or join the largest when k leaves no room.
+    residual: int | None = None
+    silent_theme: int | None = None
+    if silent:
+        silent_theme = 0 if k is not None and clusters and len(clusters) >= k else len(clusters)
+        residual = silent_theme if silent_theme == len(clusters) else None
+    themes_of: list[int | None] = [None] * len(texts)
+    for row, label in zip(rows, labels.tolist(), strict=True):
+        themes_of[row] = renumber[label]
+    for index in silent:
+        themes_of[index] = silent_theme
+    count = len(clusters) + (residual is not None)
+    themes = [_describe(position, themes_of, texts, readings, matcher, centroids) for position in range(count)]
+    return Grouping(themes_of, themes, bridges=bridges, dims=matcher.dims, centroids=centroids, residual=residual)
+
+
+def _cluster(vectors: np.ndarray, *, k: int | None) -> np.ndarray:
+    """Cluster unit concept vectors: seed by strongest dimension, fold small seeds, refine with spherical k-means."""
+    if not len(vectors):
+        return np.zeros(0, dtype=int)
+    strongest = vectors.argmax(axis=1)
+    sizes = Counter(strongest.tolist())
+    ranked = [dim for dim, _ in sizes.most_common()]
+    if k is None:
+        floor = max(2, ceil(MIN_THEME_SHARE * len(vectors)))
+        kept = [dim for dim in ranked if sizes[dim] >= floor] or ranked[:1]
+    else:
+        kept = ranked[: max(k, 1)]
+    centroids = np.array([_unit(vectors[strongest == dim].mean(axis=0)) for dim in kept])
+    labels = (vectors @ centroids.T).argmax(axis=1)
+    for _ in range(REFINE_ROUNDS):
+        centroids = np.array(
+            [_unit(vectors[labels == label].mean(axis=0)) if (labels == label).any() else centroids[label]
+             for label in range(len(kept))]
+        )
+        labels = (vectors @ centroids.T).argmax(axis=1)
+    return labels
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def _describe(
+    position: int,
+    themes_of: list[int | None],
+    texts: Sequence[str],
+    readings: list[_Reading | None],
+    matcher: _Matcher,
+    centroids: np.ndarray,
+) -> Theme:
+    """A theme's words, bridge, size and languages, from its texts."""
+    members = [index for index, theme in enumerate(themes_of) if theme == position]
+    languages = Counter(reading.language for index in members if (reading := readings[index]) is not None)
+    words = Counter[str]()
+    bridge = None
+    if position < len(centroids):
+        dim = int(np.argmax(centroids[position]))
+        for index in members:
+            reading = readings[index]
+            if reading is not None:
+                words.update(reading.said.get(dim, ()))
+        if dim in matcher.bridge_dims:
+            bridge = matcher.bridge_dims.index(dim)
+    else:
+        for index in members:
+            words.update(dict.fromkeys(_content_words(texts[index]), 1))
+    return Theme(
+        words=[word for word, _ in words.most_common(WORDS_PER_THEME)],
+        bridge=bridge,
+        size=len(members),
+        languages=dict(languages.most_common()),
+    )

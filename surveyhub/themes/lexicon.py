@@ -1,0 +1,256 @@
+"""The exit-survey concept lexicon: what leaving customers talk about, in en, ms, id and zh.
+
+Each concept lists, per language, the words and phrases that say it, casual forms included. Latin-script
+entries are matched on whole words after the same normalisation and light stemming as the texts (so
+"prices", "pricing" and "priced" all reach "price", "dibayar" reaches "bayar"); a phrase matches as a run of
+words. Chinese entries match as substrings. An entry starting with "~" is a hint: it counts half, because it
+also turns up in answers about other things ("budget", "later", "interface").
+
+Written from general knowledge of why people cancel a SaaS subscription, not from any data set.
+"""
+
+from __future__ import annotations
+
+CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "price": {
+        "en": (
+            "expensive", "pricey", "price", "pricing", "cost", "costly", "overpriced", "afford", "affordable",
+            "cheaper", "cheap", "fee", "money", "pay", "paying", "charge", "worth", "value for money",
+            "price hike", "too much", "per seat", "per user", "discount", "increase", "went up", "go up",
+            "~budget", "~dollar", "~usd", "~rm", "~rp", "~free", "~renewal", "~invoice", "~plan",
+        ),
+        "ms": (
+            "mahal", "harga", "kos", "bayar", "bayaran", "yuran", "murah", "mampu", "duit", "wang", "caj",
+            "berbaloi", "naik harga", "harga naik", "potongan harga", "diskaun", "~bajet", "~ringgit", "~langganan",
+        ),
+        "id": (
+            "mahal", "kemahalan", "harga", "biaya", "bayar", "murah", "uang", "duit", "tarif", "mampu",
+            "sanggup", "diskon", "naik harga", "harga naik", "worth it", "~anggaran", "~rupiah", "~langganan",
+        ),
+        "zh": (
+            "贵", "价格", "价钱", "费用", "收费", "涨价", "便宜", "成本", "性价比", "划算", "付费", "钱",
+            "年费", "月费", "订阅费", "负担", "~预算", "~值得", "~元",
+        ),
+    },
+    "missing_features": {
+        "en": (
+            "feature", "missing", "lack", "lacking", "integration", "integrate", "export", "import", "api",
+            "support for", "doesn t have", "does not have", "didn t have", "no option", "option", "wish",
+            "language", "translation", "arabic", "chinese", "malay", "indonesian", "rtl", "right to left",
+            "mobile app", "offline", "dark mode", "custom", "customize", "customization", "report", "reporting",
+            "template", "sso", "zapier", "salesforce", "hubspot", "slack", "sync", "webhook", "plugin",
+            "limited", "limitation", "functionality", "capability", "roadmap", "can t do", "cannot do",
+            "~need", "~pdf", "~csv", "~excel", "~calendar",
+        ),
+        "ms": (
+            "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan",
+            "pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
+            "takde feature", "~tiada", "~takde", "~kurang",
+        ),
+        "id": (
+            "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi",
+            "pilihan", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
+            "nggak support", "~gak ada", "~tidak ada", "~nggak ada",
+        ),
+        "zh": (
+            "功能", "缺少", "缺乏", "集成", "对接", "导出", "导入", "接口", "中文", "语言", "不支持", "支持",
+            "插件", "报表", "模板", "同步", "自定义", "定制", "手机版", "离线", "多语言", "~没有",
+        ),
+    },
+    "competitor": {
+        "en": (
+            "switch", "switched", "switching", "moved to", "moving to", "move to", "migrate", "alternative",
+            "competitor", "competition", "another tool", "another product", "another provider", "another vendor",
+            "another platform", "another app", "other tool", "different tool", "went with", "chose", "choose",
+            "found a better", "better option", "replace", "replacement", "instead", "in house", "built our own",
+            "typeform", "surveymonkey", "qualtrics", "jotform", "google forms", "microsoft forms", "tally",
+            "hotjar", "~better", "~other",
+        ),
+        "ms": (
+            "tukar", "bertukar", "beralih", "pindah", "berpindah", "pesaing", "alternatif", "sistem lain",
+            "platform lain", "apps lain", "app lain", "aplikasi lain", "tool lain", "software lain",
+            "produk lain", "syarikat lain", "pembekal lain", "yang lain", "ganti", "pilih", "lebih baik",
+        ),
+        "id": (
+            "ganti", "pindah", "beralih", "kompetitor", "pesaing", "alternatif", "aplikasi lain", "tool lain",
+            "platform lain", "layanan lain", "produk lain", "vendor lain", "sistem lain", "yang lain",
+            "pilih", "lebih bagus", "lebih baik",
+        ),
+        "zh": (
+            "换成", "换到", "换了", "改用", "转用", "迁移", "竞品", "竞争对手", "其他工具", "别的工具", "别家",
+            "其他平台", "别的平台", "其他产品", "替代", "更好的", "选择了", "自研", "自己开发", "飞书", "钉钉",
+        ),
+    },
+    "low_usage": {
+        "en": (
+            "rarely", "barely", "never used", "don t use", "not using", "didn t use", "stopped using", "hardly",
+            "forgot", "forgotten", "forget", "adoption", "adopt", "usage", "use it enough", "unused",
+            "no one uses", "nobody", "no one", "only used", "once a month", "occasional", "don t need",
+            "no longer need", "logged in", "log in", "idle", "never got around", "didn t stick", "habit",
+            "not enough", "~use", "~used",
+        ),
+        "ms": (
+            "jarang", "tak guna", "tidak guna", "tak pakai", "tidak menggunakan", "lupa", "tak pernah",
+            "tidak pernah", "tiada siapa", "tak ada orang", "takde orang", "sekali sekala", "tak perlu",
+            "tidak perlu", "kurang guna", "tak sempat", "~guna", "~pakai",
+        ),
+        "id": (
+            "jarang", "gak pakai", "nggak pakai", "tidak pakai", "gak dipakai", "nggak dipakai", "tidak dipakai",
+            "kepake", "lupa", "gak pernah", "nggak pernah", "tidak pernah", "gak ada yang", "tidak ada yang",
+            "nggak ada yang", "gak perlu", "nggak perlu", "tidak perlu", "gak butuh", "nggak butuh",
+            "tidak butuh", "nganggur", "mubazir", "sia sia", "~pakai",
+        ),
+        "zh": (
+            "很少用", "不怎么用", "没怎么用", "用得少", "用不上", "没用过", "没人用", "不常用", "忘了", "忘记",
+            "闲置", "用不到", "使用率", "没时间用", "用得不多", "不需要", "浪费", "~用",
+        ),
+    },
+    "bugs": {
+        "en": (
+            "bug", "buggy", "crash", "slow", "slowness", "lag", "laggy", "outage", "downtime", "error",
+            "broken", "break", "glitch", "freez", "lost data", "data loss", "doesn t work", "didn t work",
+            "not working", "stopped working", "unreliable", "reliability", "timeout", "fail", "failure",
+            "corrupt", "performance", "unstable", "stability", "went down", "goes down", "keeps crashing",
+            "~issue", "~problem", "~loading", "~lost", "~down",
+        ),
+        "ms": (
+            "rosak", "lambat", "lembap", "bug", "ralat", "hang", "crash", "tergendala", "gangguan", "down",
+            "data hilang", "hilang", "tak berfungsi", "tidak berfungsi", "error", "tak jalan", "sangkut",
+            "masalah teknikal", "~masalah",
+        ),
+        "id": (
+            "lemot", "lambat", "lelet", "error", "bug", "crash", "gak bisa dibuka", "down", "gangguan", "rusak",
+            "data hilang", "hilang", "ngelag", "lag", "tidak berfungsi", "gak jalan", "macet", "force close",
+            "~masalah", "~mati",
+        ),
+        "zh": (
+            "卡顿", "卡死", "很卡", "太卡", "慢", "崩溃", "闪退", "宕机", "故障", "报错", "错误", "bug", "丢失",
+            "数据丢失", "不稳定", "出问题", "打不开", "加载", "挂了", "中断", "出错", "失败", "~问题",
+        ),
+    },
+    "support": {
+        "en": (
+            "support", "customer service", "reply", "replied", "respond", "no response", "ticket", "helpdesk",
+            "help desk", "agent", "rude", "unhelpful", "staff", "account manager", "get back to", "got back to",
+            "waited", "waiting", "live chat", "contact", "nobody answered", "ignored", "~service", "~answer",
+            "~help", "~wait", "~email",
+        ),
+        "ms": (
+            "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
+            "jawab", "kasar", "biadab", "staf", "kakitangan", "layan", "tiket", "tunggu", "cs", "~lama",
+        ),
+        "id": (
+            "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
+            "jutek", "staf", "admin", "tiket", "nunggu", "tunggu", "bantuan", "tidak membantu",
+            "gak membantu", "~layanan", "~lama",
+        ),
+        "zh": (
+            "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
+            "联系不上", "服务差", "技术支持", "敷衍", "~服务",
+        ),
+    },
+    "business_change": {
+        "en": (
+            "company closed", "closing down", "closed down", "shut down", "shutting down", "out of business",
+            "bankrupt", "bankruptcy", "acquired", "acquisition", "merger", "merged", "layoff", "laid off",
+            "restructuring", "reorganization", "reorg", "budget cut", "budget freeze", "cost cutting",
+            "downsizing", "downsized", "project ended", "project was cancelled", "no longer exists",
+            "new management", "management decided", "parent company", "company policy", "headquarters", "hq",
+            "leadership", "funding", "pivot", "business closed", "went under", "disbanded", "retired",
+            "retiring", "sold the business", "sold our", "~company", "~closed", "~management",
+        ),
+        "ms": (
+            "tutup", "ditutup", "syarikat tutup", "bankrap", "muflis", "bergabung", "penggabungan",
+            "diambil alih", "pengambilalihan", "buang kerja", "diberhentikan", "pemberhentian", "bajet dipotong",
+            "potong bajet", "potongan bajet", "pembekuan", "projek tamat", "pengurusan", "syarikat induk",
+            "ibu pejabat", "dasar syarikat", "polisi syarikat", "penstrukturan", "bersara", "~syarikat",
+        ),
+        "id": (
+            "tutup", "bangkrut", "pailit", "merger", "diakuisisi", "akuisisi", "phk", "dirumahkan",
+            "restrukturisasi", "budget dipotong", "anggaran dipotong", "pemotongan anggaran", "proyek selesai",
+            "proyek berakhir", "manajemen", "kantor pusat", "induk perusahaan", "kebijakan perusahaan",
+            "gulung tikar", "berhenti beroperasi", "efisiensi", "pensiun", "~perusahaan", "~kantor",
+        ),
+        "zh": (
+            "倒闭", "关闭", "关门", "破产", "合并", "收购", "裁员", "重组", "预算削减", "预算冻结", "砍预算",
+            "削减预算", "项目结束", "项目取消", "公司决定", "管理层", "总部", "母公司", "集团", "公司政策",
+            "解散", "停业", "退休", "转型", "~公司",
+        ),
+    },
+    "temporary": {
+        "en": (
+            "for now", "temporarily", "temporary", "pause", "come back", "be back", "coming back", "next year",
+            "next season", "season", "seasonal", "off season", "one project", "one off", "one event",
+            "only needed", "just needed", "in the future", "resubscribe", "for a while", "short term",
+            "conference", "~later", "~return", "~again", "~until", "~event", "~holiday", "~campaign",
+            "~break", "~summer", "~winter",
+        ),
+        "ms": (
+            "buat masa ini", "buat sementara", "sementara", "berhenti sekejap", "rehat", "akan kembali",
+            "balik semula", "tahun depan", "musim", "bermusim", "satu projek", "majlis", "acara", "guna semula",
+            "langgan semula", "cuti", "~nanti", "~kembali", "~event", "~raya",
+        ),
+        "id": (
+            "sementara", "untuk sementara", "jeda", "berhenti dulu", "stop dulu", "balik lagi", "tahun depan",
+            "musim", "musiman", "satu proyek", "acara", "liburan", "libur", "lebaran", "langganan lagi",
+            "pakai lagi", "~nanti", "~kembali", "~event", "~dulu",
+        ),
+        "zh": (
+            "暂时", "暂停", "先停", "以后", "之后再", "回来", "再用", "明年", "下个季度", "淡季", "旺季",
+            "季节", "一个项目", "一次性", "活动", "只是为了", "只需要", "短期", "假期", "春节", "过年",
+        ),
+    },
+    "complexity": {
+        "en": (
+            "complicated", "complex", "confusing", "confused", "hard to use", "difficult to use", "difficult",
+            "learning curve", "steep", "onboarding", "setup", "set up", "too many", "steps", "intuitive",
+            "unintuitive", "user friendly", "usability", "clunky", "cluttered", "overwhelming", "overwhelmed",
+            "figure out", "training", "tutorial", "documentation", "navigate", "navigation", "configuration",
+            "configure", "~hard", "~understand", "~interface", "~ui", "~ux", "~menu", "~simple", "~easy",
+            "~easier", "~docs",
+        ),
+        "ms": (
+            "rumit", "susah", "sukar", "tak faham", "tidak faham", "keliru", "mengelirukan", "pening", "langkah",
+            "tetapan", "belajar", "latihan", "antara muka", "mesra pengguna", "leceh", "renyah", "kompleks",
+            "serabut", "payah", "~setup", "~tutorial",
+        ),
+        "id": (
+            "ribet", "rumit", "susah", "sulit", "bingung", "membingungkan", "gak ngerti", "nggak ngerti",
+            "tidak mengerti", "gak paham", "nggak paham", "tidak paham", "kompleks", "ruwet", "pelatihan",
+            "antarmuka", "pengaturan", "repot", "~tampilan", "~setting", "~setup", "~tutorial", "~belajar",
+        ),
+        "zh": (
+            "复杂", "难用", "不好用", "太难", "难上手", "上手", "学习成本", "看不懂", "搞不懂", "不会用", "繁琐",
+            "麻烦", "混乱", "不直观", "培训", "教程", "步骤", "~操作", "~界面", "~设置", "~配置",
+        ),
+    },
+    "privacy": {
+        "en": (
+            "privacy", "security", "gdpr", "compliance", "data protection", "personal data", "secure",
+            "breach", "leak", "audit",
+        ),
+        "ms": ("privasi", "keselamatan data", "perlindungan data", "data peribadi", "pdpa"),
+        "id": ("privasi", "keamanan", "keamanan data", "perlindungan data", "data pribadi", "bocor"),
+        "zh": ("隐私", "安全", "数据安全", "合规", "泄露", "个人信息"),
+    },
+}
+
+# Words that say nothing about a theme: left out of theme labels and bridge words, and only ever matched as
+# the first word of a phrase ("no one", "not using", "for now").
+_STOPWORD_TEXT = """
+    a an the and or but if so to of in on at for from with by as is are was were be been being it its it s
+    this that these those we our us you your they their them i me my he she his her not no nor too very just
+    really only also any all some more most much many can could would should will shall may might do does did
+    done have has had get got getting there here what which who whom why how when where than then into out up
+    about over after before again because while am im don t s ve ll re d doesn didn isn wasn aren won can t
+    cannot anymore anything everything something nothing thing things lot lots bit even still already yet
+    ini itu dan atau tapi tetapi kalau jika untuk dari dengan di ke pada yang ada tak tidak bukan sudah dah
+    udah telah akan masih lagi juga je aja saja sahaja sangat banget sekali amat kami kita saya aku gue gua
+    dia mereka kamu awak anda ni tu nih tuh lah kah pun sih dong deh kok ya yah pun nak mau ingin hendak
+    boleh bisa dapat jadi buat bikin karena kerana sebab oleh sebagai seperti macam kayak cuma hanya semua
+    banyak sikit sedikit lebih kurang punya apa siapa mana bila kapan bagaimana gimana camne nya gak nggak
+    ga engga enggak takde tiada x
+    的 了 是 我 我们 你 你们 他 她 它 他们 在 和 与 也 就 都 而 及 着 或 一个 没有 不 很 太 吧 啊 呢 吗 这 那
+    这个 那个 有 要 会 能 还 又 把 被 让 给 对 从 到 说 去 过 得 地 之 其 并 但 但是 因为 所以 如果 已经 还是
+    """
+STOPWORDS: frozenset[str] = frozenset(_STOPWORD_TEXT.split())

@@ -1,0 +1,1 @@
+"""Themes of open answers: the grouping (grouping.py) and its store, edits and listing (store.py)."""

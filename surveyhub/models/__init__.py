@@ -20,6 +20,7 @@ __all__ = [
     "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry",
     "DeliveryPause", "Event",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
-    "Suppression", "Survey", "SurveyVersion", "Theme", "ThemeAnswer", "ThemeModel", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "Suppression", "Survey", "SurveyVersion",
+    "Theme", "ThemeAnswer", "ThemeModel", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -50,7 +50,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], name=op.f('fk_themes_org_id_orgs'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_themes_survey_id_surveys'),
                             ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_themes'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_themes')),
+    sqlite_autoincrement=True
     )
     with op.batch_alter_table('themes', schema=None) as batch_op:
         batch_op.create_index('ix_themes_survey_question', ['survey_id', 'question_id'], unique=False)

@@ -38,7 +38,8 @@ class ThemeModel(Model):
 
 class Theme(Model):
     __tablename__ = "themes"
-    __table_args__ = (Index("ix_themes_survey_question", "survey_id", "question_id"),)
+    # Theme ids are the API's: SQLite must not hand a merged-away theme's id to the next one.
+    __table_args__ = (Index("ix_themes_survey_question", "survey_id", "question_id"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)

@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 
+from surveyhub.delivery import sms as sms_delivery
 from surveyhub.models import ThemeAnswer, ThemeModel
 from tests.helpers import count
+from tests.test_hosted_page import Page, mail_links
 
 CHOICES = [
     {"id": "price", "label": {"en": "Too expensive", "ms": "Terlalu mahal", "id": "Terlalu mahal", "zh": "太贵"}},
@@ -144,7 +148,6 @@ def test_the_date_range_counts_the_answers_of_those_days(api, survey, answer):
     today = themes(api, survey["id"])
     assert themes(api, survey["id"], **{"from": "2020-01-01", "to": "2020-01-31"}) == \
         {"themes": [], "answered": 0, "unassigned": 0}
-    from datetime import UTC, datetime
     day = datetime.now(UTC).date().isoformat()
     assert themes(api, survey["id"], **{"from": day, "to": day})["answered"] == today["answered"] == 4
 
@@ -282,3 +285,31 @@ def test_a_theme_of_one_answer_cannot_be_split(api, survey, answer):
     theme_id = themes(api, survey["id"])["themes"][0]["id"]
     r = api.post(f"/api/v1/themes/{theme_id}/split")
     assert r.status_code == 422 and "theme" in r.get_json()["error"]["fields"]
+
+
+def test_answers_from_the_hosted_page_and_by_sms_join_their_themes(api, survey, answer, invite, smtp, run_worker,
+                                                                   client, twilio, twilio_post, monkeypatch):
+    for text in PRICE + FEATURES:
+        answer(survey["id"], text)
+    price = next(t for t in themes(api, survey["id"])["themes"] if t["label"] == "Too expensive")
+    invite(survey["id"], {"email": "amy@example.com", "locale": "ms"})
+    run_worker()
+    page = Page(client, mail_links(smtp.messages[-1])[0])
+    page.answer("reason", "price")
+    page.answer("why", "Harga terlalu mahal sekarang")
+    assert page.answer("nps", "3").status_code == 200
+    monkeypatch.setattr(sms_delivery, "clock", lambda: datetime(2026, 1, 15, 4, 0, tzinfo=UTC))  # midday in KL
+    r = api.post(f"/api/v1/surveys/{survey['id']}/invitations",
+                 json={"channel": "sms", "recipients": [{"phone": "+60123456789", "locale": "zh"}]})
+    assert r.status_code == 202, r.get_json()
+    run_worker()
+    for sid, body in enumerate(["1", "太贵了 用不起", "SKIP"]):
+        sent = twilio_post("/channels/sms/inbound", {"MessageSid": f"SMth{sid}", "From": "+60123456789",
+                                                     "To": "+15005550006", "Body": body})
+        assert sent.status_code == 200
+        run_worker()
+    listing = themes(api, survey["id"])
+    assert listing["answered"] == 10
+    joined = next(t for t in listing["themes"] if t["id"] == price["id"])
+    assert joined["count"] == price["count"] + 2
+    assert {e["text"] for e in joined["examples"][:2]} == {"Harga terlalu mahal sekarang", "太贵了 用不起"}

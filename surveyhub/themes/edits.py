@@ -97,7 +97,7 @@ def move(theme: Theme, response_id: int) -> Theme:
                Response.survey_id == theme.survey_id)
     ).one_or_none()
     text = None if row is None else (row.other_text if row.other_text is not None else row.value)
-    if not isinstance(text, str):
+    if row is None or not isinstance(text, str):
         raise Invalid(f"Response {response_id} has no text answer to this theme's question.",
                       {"response_id": "has no text answer to the theme's question"})
     place = db.session.get(ThemeAnswer, row.id)

@@ -185,7 +185,8 @@ def regroup(survey: Survey, question: dict, *, locked: bool = False) -> ThemeMod
     old = {theme.id: theme for theme in _themes_of(survey, question["id"])}
     slots = _match_groups(texts, result.assignments, len(result.themes))
     for index, found in enumerate(result.themes):
-        theme = old.get(slots[index]) if slots[index] is not None else None
+        slot = slots[index]
+        theme = old.get(slot) if slot is not None else None
         if theme is None:
             theme = Theme(org_id=survey.org_id, survey_id=survey.id, question_id=question["id"], label="")
             db.session.add(theme)

@@ -42,7 +42,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     inputs.register(app)
     commands.register(app)
 
-    from .api import SurveyHubApi, WildcardParameters, docs, invitations, org, responses, stats, surveys
+    from .api import SurveyHubApi, WildcardParameters, docs, invitations, org, responses, stats, surveys, themes
     from .api import webhooks as webhooks_api
     from .schemas.fields import describe_limits
 
@@ -52,7 +52,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.ma_plugin.converter.add_attribute_function(describe_limits)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp):
+    for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp,
+                      themes.blp):
         csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)

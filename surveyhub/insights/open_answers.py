@@ -24,7 +24,7 @@ class OpenAnswer:
     external_id: str | None
 
 
-def _answer_text(dialect: str):
+def answer_text(dialect: str):
     """The stored JSON value as text: open answers are JSON strings."""
     if dialect == "postgresql":
         return Answer.value.op("#>>")(literal_column("'{}'"))
@@ -35,7 +35,7 @@ def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | Non
                       limit: int = 20) -> tuple[list[OpenAnswer], int | None]:
     """Return a page of open answers and "other" texts, newest first, matching `search` if given."""
     open_ids = [q["id"] for q in all_questions(survey) if q["type"] == "open"]
-    text = _answer_text(db.session.get_bind().dialect.name)
+    text = answer_text(db.session.get_bind().dialect.name)
     shown = func.coalesce(Answer.other_text, text)
     query = (
         select(Answer.id, Answer.response_id, Answer.question_id, shown, Response.channel, Answer.answered_at,

@@ -13,12 +13,14 @@ from .sms import SmsInbound, SmsMessage, SmsSession
 from .stats import AnswerCounter, FollowUpDone, FunnelCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
+from .theme import Theme, ThemeAnswer, ThemeModel
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry",
     "DeliveryPause", "Event",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
-    "Suppression", "Survey", "SurveyVersion", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "Suppression", "Survey", "SurveyVersion",
+    "Theme", "ThemeAnswer", "ThemeModel", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

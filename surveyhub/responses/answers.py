@@ -23,6 +23,7 @@ from ..models.types import utcnow
 from ..models.upsert import insert_for
 from ..pagination import decode_cursor, encode_cursor
 from ..rules import survey as logic
+from ..themes.placing import place_answers
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     db.session.add(response)
     db.session.flush()  # the response's id, for its events
     count_answer_changes(response, {}, given, now)
+    place_answers(response, cleaned)
     # An interview reaches its person by being held: "opened" is the interview channel's reached.
     # Its events in one INSERT.
     happened = ["opened", *(["responded"] if cleaned else []), *(["completed"] if complete else [])]
@@ -251,6 +253,7 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
                                                 Answer.question_id.in_(hidden)))
     after = {k: v for k, v in so_far.items() if k not in hidden}
     count_answer_changes(response, before, after, now)
+    place_answers(response, cleaned)
     if first:
         # Conditional, so that two concurrent first answers record one "responded" event.
         responded = rowcount(

@@ -1,0 +1,313 @@
+"""Stored themes of one question's texts: the full grouping, a new answer's place, and the listing.
+
+The texts of a question are its open answers, or a choice question's "other" texts. The first listing
+(or an explicit regrouping) groups them all and stores each answer's theme; afterwards a new answer is
+placed by the stored grouping in the unit of work that writes it (`place_answers`), and a full
+regrouping happens again only when asked or when the texts have doubled since the last one.
+
+A regrouping keeps what managers did: answers they placed (`pinned`) stay where they are, and each new
+group takes over the stored theme that gave it most of its members — its id, its custom label and its
+`addressed_at` — so that renames, merges, splits and moves survive.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+from ..errors import Invalid
+from ..extensions import db
+from ..i18n import choose_locale
+from ..insights.export import all_questions
+from ..insights.open_answers import answer_text
+from ..insights.stats import StatsFilter, day_bounds, people_matching
+from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeModel
+from ..models.types import utcnow
+from ..rules import survey as logic
+from . import grouping
+from .placing import is_themed
+
+# The texts may double since the last full grouping before a listing regroups them all.
+REGROUP_GROWTH = 2
+# ...and at least this many must have arrived (a handful of answers is no reason to regroup).
+REGROUP_MIN_NEW = 10
+EXAMPLES = 3
+LABEL_WORDS = 3
+MAX_LABEL = 200
+
+
+@dataclass(frozen=True)
+class Text:
+    """One answer's text, with its place if it has one."""
+
+    answer_id: int
+    response_id: int
+    text: str
+    answered_at: datetime
+    theme_id: int | None
+    language: str | None
+    pinned: bool
+
+
+@dataclass(frozen=True)
+class Example:
+    response_id: int
+    text: str
+
+
+@dataclass
+class ThemeSummary:
+    id: int
+    label: str
+    count: int
+    share: float
+    examples: list[Example]
+    languages: dict[str, int]
+    custom_label: str | None
+    addressed_at: datetime | None
+    # Counts per period of the listing's `periods` (the dashboard's trend); empty when not asked for.
+    trend: list[int]
+
+
+@dataclass
+class ThemeListing:
+    question_id: str
+    themes: list[ThemeSummary]
+    answered: int
+    unassigned: int
+    periods: list[str]
+
+
+# ---- the question and its texts -------------------------------------------------------------------
+
+def themed_question(survey: Survey, question_id: str) -> dict:
+    """Return the question whose texts are grouped: an open one, or a choice question taking "other"."""
+    question = next((q for q in all_questions(survey) if q["id"] == question_id), None)
+    if question is None:
+        raise Invalid(f"The survey has no question {question_id!r}.", {"question": "is not a question of the survey"})
+    if not is_themed(question):
+        raise Invalid(f"Question {question_id!r} takes no text: themes group open answers and \"other\" texts.",
+                      {"question": "is not an open question nor a choice question with allow_other"})
+    return question
+
+
+def themed_questions(survey: Survey) -> list[dict]:
+    """Return the survey's questions that have texts to group, in the survey's order."""
+    return [q for q in all_questions(survey) if is_themed(q)]
+
+
+def _texts(survey: Survey, question: dict, filters: StatsFilter | None = None) -> list[Text]:
+    """Return the question's texts (those in `filters`, if given), oldest first, each with its place."""
+    if question["type"] == "open":
+        shown = answer_text(db.session.get_bind().dialect.name)
+        has_text = Answer.question_id == question["id"]
+    else:
+        shown = Answer.other_text
+        has_text = (Answer.question_id == question["id"]) & Answer.other_text.is_not(None)
+    query = (
+        select(Answer.id, Answer.response_id, shown, Answer.answered_at, ThemeAnswer.theme_id,
+               ThemeAnswer.language, func.coalesce(ThemeAnswer.pinned, False))
+        .join(Response, Response.id == Answer.response_id)
+        .outerjoin(ThemeAnswer, ThemeAnswer.answer_id == Answer.id)
+        .where(Response.survey_id == survey.id, has_text)
+        .order_by(Answer.id)
+    )
+    if filters is not None:
+        start, end = day_bounds(filters)
+        if start:
+            query = query.where(Response.responded_at >= start)
+        if end:
+            query = query.where(Response.responded_at < end)
+        if filters.channel:
+            query = query.where(Response.channel == filters.channel)
+        if filters.attributes:
+            query = query.where(Response.respondent_id.in_(people_matching(survey, filters.attributes)))
+    return [Text(*row) for row in db.session.execute(query) if isinstance(row[2], str)]
+
+
+def bridges_of(survey: Survey, question: dict) -> list[dict[str, str]]:
+    """The choice labels that bridge languages: a choice question's own, else every choice question's."""
+    default = survey.definition["default_locale"]
+    sources = [question] if question["type"] == "multiple_choice" else \
+        [q for q in all_questions(survey) if q["type"] == "multiple_choice"]
+    return [c["label"] if isinstance(c["label"], dict) else {default: c["label"]}
+            for q in sources for c in q["choices"]]
+
+
+def _themes_of(survey: Survey, question_id: str) -> list[Theme]:
+    return list(db.session.execute(
+        select(Theme).where(Theme.survey_id == survey.id, Theme.question_id == question_id).order_by(Theme.id)
+    ).scalars())
+
+
+def _model_of(survey_id: int, question_id: str) -> ThemeModel | None:
+    return db.session.execute(
+        select(ThemeModel).where(ThemeModel.survey_id == survey_id, ThemeModel.question_id == question_id)
+    ).scalar_one_or_none()
+
+
+def lock_survey(survey: Survey) -> None:
+    """Serialize groupings of one survey (PostgreSQL; SQLite writes one at a time anyway)."""
+    db.session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
+
+
+# ---- full grouping ----------------------------------------------------------------------------------
+
+def ensure_grouped(survey: Survey, question: dict) -> ThemeModel:
+    """Return the question's stored grouping, grouping (again) first if none exists or the texts doubled."""
+    model = _model_of(survey.id, question["id"])
+    if model is not None and not _grown(survey, question, model):
+        return model
+    lock_survey(survey)
+    model = _model_of(survey.id, question["id"])  # another request may have grouped while we waited
+    if model is not None and not _grown(survey, question, model):
+        return model
+    return regroup(survey, question, locked=True)
+
+
+def _grown(survey: Survey, question: dict, model: ThemeModel) -> bool:
+    usable = sum(1 for t in _texts(survey, question) if grouping.usable(t.text))
+    grown = usable - model.grouped_count
+    return grown >= REGROUP_MIN_NEW and usable >= REGROUP_GROWTH * model.grouped_count
+
+
+def regroup(survey: Survey, question: dict, *, locked: bool = False) -> ThemeModel:
+    """Group all the question's texts afresh and store every answer's theme, keeping managers' edits."""
+    if not locked:
+        lock_survey(survey)
+    texts = [t for t in _texts(survey, question) if grouping.usable(t.text)]
+    bridges = bridges_of(survey, question)
+    result = grouping.group([t.text for t in texts], bridges=bridges)
+    old = {theme.id: theme for theme in _themes_of(survey, question["id"])}
+    slots = _match_groups(texts, result.assignments, len(result.themes))
+    for index, found in enumerate(result.themes):
+        slot = slots[index]
+        theme = old.get(slot) if slot is not None else None
+        if theme is None:
+            theme = Theme(org_id=survey.org_id, survey_id=survey.id, question_id=question["id"], label="")
+            db.session.add(theme)
+        theme.label = auto_label(found.words)
+        theme.choice_labels = bridges[found.bridge] if found.bridge is not None else None
+        if slots[index] is None:
+            db.session.flush()  # the new theme's id
+            slots[index] = theme.id
+    theme_ids = list(old) + [i for i in slots if i is not None and i not in old]
+    if theme_ids:
+        db.session.execute(delete(ThemeAnswer).where(ThemeAnswer.theme_id.in_(theme_ids),
+                                                     ThemeAnswer.pinned.is_(False)))
+    rows = [{"answer_id": t.answer_id, "theme_id": slots[index], "language": grouping.language_of(t.text),
+             "pinned": False}
+            for t, index in zip(texts, result.assignments, strict=True) if index is not None and not t.pinned]
+    if rows:
+        db.session.execute(ThemeAnswer.__table__.insert(), rows)
+    kept = set(slots) | {t.theme_id for t in texts if t.pinned}
+    for theme_id, theme in old.items():
+        if theme_id not in kept and theme.addressed_at is None:
+            db.session.delete(theme)
+    model = _model_of(survey.id, question["id"])
+    if model is None:
+        model = ThemeModel(org_id=survey.org_id, survey_id=survey.id, question_id=question["id"])
+        db.session.add(model)
+    model.model = result.to_json()
+    model.slots = slots
+    model.grouped_count = len(texts)
+    model.grouped_at = utcnow()
+    db.session.flush()
+    return model
+
+
+def _match_groups(texts: Sequence[Text], assignments: Sequence[int | None], size: int) -> list[int | None]:
+    """Map each new group to the stored theme it continues (None: a new theme).
+
+    A member votes for the theme it is in now (a pinned one for the theme it is pinned to). The pairs
+    with most votes are matched first, one group per theme; a group left over whose members are mostly
+    pinned to one theme feeds that theme too (a merge's two groups, say).
+    """
+    votes: list[Counter[int]] = [Counter() for _ in range(size)]
+    pinned: list[Counter[int]] = [Counter() for _ in range(size)]
+    for text, index in zip(texts, assignments, strict=True):
+        if index is not None and text.theme_id is not None:
+            votes[index][text.theme_id] += 1
+            if text.pinned:
+                pinned[index][text.theme_id] += 1
+    slots: list[int | None] = [None] * size
+    taken: set[int] = set()
+    pairs = sorted(((n, index, theme_id) for index, counter in enumerate(votes) for theme_id, n in counter.items()),
+                   key=lambda pair: (-pair[0], pair[1], pair[2]))
+    for _, index, theme_id in pairs:
+        if slots[index] is None and theme_id not in taken:
+            slots[index] = theme_id
+            taken.add(theme_id)
+    for index in range(size):
+        if slots[index] is None and pinned[index]:
+            theme_id, n = pinned[index].most_common(1)[0]
+            if 2 * n > sum(1 for i in assignments if i == index):
+                slots[index] = theme_id
+    return slots
+
+
+def auto_label(words: Sequence[str]) -> str:
+    return " · ".join(words[:LABEL_WORDS])[:MAX_LABEL] or "—"
+
+
+# ---- the listing ------------------------------------------------------------------------------------
+
+def list_themes(survey: Survey, question: dict, filters: StatsFilter, locale: str | None, *,
+                periods: Sequence[tuple[str, datetime, datetime]] = ()) -> ThemeListing:
+    """Return the question's themes over the texts in `filters`, biggest first, labels in `locale`.
+
+    `periods` (label, start, end): also count each theme's texts per period, for a trend.
+    """
+    ensure_grouped(survey, question)
+    texts = _texts(survey, question, filters)
+    themes = {theme.id: theme for theme in _themes_of(survey, question["id"])}
+    members: dict[int, list[Text]] = {}
+    for text in texts:
+        if text.theme_id is not None:
+            members.setdefault(text.theme_id, []).append(text)
+    default = survey.definition["default_locale"]
+    out = []
+    for theme_id, inside in members.items():
+        theme = themes[theme_id]
+        out.append(ThemeSummary(
+            id=theme_id, label=label_of(theme, locale, default), count=len(inside),
+            share=len(inside) / len(texts),
+            examples=[Example(t.response_id, t.text) for t in reversed(inside[-EXAMPLES:])],
+            languages=dict(Counter(t.language or "und" for t in inside).most_common()),
+            custom_label=theme.custom_label, addressed_at=theme.addressed_at,
+            trend=[sum(1 for t in inside if start <= t.answered_at < end) for _, start, end in periods],
+        ))
+    out.sort(key=lambda s: (-s.count, s.id))
+    assigned = sum(s.count for s in out)
+    return ThemeListing(question_id=question["id"], themes=out, answered=len(texts),
+                        unassigned=len(texts) - assigned, periods=[label for label, _, _ in periods])
+
+
+def label_of(theme: Theme, locale: str | None, default_locale: str) -> str:
+    """A theme's label: the manager's, else its matching choice's in `locale`, else its telling words."""
+    if theme.custom_label:
+        return theme.custom_label
+    if theme.choice_labels:
+        return logic.localize(theme.choice_labels, locale, default_locale)
+    return theme.label
+
+
+def label_locale(survey: Survey, *candidates: str | None) -> str:
+    """The locale labels are shown in: the first candidate the survey speaks, else its default."""
+    return choose_locale(logic.survey_locales(survey.definition), *candidates)
+
+
+def summary_of(survey: Survey, theme: Theme, locale: str | None) -> ThemeSummary:
+    """Return one theme as the all-time listing shows it (count 0 when no answer is in it)."""
+    question = themed_question(survey, theme.question_id)
+    listing = list_themes(survey, question, StatsFilter(), locale)
+    found = next((s for s in listing.themes if s.id == theme.id), None)
+    if found is not None:
+        return found
+    return ThemeSummary(id=theme.id, label=label_of(theme, locale, survey.definition["default_locale"]), count=0,
+                        share=0.0, examples=[], languages={}, custom_label=theme.custom_label,
+                        addressed_at=theme.addressed_at, trend=[])

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from surveyhub.themes.lexicon import CONCEPTS, STOPWORDS
+from surveyhub.themes.lexicon import ABSENCE_CONCEPT, ABSENCE_PAIRS, ABSENCE_WORDS, CONCEPTS, STOPWORDS
 from surveyhub.themes.text import (
+    LATIN_WORD,
     english_stem,
     fold,
     han_runs,
@@ -38,6 +39,8 @@ FORMAT_VERSION = 1
 HINT_WEIGHT = 0.5
 # A theme needs at least this share of the grouped answers (and at least two answers) when k is not given.
 MIN_THEME_SHARE = 0.02
+# A concept named again in the same answer adds this share of the repeat's weight.
+REPEAT_SHARE = 0.3
 REFINE_ROUNDS = 2
 WORDS_PER_THEME = 5
 
@@ -97,6 +100,7 @@ class _Matcher:
 
     def __init__(self, bridges: Sequence[Mapping[str, str]]) -> None:
         self.dims: list[str] = list(CONCEPTS)
+        self.absence_dim = self.dims.index(ABSENCE_CONCEPT)
         self._heads: dict[str, list[_Entry]] = {}
         self._han: list[_Entry] = []
         for dim, (concept, by_lang) in enumerate(CONCEPTS.items()):
@@ -137,33 +141,46 @@ class _Matcher:
         return dim
 
     def read(self, text: str) -> _Reading:
-        """The concept features of a text: longest matches first, each word counted once."""
+        """The concept features of a text.
+
+        Longest matches win and each word counts once. A match counts more the earlier it comes (people
+        lead with their main reason), and a concept named several times counts its strongest mention in
+        full and the others at `REPEAT_SHARE`. "No <something unknown>" ("no calendar view", "takde app
+        Android") hints at something missing.
+        """
         folded = fold(text)
         reading = _Reading(language=language_of_folded(text, folded))
-        matches: list[tuple[int, int, _Entry, str]] = []
-        words = latin_words(folded)
+        spans = [(match.start(), match.end()) for match in LATIN_WORD.finditer(folded)]
+        words = [folded[start:end] for start, end in spans]
         forms = [word_forms(word) for word in words]
-        for start, word_form in enumerate(forms):
-            for entry in self._entries_from(word_form, phrases_only=words[start] in STOPWORDS):
-                end = start + len(entry.forms)
-                if end <= len(forms) and all(forms[start + i] & entry.forms[i] for i in range(len(entry.forms))):
-                    matches.append((start, end, entry, " ".join(words[start:end])))
-        offset = len(words) + 1
-        for run in han_runs(folded):
+        matches: list[tuple[int, int, int, float, str]] = []
+        for first, word_form in enumerate(forms):
+            for entry in self._entries_from(word_form, phrases_only=words[first] in STOPWORDS):
+                last = first + len(entry.forms) - 1
+                if last < len(forms) and all(forms[first + i] & entry.forms[i] for i in range(len(entry.forms))):
+                    surface = folded[spans[first][0] : spans[last][1]]
+                    matches.append((spans[first][0], spans[last][1], entry.dim, entry.weight, surface))
+        if han_runs(folded):
             for entry in self._han:
-                position = run.find(entry.han)
+                position = folded.find(entry.han)
                 while position >= 0:
-                    matches.append((offset + position, offset + position + len(entry.han), entry, entry.han))
-                    position = run.find(entry.han, position + 1)
-            offset += len(run) + 1
-        taken: set[int] = set()
-        for start, end, entry, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
-            span = set(range(start, end))
-            if span & taken:
+                    matches.append((position, position + len(entry.han), entry.dim, entry.weight, entry.han))
+                    position = folded.find(entry.han, position + 1)
+        taken: list[tuple[int, int]] = []
+        found: dict[int, list[float]] = {}
+        for start, end, dim, weight, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
+            if any(start < other_end and other_start < end for other_start, other_end in taken):
                 continue
-            taken |= span
-            reading.weights[entry.dim] = reading.weights.get(entry.dim, 0.0) + entry.weight
-            reading.said.setdefault(entry.dim, []).append(surface)
+            taken.append((start, end))
+            found.setdefault(dim, []).append(weight * _lead(start, len(folded)))
+            reading.said.setdefault(dim, []).append(surface)
+        for index in _absences(words):
+            start = spans[index][0]
+            if not any(other_start <= start < other_end for other_start, other_end in taken):
+                found.setdefault(self.absence_dim, []).append(HINT_WEIGHT * _lead(start, len(folded)))
+        for dim, weights in found.items():
+            strongest = max(weights)
+            reading.weights[dim] = strongest + REPEAT_SHARE * (sum(weights) - strongest)
         return reading
 
     def _entries_from(self, word_form: frozenset[str], *, phrases_only: bool) -> list[_Entry]:
@@ -178,6 +195,25 @@ class _Matcher:
             vector[dim] = weight
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm else vector
+
+
+def _lead(start: int, length: int) -> float:
+    """How much a mention at this offset counts: 1.25 at the start of the text down to 0.75 at its end."""
+    return 1.25 - 0.5 * start / max(length, 1)
+
+
+def _absences(words: list[str]) -> list[int]:
+    """Where a word saying "there is no" is followed by a word that is not a stopword ("no calendar")."""
+    found = []
+    for index, word in enumerate(words[:-1]):
+        following = index + 1
+        if word in ABSENCE_PAIRS and words[following] == "ada":
+            following += 1
+        elif word not in ABSENCE_WORDS:
+            continue
+        if following < len(words) and words[following] not in STOPWORDS:
+            found.append(index)
+    return found
 
 
 @lru_cache(maxsize=1)

@@ -17,19 +17,23 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "expensive", "pricey", "price", "pricing", "cost", "costly", "overpriced", "afford", "affordable",
             "cheaper", "cheap", "fee", "money", "pay", "paying", "charge", "worth", "value for money",
             "price hike", "too much", "per seat", "per user", "discount", "increase", "went up", "go up",
-            "~budget", "~dollar", "~usd", "~rm", "~rp", "~free", "~renewal", "~invoice", "~plan",
+            "quote", "too high", "higher price", "half the price", "~budget", "~dollar", "~usd", "~rm", "~rp", "~free",
+            "~renewal", "~invoice", "~higher", "~per month", "~a month", "~per year",
         ),
         "ms": (
             "mahal", "harga", "kos", "bayar", "bayaran", "yuran", "murah", "mampu", "duit", "wang", "caj",
-            "berbaloi", "naik harga", "harga naik", "potongan harga", "diskaun", "~bajet", "~ringgit", "~langganan",
+            "berbaloi", "naik harga", "harga naik", "potongan harga", "diskaun", "terlalu tinggi", "~bajet", "~ringgit",
+            "~langganan", "~sebulan", "~setahun",
         ),
         "id": (
             "mahal", "kemahalan", "harga", "biaya", "bayar", "murah", "uang", "duit", "tarif", "mampu",
-            "sanggup", "diskon", "naik harga", "harga naik", "worth it", "~anggaran", "~rupiah", "~langganan",
+            "sanggup", "diskon", "naik harga", "harga naik", "worth it", "kemahalan", "~anggaran", "~rupiah", "~langganan",
+            "~sebulan", "~per bulan", "~setahun", "~juta", "~ribu",
         ),
         "zh": (
             "贵", "价格", "价钱", "费用", "收费", "涨价", "便宜", "成本", "性价比", "划算", "付费", "钱",
-            "年费", "月费", "订阅费", "负担", "~预算", "~值得", "~元",
+            "年费", "月费", "订阅费", "负担", "块钱", "百块", "千块", "一半的价", "~预算", "~值得", "~元", "~每个月", "~每年",
+            "~一半",
         ),
     },
     "missing_features": {
@@ -37,24 +41,23 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "feature", "missing", "lack", "lacking", "integration", "integrate", "export", "import", "api",
             "support for", "doesn t have", "does not have", "didn t have", "no option", "option", "wish",
             "language", "translation", "arabic", "chinese", "malay", "indonesian", "rtl", "right to left",
-            "mobile app", "offline", "dark mode", "custom", "customize", "customization", "report", "reporting",
-            "template", "sso", "zapier", "salesforce", "hubspot", "slack", "sync", "webhook", "plugin",
+            "mobile app", "android", "ios", "iphone", "offline", "dark mode", "custom", "customize", "customization",
+            "reporting", "~report",
+            "template", "sso", "zapier", "salesforce", "hubspot", "slack", "webhook", "plugin", "~sync",
             "limited", "limitation", "functionality", "capability", "roadmap", "can t do", "cannot do",
-            "~need", "~pdf", "~csv", "~excel", "~calendar",
+            "~need", "~pdf", "~csv", "~calendar", "~view",
         ),
         "ms": (
-            "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan",
-            "pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
+            "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
             "takde feature", "~tiada", "~takde", "~kurang",
         ),
         "id": (
-            "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi",
-            "pilihan", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
+            "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
             "nggak support", "~gak ada", "~tidak ada", "~nggak ada",
         ),
         "zh": (
             "功能", "缺少", "缺乏", "集成", "对接", "导出", "导入", "接口", "中文", "语言", "不支持", "支持",
-            "插件", "报表", "模板", "同步", "自定义", "定制", "手机版", "离线", "多语言", "~没有",
+            "插件", "报表", "模板", "自定义", "定制", "手机版", "安卓", "离线", "多语言", "~同步",
         ),
     },
     "competitor": {
@@ -64,45 +67,53 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "another platform", "another app", "other tool", "different tool", "went with", "chose", "choose",
             "found a better", "better option", "replace", "replacement", "instead", "in house", "built our own",
             "typeform", "surveymonkey", "qualtrics", "jotform", "google forms", "microsoft forms", "tally",
-            "hotjar", "~better", "~other",
+            "hotjar", "notion", "airtable", "trello", "asana", "clickup", "basecamp", "zoho", "spreadsheet",
+            "excel", "google sheets", "local vendor", "local provider", "~better", "~other", "~moved", "~vendor",
         ),
         "ms": (
             "tukar", "bertukar", "beralih", "pindah", "berpindah", "pesaing", "alternatif", "sistem lain",
             "platform lain", "apps lain", "app lain", "aplikasi lain", "tool lain", "software lain",
             "produk lain", "syarikat lain", "pembekal lain", "yang lain", "ganti", "pilih", "lebih baik",
+            "vendor tempatan", "syarikat tempatan", "~vendor",
         ),
         "id": (
             "ganti", "pindah", "beralih", "kompetitor", "pesaing", "alternatif", "aplikasi lain", "tool lain",
             "platform lain", "layanan lain", "produk lain", "vendor lain", "sistem lain", "yang lain",
-            "pilih", "lebih bagus", "lebih baik",
+            "pilih", "lebih bagus", "lebih baik", "vendor lokal", "penyedia lokal", "~vendor",
         ),
         "zh": (
             "换成", "换到", "换了", "改用", "转用", "迁移", "竞品", "竞争对手", "其他工具", "别的工具", "别家",
             "其他平台", "别的平台", "其他产品", "替代", "更好的", "选择了", "自研", "自己开发", "飞书", "钉钉",
+            "本地", "表格",
         ),
     },
     "low_usage": {
         "en": (
             "rarely", "barely", "never used", "don t use", "not using", "didn t use", "stopped using", "hardly",
             "forgot", "forgotten", "forget", "adoption", "adopt", "usage", "use it enough", "unused",
-            "no one uses", "nobody", "no one", "only used", "once a month", "occasional", "don t need",
+            "no one uses", "nobody uses", "only used", "once a month", "occasional", "don t need",
             "no longer need", "logged in", "log in", "idle", "never got around", "didn t stick", "habit",
-            "not enough", "~use", "~used",
+            "not enough", "never opened", "haven t opened", "only me", "just me",
+            "~nobody", "~no one",
         ),
         "ms": (
             "jarang", "tak guna", "tidak guna", "tak pakai", "tidak menggunakan", "lupa", "tak pernah",
             "tidak pernah", "tiada siapa", "tak ada orang", "takde orang", "sekali sekala", "tak perlu",
-            "tidak perlu", "kurang guna", "tak sempat", "~guna", "~pakai",
+            "tidak perlu", "kurang guna", "tak sempat", "terbiar", "malas", "tak buka", "jarang buka", "tak nak guna",
+            "tak mahu guna",
         ),
         "id": (
             "jarang", "gak pakai", "nggak pakai", "tidak pakai", "gak dipakai", "nggak dipakai", "tidak dipakai",
             "kepake", "lupa", "gak pernah", "nggak pernah", "tidak pernah", "gak ada yang", "tidak ada yang",
             "nggak ada yang", "gak perlu", "nggak perlu", "tidak perlu", "gak butuh", "nggak butuh",
-            "tidak butuh", "nganggur", "mubazir", "sia sia", "~pakai",
+            "tidak butuh", "nganggur", "mubazir", "sia sia", "males", "malas", "gak kebuka", "nggak kebuka",
+            "gak dibuka", "nggak dibuka", "jarang dibuka", "gak mau pakai", "nggak mau pakai", "tidak mau pakai",
+            "terbengkalai",
         ),
         "zh": (
             "很少用", "不怎么用", "没怎么用", "用得少", "用不上", "没用过", "没人用", "不常用", "忘了", "忘记",
-            "闲置", "用不到", "使用率", "没时间用", "用得不多", "不需要", "浪费", "~用",
+            "闲置", "用不到", "使用率", "没时间用", "用得不多", "不需要", "浪费", "没打开", "不想用", "一个人用",
+            "一个人在用", "只有我",
         ),
     },
     "bugs": {
@@ -111,42 +122,45 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "broken", "break", "glitch", "freez", "lost data", "data loss", "doesn t work", "didn t work",
             "not working", "stopped working", "unreliable", "reliability", "timeout", "fail", "failure",
             "corrupt", "performance", "unstable", "stability", "went down", "goes down", "keeps crashing",
+            "duplicate", "disconnect", "dropped", "drops", "~sync",
             "~issue", "~problem", "~loading", "~lost", "~down",
         ),
         "ms": (
             "rosak", "lambat", "lembap", "bug", "ralat", "hang", "crash", "tergendala", "gangguan", "down",
             "data hilang", "hilang", "tak berfungsi", "tidak berfungsi", "error", "tak jalan", "sangkut",
-            "masalah teknikal", "~masalah",
+            "masalah teknikal", "putus", "terputus", "berganda",
         ),
         "id": (
             "lemot", "lambat", "lelet", "error", "bug", "crash", "gak bisa dibuka", "down", "gangguan", "rusak",
             "data hilang", "hilang", "ngelag", "lag", "tidak berfungsi", "gak jalan", "macet", "force close",
-            "~masalah", "~mati",
+            "putus", "terputus", "dobel", "~mati",
         ),
         "zh": (
             "卡顿", "卡死", "很卡", "太卡", "慢", "崩溃", "闪退", "宕机", "故障", "报错", "错误", "bug", "丢失",
-            "数据丢失", "不稳定", "出问题", "打不开", "加载", "挂了", "中断", "出错", "失败", "~问题",
+            "数据丢失", "不稳定", "出问题", "打不开", "加载", "挂了", "中断", "出错", "失败", "断了", "断线", "掉线",
+            "重复", "~问题",
         ),
     },
     "support": {
         "en": (
             "support", "customer service", "reply", "replied", "respond", "no response", "ticket", "helpdesk",
-            "help desk", "agent", "rude", "unhelpful", "staff", "account manager", "get back to", "got back to",
+            "help desk", "agent", "rude", "unhelpful", "support staff", "account manager", "get back to", "got back to",
             "waited", "waiting", "live chat", "contact", "nobody answered", "ignored", "~service", "~answer",
-            "~help", "~wait", "~email",
+            "unresolved", "not resolved", "never resolved", "passed around", "~help", "~wait", "~staff",
         ),
         "ms": (
             "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
-            "jawab", "kasar", "biadab", "staf", "kakitangan", "layan", "tiket", "tunggu", "cs", "~lama",
+            "jawab", "kasar", "biadab", "kakitangan", "layan", "tiket", "tunggu", "cs", "lama sangat", "tak selesai",
+            "~staf",
         ),
         "id": (
             "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
-            "jutek", "staf", "admin", "tiket", "nunggu", "tunggu", "bantuan", "tidak membantu",
-            "gak membantu", "~layanan", "~lama",
+            "jutek", "admin", "tiket", "nunggu", "tunggu", "bantuan", "tidak membantu", "gak membantu", "lama banget",
+            "gak kelar", "nggak kelar", "belum selesai", "dilempar", "~layanan", "~staf",
         ),
         "zh": (
             "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
-            "联系不上", "服务差", "技术支持", "敷衍", "~服务",
+            "联系不上", "服务差", "技术支持", "敷衍", "没解决", "不解决", "踢皮球", "~服务",
         ),
     },
     "business_change": {
@@ -157,24 +171,27 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "downsizing", "downsized", "project ended", "project was cancelled", "no longer exists",
             "new management", "management decided", "parent company", "company policy", "headquarters", "hq",
             "leadership", "funding", "pivot", "business closed", "went under", "disbanded", "retired",
-            "retiring", "sold the business", "sold our", "~company", "~closed", "~management",
+            "retiring", "sold the business", "sold our", "contract ended", "~company", "~closed", "~management",
+            "~department",
         ),
         "ms": (
             "tutup", "ditutup", "syarikat tutup", "bankrap", "muflis", "bergabung", "penggabungan",
             "diambil alih", "pengambilalihan", "buang kerja", "diberhentikan", "pemberhentian", "bajet dipotong",
             "potong bajet", "potongan bajet", "pembekuan", "projek tamat", "pengurusan", "syarikat induk",
-            "ibu pejabat", "dasar syarikat", "polisi syarikat", "penstrukturan", "bersara", "~syarikat",
+            "ibu pejabat", "dasar syarikat", "polisi syarikat", "penstrukturan", "bersara", "tamat kontrak",
+            "kontrak tamat", "~tamat", "~syarikat",
         ),
         "id": (
             "tutup", "bangkrut", "pailit", "merger", "diakuisisi", "akuisisi", "phk", "dirumahkan",
             "restrukturisasi", "budget dipotong", "anggaran dipotong", "pemotongan anggaran", "proyek selesai",
             "proyek berakhir", "manajemen", "kantor pusat", "induk perusahaan", "kebijakan perusahaan",
-            "gulung tikar", "berhenti beroperasi", "efisiensi", "pensiun", "~perusahaan", "~kantor",
+            "gulung tikar", "berhenti beroperasi", "efisiensi", "pensiun", "kontrak habis", "kontrak selesai",
+            "~perusahaan",
         ),
         "zh": (
             "倒闭", "关闭", "关门", "破产", "合并", "收购", "裁员", "重组", "预算削减", "预算冻结", "砍预算",
             "削减预算", "项目结束", "项目取消", "公司决定", "管理层", "总部", "母公司", "集团", "公司政策",
-            "解散", "停业", "退休", "转型", "~公司",
+            "解散", "停业", "退休", "转型", "合同到期", "部门没了", "~部门",
         ),
     },
     "temporary": {
@@ -207,7 +224,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "unintuitive", "user friendly", "usability", "clunky", "cluttered", "overwhelming", "overwhelmed",
             "figure out", "training", "tutorial", "documentation", "navigate", "navigation", "configuration",
             "configure", "~hard", "~understand", "~interface", "~ui", "~ux", "~menu", "~simple", "~easy",
-            "~easier", "~docs",
+            "~easier", "~docs", "techy", "tech savvy", "not technical",
         ),
         "ms": (
             "rumit", "susah", "sukar", "tak faham", "tidak faham", "keliru", "mengelirukan", "pening", "langkah",
@@ -221,7 +238,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
         ),
         "zh": (
             "复杂", "难用", "不好用", "太难", "难上手", "上手", "学习成本", "看不懂", "搞不懂", "不会用", "繁琐",
-            "麻烦", "混乱", "不直观", "培训", "教程", "步骤", "~操作", "~界面", "~设置", "~配置",
+            "麻烦", "混乱", "不直观", "培训", "教程", "步骤", "学不会", "不太会用", "~会用", "~操作", "~界面", "~设置", "~配置",
         ),
     },
     "privacy": {
@@ -234,6 +251,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": ("隐私", "安全", "数据安全", "合规", "泄露", "个人信息"),
     },
 }
+
+# "No <something>" says something is missing: these words, or these followed by "ada" ("tak ada X").
+ABSENCE_CONCEPT = "missing_features"
+ABSENCE_WORDS: frozenset[str] = frozenset({"no", "without", "takde", "tiada", "xde"})
+ABSENCE_PAIRS: frozenset[str] = frozenset({"tak", "tiada", "tidak", "gak", "nggak", "ga", "belum", "x"})
 
 # Words that say nothing about a theme: left out of theme labels and bridge words, and only ever matched as
 # the first word of a phrase ("no one", "not using", "for now").

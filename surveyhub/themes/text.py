@@ -10,7 +10,8 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _ARABIC = re.compile(r"[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 # Letters that Jawi adds to the Arabic alphabet for Malay sounds (nga, pa, nya, ca, ga, va).
 _JAWI_ONLY = re.compile(r"[\u06a0\u06a4\u06bd\u0686\u0762\u06cf\u06ac\u08b3]")
-_LATIN_WORD = re.compile(r"[a-z0-9]+")
+# Letters and digits apart, so "RM200" reads as "rm" and "200".
+LATIN_WORD = re.compile(r"[a-z]+|[0-9]+")
 _SQUEEZE = re.compile(r"([a-z])\1{2,}")
 
 # Words common in one of the three Latin-script languages and rare in the other two; Malay and Indonesian
@@ -50,7 +51,7 @@ def fold(text: str) -> str:
 
 def latin_words(folded: str) -> list[str]:
     """The Latin-script words of a folded text."""
-    return _LATIN_WORD.findall(folded)
+    return LATIN_WORD.findall(folded)
 
 
 def han_count(text: str) -> int:

@@ -33,7 +33,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_theme_models_survey_id_surveys'),
                             ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_theme_models')),
-    sa.UniqueConstraint('survey_id', 'question_id', name=op.f('uq_theme_models_survey_id'))
+    sa.UniqueConstraint('survey_id', 'question_id', name=op.f('uq_theme_models_survey_id_question_id'))
     )
     with op.batch_alter_table('theme_models', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_theme_models_org_id'), ['org_id'], unique=False)

@@ -22,7 +22,7 @@ from ..schemas.themes import (
 )
 from ..themes import edits, store
 from ..transaction import unit_of_work
-from . import PREFIX, authenticate, require_json_body
+from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
 blp = Blueprint("themes", __name__, url_prefix=PREFIX, description="Themes of open answers")
 blp.before_request(authenticate)
@@ -35,6 +35,7 @@ def _locale(survey: Survey, given: str | None) -> str:
 
 
 @blp.route("/surveys/<int:survey_id>/themes")
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(ThemesQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, ThemeListSchema)
 @unit_of_work()
@@ -51,6 +52,7 @@ def list_themes(query, survey_id):
 
 
 @blp.route("/surveys/<int:survey_id>/themes/regroup", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(RegroupSchema)
 @blp.response(200, ThemeListSchema)
 @unit_of_work()
@@ -70,6 +72,7 @@ def _edited(theme_id: int, query: dict):
 
 
 @blp.route("/themes/<int:theme_id>", methods=["PATCH"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(RenameSchema)
 @blp.arguments(LocaleQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, ThemeSchema)
@@ -81,6 +84,7 @@ def rename(body, query, theme_id):
 
 
 @blp.route("/themes/<int:theme_id>/merge", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(MergeSchema)
 @blp.arguments(LocaleQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, ThemeSchema)
@@ -93,6 +97,7 @@ def merge(body, query, theme_id):
 
 
 @blp.route("/themes/<int:theme_id>/split", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(LocaleQuerySchema, location="query", unknown=RAISE)
 @blp.response(201, SplitSchema)
 @unit_of_work()
@@ -103,6 +108,7 @@ def split(query, theme_id):
 
 
 @blp.route("/themes/<int:theme_id>/answers", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
 @blp.arguments(MoveSchema)
 @blp.arguments(LocaleQuerySchema, location="query", unknown=RAISE)
 @blp.response(200, ThemeSchema)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, literal_column, or_, select
+from sqlalchemy import Select, func, literal_column, or_, select
 
 from ..extensions import db
 from ..models import Answer, Respondent, Response, Survey
@@ -31,6 +31,20 @@ def answer_text(dialect: str):
     return func.json_extract(Answer.value, "$")
 
 
+def responses_in(query: Select, survey: Survey, filters: StatsFilter) -> Select:
+    """Narrow a query joined to Response to the responses the filters keep (days, channel, attributes)."""
+    start, end = day_bounds(filters)
+    if start:
+        query = query.where(Response.responded_at >= start)
+    if end:
+        query = query.where(Response.responded_at < end)
+    if filters.channel:
+        query = query.where(Response.channel == filters.channel)
+    if filters.attributes:
+        query = query.where(Response.respondent_id.in_(people_matching(survey, filters.attributes)))
+    return query
+
+
 def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | None, before: int | None,
                       limit: int = 20) -> tuple[list[OpenAnswer], int | None]:
     """Return a page of open answers and "other" texts, newest first, matching `search` if given."""
@@ -46,15 +60,7 @@ def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | Non
                or_(Answer.question_id.in_(open_ids or [""]), Answer.other_text.is_not(None)))
         .order_by(Answer.id.desc()).limit(limit + 1)
     )
-    start, end = day_bounds(filters)
-    if start:
-        query = query.where(Response.responded_at >= start)
-    if end:
-        query = query.where(Response.responded_at < end)
-    if filters.channel:
-        query = query.where(Response.channel == filters.channel)
-    if filters.attributes:
-        query = query.where(Response.respondent_id.in_(people_matching(survey, filters.attributes)))
+    query = responses_in(query, survey, filters)
     if search:
         query = query.where(shown.icontains(search, autoescape=True))
     if before is not None:

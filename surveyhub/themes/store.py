@@ -23,8 +23,8 @@ from ..errors import Invalid
 from ..extensions import db
 from ..i18n import choose_locale
 from ..insights.export import all_questions
-from ..insights.open_answers import answer_text
-from ..insights.stats import StatsFilter, day_bounds, people_matching
+from ..insights.open_answers import answer_text, responses_in
+from ..insights.stats import StatsFilter
 from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeModel
 from ..models.types import utcnow
 from ..rules import survey as logic
@@ -117,15 +117,7 @@ def _texts(survey: Survey, question: dict, filters: StatsFilter | None = None) -
         .order_by(Answer.id)
     )
     if filters is not None:
-        start, end = day_bounds(filters)
-        if start:
-            query = query.where(Response.responded_at >= start)
-        if end:
-            query = query.where(Response.responded_at < end)
-        if filters.channel:
-            query = query.where(Response.channel == filters.channel)
-        if filters.attributes:
-            query = query.where(Response.respondent_id.in_(people_matching(survey, filters.attributes)))
+        query = responses_in(query, survey, filters)
     return [Text(*row) for row in db.session.execute(query) if isinstance(row[2], str)]
 
 

@@ -24,7 +24,6 @@ def is_themed(question: dict) -> bool:
     return question["type"] == "open" or (question["type"] == "multiple_choice" and bool(question.get("allow_other")))
 
 
-
 @lru_cache(maxsize=64)
 def _loaded(model_id: int, grouped_at: datetime) -> grouping.Grouping:
     """The stored grouping, parsed once per process for each full grouping."""
@@ -35,21 +34,24 @@ def _loaded(model_id: int, grouped_at: datetime) -> grouping.Grouping:
 def place_answers(response: Response, written: Iterable[logic.CleanAnswer]) -> None:
     """Give each just-written answer to a grouped question its theme, in the answer's own unit of work.
 
-    One lookup of the question's stored grouping and its `assign` per text. An answer a manager placed
+    One lookup of the questions' stored groupings, then `assign` per text. An answer a manager placed
     keeps its place; one that has no text any more (an "other" changed to a choice) leaves its theme.
     """
     by_id = {q["id"]: q for q in response.version.definition["questions"]}
-    for clean in written:
-        question = by_id.get(clean.question)
-        if question is None or not is_themed(question):
-            continue
-        text = clean.value if question["type"] == "open" else clean.other_text
-        model = db.session.execute(
-            select(ThemeModel).options(load_only(ThemeModel.id, ThemeModel.grouped_at, ThemeModel.slots))
-            .where(ThemeModel.survey_id == response.survey_id, ThemeModel.question_id == clean.question)
-        ).scalar_one_or_none()
+    themed = [(clean, by_id[clean.question]) for clean in written
+              if clean.question in by_id and is_themed(by_id[clean.question])]
+    if not themed:
+        return
+    models = {model.question_id: model for model in db.session.scalars(
+        select(ThemeModel).options(load_only(ThemeModel.id, ThemeModel.question_id, ThemeModel.grouped_at,
+                                             ThemeModel.slots))
+        .where(ThemeModel.survey_id == response.survey_id,
+               ThemeModel.question_id.in_([clean.question for clean, _ in themed])))}
+    for clean, question in themed:
+        model = models.get(clean.question)
         if model is None:
             continue
+        text = clean.value if question["type"] == "open" else clean.other_text
         answer_id = db.session.execute(select(Answer.id).where(
             Answer.response_id == response.id, Answer.question_id == clean.question)).scalar_one()
         place = db.session.get(ThemeAnswer, answer_id)

@@ -172,6 +172,24 @@ def test_offer_accepted(app, api, page, live_app, host, widget_org):
     assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted", "completed"]
 
 
+def test_the_result_waits_for_the_write_that_names_the_response(app, api, page, live_app, host, widget_org):
+    """An offer taken before the server answered the display write still resolves with the responseId."""
+    held = []
+    page.route("**/display", lambda route: held.append(route))
+    dialog = open_survey(page, host.add("/account", host_page(live_app.url, widget_org)))
+    choose(page, "Too expensive")
+    next_step(page)
+    page.get_by_role("button", name="Take the offer").click()
+    expect(dialog).to_have_count(0)
+    eventually(lambda: held)
+    assert page.evaluate("() => window.__result") is None  # the dialog closed; the result waits
+    held[0].continue_()
+    got = result(page)
+    [survey] = api.get("/api/v1/surveys").get_json()["data"]
+    [response] = api.get(f"/api/v1/surveys/{survey['id']}/responses").get_json()["data"]
+    assert got["status"] == "completed" and got["responseId"] == response["id"]
+
+
 def test_offer_declined_then_the_survey_goes_on(app, page, live_app, host, widget_org):
     dialog = open_survey(page, host.add("/account", host_page(live_app.url, widget_org)))
     choose(page, "Too expensive")

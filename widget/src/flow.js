@@ -3,6 +3,9 @@ import {mount} from "./dialog.js";
 import {matchingOffer, nextQuestion, visible} from "./logic.js";
 import {randomId} from "./outbox.js";
 
+// How long the result waits, after the dialog closed, for the server to name the response (offline: null).
+const ANSWER_WAIT = 3000;
+
 function failure(code, message) {
   return Object.assign(new Error(`SurveyHub: ${message}`), {code});
 }
@@ -30,16 +33,28 @@ export function run(config, slug, outbox) {
   let survey = null;
   let offer = null;
   let responseId = null;
+  let unanswered = 0; // this visit's writes the server has not answered yet
+  let whenAnswered = null; // called when responseId is known or no write waits
   let settled = false;
   let completed = false;
 
+  // The dialog closes at once; the result waits (up to ANSWER_WAIT) for the write that names the response,
+  // so that an offer taken before the first answer's write came back still resolves with its responseId.
   function finish(status) {
     if (settled) return;
     settled = true;
     if (dialog) dialog.remove();
-    resolve({status, responseId, answers: [...answers].map(([question, value]) =>
-      (others.has(question) ? {question, value, other_text: others.get(question)} : {question, value})),
-    offer: offer && "accepted" in offer ? offer : null});
+    let timer = 0;
+    const settle = () => {
+      whenAnswered = null;
+      clearTimeout(timer);
+      resolve({status, responseId, answers: [...answers].map(([question, value]) =>
+        (others.has(question) ? {question, value, other_text: others.get(question)} : {question, value})),
+      offer: offer && "accepted" in offer ? offer : null});
+    };
+    if (responseId !== null || !unanswered) return settle();
+    whenAnswered = settle;
+    timer = setTimeout(settle, ANSWER_WAIT);
   }
 
   function fail(error) {
@@ -50,8 +65,11 @@ export function run(config, slug, outbox) {
   }
 
   function write(what, extra) {
+    unanswered += 1;
     outbox.send(`${root}/${what}`, {visit, user: config.user, userHash: config.userHash, ...extra}, (status, body) => {
+      unanswered -= 1;
       if (body?.response_id) responseId = body.response_id;
+      if (whenAnswered && (responseId !== null || !unanswered)) whenAnswered();
       if (status === 401) fail(failure("unauthorized", body?.error?.message || "the userHash was refused"));
       else if (status >= 400) console.warn(`SurveyHub: ${body?.error?.message || status}`);
     });

@@ -11,6 +11,7 @@ import contextvars
 import json
 import os
 import random
+import re
 import socket
 import sys
 import threading
@@ -394,3 +395,28 @@ def answer_at_once(app: Flask, response_id: int, question: str, values: list[Any
     for thread in threads:
         thread.join(timeout=30)
     return failures
+
+
+# ---------------------------------------------------------------- the dashboard over the test client
+
+def add_manager(app: Flask, org_id: int, email: str) -> str:
+    """Create a manager login for the org (as `surveyhub user create` does); return the email."""
+    with app.app_context():
+        orgs.create_user(email, org_id, PASSWORD)
+        db.session.commit()
+    return email
+
+
+def csrf_token(html: str) -> str:
+    """The CSRF token of a dashboard page's forms."""
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, **headers: str) -> None:
+    """Sign a manager in through the login form."""
+    token = csrf_token(client.get("/dashboard/login", headers=headers).get_data(as_text=True))
+    r = client.post("/dashboard/login", data={"csrf_token": token, "email": email, "password": PASSWORD},
+                    headers=headers)
+    assert r.status_code == 302, r.get_data(as_text=True)

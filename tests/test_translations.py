@@ -24,7 +24,8 @@ SMS_VALUES = {"org": "O" * 30, "n": "10", "low": "10", "high": "10"}
 
 
 def _key(message) -> tuple[str | None, str]:
-    return message.context, message.id
+    """A message's context and id (a plural message's singular: .po and .mo files hold its forms apart)."""
+    return message.context, _forms(message.id)[0]
 
 
 def _extracted() -> set[tuple[str | None, str]]:
@@ -32,7 +33,7 @@ def _extracted() -> set[tuple[str | None, str]]:
         method_map, options_map = parse_mapping_cfg(cfg)
     found = set()
     for _, _, message, _, context in extract_from_dir(ROOT, method_map, options_map):
-        found.add((context, message))
+        found.add((context, _forms(message)[0]))
     return found
 
 
@@ -55,6 +56,11 @@ def test_the_template_holds_every_word_the_code_uses_and_no_other():
     assert sorted(template - extracted, key=str) == [], "no longer in the code: run scripts/translations"
 
 
+def _forms(text: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """A message's text, or each of a plural message's forms."""
+    return (text,) if isinstance(text, str) else tuple(text)
+
+
 @pytest.mark.parametrize("locale", TRANSLATED)
 def test_every_word_is_translated_and_compiled(locale):
     """Each locale's catalog has every word of the template, none empty or fuzzy, placeholders kept."""
@@ -65,11 +71,14 @@ def test_every_word_is_translated_and_compiled(locale):
     assert sorted(set(messages) - template, key=str) == [], f"obsolete in {locale}: run scripts/translations"
     assert [m.id for m in messages.values() if not m.string] == [], f"untranslated in {locale}"
     assert [m.id for m in messages.values() if m.fuzzy] == [], f"fuzzy in {locale}: check, then clear the flag"
+    assert [m.id for m in messages.values() if not all(_forms(m.string))] == [], f"a plural form empty in {locale}"
+    placeholders = lambda text: sorted(PLACEHOLDER.findall(text))  # noqa: E731
     assert [m.id for m in messages.values()
-            if sorted(PLACEHOLDER.findall(m.id)) != sorted(PLACEHOLDER.findall(m.string))] == []
+            if any(placeholders(_forms(m.id)[-1]) != placeholders(form) for form in _forms(m.string))] == []
     with (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").open("rb") as mo:
-        compiled = {_key(m): m.string for m in read_mo(mo) if m.id}
-    assert compiled == {key: m.string for key, m in messages.items()}, "messages.mo is stale: run scripts/translations"
+        compiled = {_key(m): tuple(_forms(m.string)) for m in read_mo(mo) if m.id}
+    assert compiled == {key: tuple(_forms(m.string)) for key, m in messages.items()}, \
+        "messages.mo is stale: run scripts/translations"
 
 
 def test_every_locale_has_its_catalog():

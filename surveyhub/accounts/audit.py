@@ -13,15 +13,6 @@ from ..pagination import newest_first_page
 COMMAND_LINE = "command line"
 
 # How the dashboard names each action.
-ACTION_LABELS = {
-    "api_key.rotated": "API key rotated",
-    "widget_key.rotated": "Widget key rotated",
-    "signing_secret.rotated": "Signing secret rotated",
-    "webhook_secret.rotated": "Webhook secret rotated",
-    "password.changed": "Manager password changed",
-}
-
-
 def record(org_id: int, action: str, *, actor: str, subject: str | None = None,
            detail: dict | None = None) -> AuditEntry:
     """Add an entry to the org's security log (the caller commits). Never pass a secret."""

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..errors import Conflict, Invalid, NotFound
 from ..extensions import db
+from ..i18n import LOCALES
 from ..models import ApiKey, Org, User
 from ..models.org import MAX_CONTACT_CAP_DAYS, MAX_WIDGET_RESPONSES_PER_DAY
 from ..models.types import utcnow
@@ -263,6 +264,15 @@ def user_for_session(session_id: str) -> User | None:
 
 
 _SESSION_ID = re.compile(r"(?P<user>[0-9]{1,9})\.(?P<version>[0-9]{1,9})")
+
+
+def set_user_locale(user_id: int, locale: str | None) -> None:
+    """Keep the manager's dashboard language (one of i18n.LOCALES); None goes back to the browser's."""
+    if locale is not None and locale not in LOCALES:
+        raise Invalid(f"SurveyHub's dashboard is not translated to {locale!r}.",
+                      {"locale": f"must be one of {', '.join(LOCALES)}, or empty for the browser's"})
+    db.session.execute(update(User).where(User.id == user_id).values(locale=locale)
+                       .execution_options(synchronize_session=False))
 
 
 def end_sessions(user_id: int) -> None:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 
+def _(message: str) -> str:
+    """A message in the page's language at validation time (WTForms takes it as a str: it is one, lazily)."""
+    return cast(str, lazy_gettext(message))
+
+
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=500)])
+    email = EmailField("Email", validators=[DataRequired(_("Enter your email.")), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(_("Enter your password.")), Length(max=500)])
 
 
 class DefinitionForm(FlaskForm):

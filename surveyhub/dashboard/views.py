@@ -17,6 +17,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -24,6 +25,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -33,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 from ..accounts import audit, orgs, surveys
 from ..delivery import webhooks
 from ..errors import DomainError, Invalid, flatten_messages
-from ..extensions import db, limiter, login_manager
+from ..extensions import db, limiter, login_manager, page_locale
 from ..insights import export, followups, open_answers, stats
 from ..models import CHANNELS, Survey, User
 from ..responses import answers as responses
@@ -47,12 +49,15 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 login_manager.login_view = "dashboard.login"
 login_manager.login_message = "Sign in to see the dashboard."
+login_manager.localize_callback = gettext  # the message above, in the page's language
 login_manager.session_protection = "strong"
 
 # Scripts and styles only from the app itself (the chart library is vendored), no framing.
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
                            "form-action 'self'; frame-ancestors 'none'")
 MAX_SURVEYS_LISTED = 200
+# Each language by its own name, as language pickers show them.
+LOCALE_NAMES = {"en": "English", "ms": "Bahasa Melayu", "id": "Bahasa Indonesia", "zh": "中文"}
 
 
 @login_manager.user_loader
@@ -65,10 +70,18 @@ def load_user(session_id: str) -> User | None:
     return orgs.user_for_session(session_id)
 
 
+@bp.before_request
+def manager_locale() -> None:
+    """Speak the manager's chosen language on every dashboard page (else their browser's: page_locale)."""
+    if current_user.is_authenticated and current_user.locale:
+        g.locale = current_user.locale
+
+
 @bp.context_processor
-def action_form() -> dict:
-    """Give templates a CSRF-carrying form for their buttons (sign out, publish, mark done)."""
-    return {"action": ActionForm()}
+def page_globals() -> dict:
+    """Give templates a CSRF-carrying form for their buttons (sign out, publish, mark done), the page's
+    language and the languages a manager can choose."""
+    return {"action": ActionForm(), "page_locale": page_locale(), "locale_names": LOCALE_NAMES}
 
 
 @bp.after_request
@@ -85,14 +98,33 @@ def security_headers(response):
 def http_error(exc: HTTPException):
     """Show errors in the dashboard as pages, not as the API's JSON."""
     db.session.rollback()
-    return render_template("dashboard/error.html", status=exc.code, message=exc.description), exc.code
+    return render_template("dashboard/error.html", status=exc.code, message=_http_message(exc)), exc.code
+
+
+def _status_messages() -> dict[int, str]:
+    """The page's own words for the usual refusals, in its language."""
+    return {
+        400: gettext("The request could not be understood. Go back and try again."),
+        403: gettext("You may not do this."),
+        404: gettext("There is nothing at this address."),
+        405: gettext("This page does not take that kind of request."),
+        413: gettext("What was sent is too large."),
+    }
+
+
+def _http_message(exc: HTTPException) -> str:
+    """The page's own words for the usual refusals (werkzeug's descriptions are English only)."""
+    return _status_messages().get(exc.code or 0) or exc.description or ""
 
 
 @bp.errorhandler(DomainError)
 def domain_error(exc: DomainError):
     """Show a refused request (another org's survey, a conflict) as a page."""
     db.session.rollback()
-    return render_template("dashboard/error.html", status=exc.status, message=exc.message), exc.status
+    # Another org's or a missing object: the page's words. A conflict or a refusal keeps the service's
+    # own message (in English, as the API gives it): it says what to change.
+    message = _status_messages()[404] if exc.status == 404 else exc.message
+    return render_template("dashboard/error.html", status=exc.status, message=message), exc.status
 
 
 def _own_survey(survey_id: int) -> Survey:
@@ -121,7 +153,8 @@ def too_many_attempts(exc: RateLimitExceeded):
     """Too many sign-in attempts: say so on the form, with 429 (Flask-Limiter adds Retry-After)."""
     db.session.rollback()
     wait = max(1, round((limiter.current_limit.reset_at - time.time()) / 60)) if limiter.current_limit else 1
-    error = f"Too many sign-in attempts. Try again in {wait} minute{'s' if wait != 1 else ''}."
+    error = ngettext("Too many sign-in attempts. Try again in %(num)d minute.",
+                     "Too many sign-in attempts. Try again in %(num)d minutes.", wait)
     return render_template("dashboard/login.html", form=LoginForm(), error=error), 429
 
 
@@ -140,7 +173,7 @@ def login():
             session.clear()  # a fresh session: nothing from before the login carries over
             login_user(user)
             return redirect(_safe_next(request.args.get("next")) or url_for(".survey_list"))
-        form.password.errors = [*form.password.errors, "Wrong email or password."]
+        form.password.errors = [*form.password.errors, gettext("Wrong email or password.")]
         status = 401
     return render_template("dashboard/login.html", form=form), status
 
@@ -154,6 +187,15 @@ def logout():
     logout_user()
     session.clear()
     return redirect(url_for(".login"))
+
+
+@bp.post("/language")
+@login_required
+def choose_language():
+    """Keep the dashboard language the manager chose ("" for their browser's) and go back to the page."""
+    with unit_of_work():
+        orgs.set_user_locale(current_user.id, request.form.get("locale") or None)
+    return redirect(_safe_next(request.form.get("next")) or url_for(".survey_list"))
 
 
 @bp.get("/")
@@ -370,7 +412,17 @@ def enable_webhook(endpoint_id: int):
     """Turn a disabled endpoint back on."""
     with unit_of_work():
         webhooks.enable_endpoint(webhooks.get_endpoint(current_user.org_id, endpoint_id))
-    flash("Endpoint enabled.")
+    flash(gettext("Endpoint enabled."))
+    return redirect(url_for(".webhook_log"))
+
+
+@bp.post("/webhooks/deliveries/<int:delivery_id>/replay")
+@login_required
+def replay_webhook(delivery_id: int):
+    """Queue one delivery of the log again, as the same message."""
+    with unit_of_work():
+        webhooks.replay_delivery(current_user.org_id, delivery_id)
+    flash(gettext("Delivery queued again."))
     return redirect(url_for(".webhook_log"))
 
 
@@ -379,7 +431,7 @@ def enable_webhook(endpoint_id: int):
 def security_log():
     """Show the org's security log: every rotated key and secret, every changed password."""
     entries, next_before = audit.recent_entries(current_user.org_id, before=_int_arg("before"))
-    return render_template("dashboard/security.html", entries=entries, labels=audit.ACTION_LABELS,
+    return render_template("dashboard/security.html", entries=entries,
                            next_before=next_before)
 
 

@@ -30,7 +30,7 @@ from channels import webhook as http
 
 from ..accounts import audit, grace
 from ..errors import Conflict, Invalid, NotFound
-from ..extensions import db
+from ..extensions import db, rowcount
 from ..models import Invitation, Response, WebhookDelivery, WebhookEndpoint
 from ..models.types import utcnow
 from ..pagination import newest_first_page
@@ -139,6 +139,30 @@ def enable_endpoint(endpoint: WebhookEndpoint) -> None:
     endpoint.disabled_at = None
     endpoint.disabled_reason = None
     endpoint.failures_in_a_row = 0
+
+
+def replay_delivery(org_id: int, delivery_id: int) -> None:
+    """Send a finished delivery (delivered, failed or cancelled) again, as the same message (webhook-id).
+
+    The row is queued again with fresh attempts: the log shows the replay's outcome. Its endpoint must
+    be active (a disabled one is enabled first, on purpose).
+    """
+    found = db.session.execute(
+        select(WebhookDelivery.status, WebhookEndpoint.disabled_at)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.org_id == org_id)).first()
+    if found is None:
+        raise NotFound(f"No webhook delivery {delivery_id}.")
+    if found.disabled_at is not None:
+        raise Conflict("Enable the endpoint before replaying its deliveries.", {"endpoint": "is disabled"})
+    replayed = rowcount(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status.in_(("delivered", "failed", "cancelled")))
+        .values(status="queued", due_at=utcnow(), attempts=0, errors=0, lease_until=None, claimed_by=None,
+                delivered_at=None, last_error=None, response_status=None)
+        .execution_options(synchronize_session=False))
+    if not replayed:
+        raise Conflict("This delivery is still being sent.", {"delivery": f"is {found.status}"})
 
 
 def enqueue(org_id: int, event_type: str, data: dict, *, response_id: int | None = None) -> int:

@@ -63,6 +63,8 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(300))
     # Part of the id a session cookie carries: raising it (sign-out, a new password) ends every session.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The dashboard's language the manager chose (one of i18n.LOCALES); None: their browser's.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     org: Mapped[Org] = relationship()

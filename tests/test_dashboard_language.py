@@ -1,0 +1,142 @@
+"""The dashboard in the manager's language: chosen per manager (kept), else the browser's; no English left."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from babel.messages.pofile import read_po
+
+from surveyhub.i18n import TRANSLATIONS
+from surveyhub.models import User
+from tests.helpers import add_manager, csrf_token, sign_in
+from tests.test_dashboard_webhooks import ANSWERS
+
+# Words that are the same in every language the dashboard speaks (names, protocols).
+SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "English", "Bahasa", "Melayu", "Indonesia"}
+
+
+class _Text(HTMLParser):
+    """The visible text nodes of a page, without code, scripts and the language picker's own names."""
+
+    SKIPPED = {"code", "script", "style", "option", "title"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.nodes: list[str] = []
+        self._skipping: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIPPED:
+            self._skipping.append(tag)
+
+    def handle_endtag(self, tag):
+        if self._skipping and self._skipping[-1] == tag:
+            self._skipping.pop()
+
+    def handle_data(self, data):
+        if not self._skipping and data.strip():
+            self.nodes.append(" ".join(data.split()))
+
+
+def english_left(english_page: str, translated_page: str, locale: str, data: set[str]) -> list[str]:
+    """Return the text nodes a translated page shows exactly as the English one does and that hold words
+    (not numbers, dates, codes, the test's own data, or a word its translator kept as it is, such as
+    "Status" in Malay): the product's words left untranslated."""
+    in_english = _nodes(english_page)
+    kept_by_translator = _translations(locale)
+    return [node for node in _nodes(translated_page)
+            if node in in_english and node not in data and node not in kept_by_translator
+            and set(re.findall(r"[A-Za-z]{3,}", node)) - SAME_EVERYWHERE]
+
+
+def _translations(locale: str) -> set[str]:
+    with open(TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po", encoding="utf-8") as po:
+        catalog = read_po(po)
+    return {text for message in catalog if message.id
+            for text in (message.string if isinstance(message.string, tuple) else (message.string,))}
+
+
+def _nodes(html: str) -> set[str]:
+    parser = _Text()
+    parser.feed(html)
+    return set(parser.nodes)
+
+
+@pytest.fixture
+def manager(app, api) -> str:
+    return add_manager(app, api.org_id, "pengurus@acme.test")
+
+
+def choose(client, locale: str, next_page: str = "/dashboard/webhooks"):
+    token = csrf_token(client.get("/dashboard/webhooks").get_data(as_text=True))
+    return client.post("/dashboard/language", data={"csrf_token": token, "locale": locale, "next": next_page})
+
+
+def test_the_login_page_speaks_the_browsers_language(client, manager):
+    page = client.get("/dashboard/login", headers={"Accept-Language": "ms-MY,ms;q=0.9,en;q=0.5"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="ms">' in html and "Log masuk" in html
+    token = csrf_token(html)
+    wrong = client.post("/dashboard/login", data={"csrf_token": token, "email": manager, "password": "nope-nope"},
+                        headers={"Accept-Language": "zh-CN"})
+    assert wrong.status_code == 401 and "邮箱或密码错误" in wrong.get_data(as_text=True)
+    empty = client.post("/dashboard/login", data={"csrf_token": token}, headers={"Accept-Language": "id"})
+    assert empty.status_code == 422 and "Masukkan email Anda." in empty.get_data(as_text=True)
+
+
+def test_a_manager_chooses_malay_and_keeps_it(app, client, api, manager):
+    sign_in(client, manager, **{"Accept-Language": "en"})
+    r = choose(client, "ms", "/dashboard/security")
+    assert r.status_code == 302 and r.headers["Location"] == "/dashboard/security"
+    html = client.get("/dashboard/security", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert '<html lang="ms">' in html and "Log keselamatan" in html
+    # Kept per manager: a new session, from a browser that asks for English, still gets Malay.
+    client.post("/dashboard/logout", data={"csrf_token": csrf_token(html)})
+    other = app.test_client()
+    sign_in(other, manager, **{"Accept-Language": "en"})
+    assert '<html lang="ms">' in other.get("/dashboard/webhooks").get_data(as_text=True)
+    # The browser's language again.
+    assert choose(other, "").status_code == 302
+    html = other.get("/dashboard/webhooks", headers={"Accept-Language": "id"}).get_data(as_text=True)
+    assert '<html lang="id">' in html and "Log pengiriman" in html
+
+
+def test_an_unknown_language_is_refused_and_nothing_kept(client, manager, db):
+    sign_in(client, manager)
+    r = choose(client, "fr")
+    assert r.status_code == 422 and "fr" in r.get_data(as_text=True)
+    assert db.execute(db.session.query(User.locale).statement).scalars().all() == [None]
+
+
+@pytest.fixture
+def delivered(app, api, make_survey, run_worker):
+    """A webhook delivery in the log (of a completed interview) and a rotation in the security log."""
+    from tests.test_webhooks import Receiver
+
+    hook = Receiver([])
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
+    try:
+        assert api.post("/api/v1/webhooks", json={"url": hook.url, "events": ["response.completed"]}).status_code == 201
+        survey = make_survey()
+        assert api.post(f"/api/v1/surveys/{survey['id']}/responses",
+                        json={"answers": ANSWERS, "complete": True}).status_code == 201
+        run_worker()
+    finally:
+        hook.stop()
+    return hook.url
+
+
+@pytest.mark.parametrize("locale", ["ms", "id", "zh"])
+def test_no_english_word_of_the_products_own(client, runner, api, manager, delivered, locale):
+    """Each page, in each language, against the same page in English: nothing of the product's stays English."""
+    assert runner.invoke(args=["org", "rotate", str(api.org_id), "--widget-key"]).exit_code == 0
+    sign_in(client, manager)
+    for path in ["/dashboard/webhooks", "/dashboard/security", "/dashboard/surveys/999999"]:
+        assert choose(client, "en").status_code == 302
+        english = client.get(path).get_data(as_text=True)
+        assert choose(client, locale).status_code == 302
+        translated = client.get(path).get_data(as_text=True)
+        assert f'<html lang="{locale}">' in translated
+        assert english_left(english, translated, locale, {manager, delivered}) == [], path

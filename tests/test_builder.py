@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 
 import pytest
@@ -145,3 +146,45 @@ def test_another_orgs_survey_is_not_found(client, api, other_api, signed_in, mak
         assert r.status_code == 404
     assert _definition(other_api, theirs["id"])["name"] == survey_definition()["name"]
     assert other_api.get(f"/api/v1/surveys/{theirs['id']}").get_json()["status"] == "draft"
+
+
+@pytest.mark.parametrize("key", ["saas-cancellation", "phone-exit-interview", "win-back-check-in"])
+def test_each_template_validates_and_has_every_locale(key):
+    from surveyhub.schemas.survey import SurveyDefinitionSchema, _localized_strings
+    from surveyhub.starters import load_starter
+
+    for locale in ("en", "ms", "id", "zh"):
+        definition = SurveyDefinitionSchema().load(load_starter(key, locale))
+        for path, text in _localized_strings(definition):
+            assert set(text) == {"en", "ms", "id", "zh"}, path
+
+
+def test_the_cancellation_template_asks_the_nine_exit_questions():
+    from surveyhub.starters import load_starter
+
+    questions = {q["id"]: q for q in load_starter("saas-cancellation")["questions"]}
+    assert [questions[q]["type"] for q in ("reason", "satisfaction", "support_quality", "missing_features",
+            "alternative", "do_differently", "use_again", "nps", "anything_else")] == [
+        "multiple_choice", "likert", "likert", "open", "open", "open", "yes_no", "nps", "open"]
+    assert questions["reason"]["allow_other"] is True
+    assert questions["why_not"]["show_if"] == {"question": "use_again", "equals": False}
+
+
+@pytest.mark.parametrize("locale", ["en", "ms", "id", "zh"])
+def test_a_template_starts_a_survey_in_each_locale(client, api, signed_in, locale):
+    page = client.get("/dashboard/surveys/start").get_data(as_text=True)
+    assert 'name="starter" value="saas-cancellation"' in page and 'id="start-json"' in page
+    page = client.get(f"/dashboard/surveys/build?starter=saas-cancellation&locale={locale}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    definition = json.loads(re.search(r'id="builder-definition">(.*?)</script>', html, re.S).group(1))
+    assert definition["default_locale"] == locale
+    assert api.get("/api/v1/surveys").get_json()["data"] == []  # nothing stored until saved
+    r = client.post("/dashboard/surveys/build", json=definition, headers=signed_in)
+    assert r.status_code == 201, r.get_json()
+    stored = _definition(api, r.get_json()["id"])
+    assert stored["default_locale"] == locale and stored["questions"][0]["text"][locale]
+
+
+def test_an_unknown_template_is_not_found(client, signed_in):
+    assert client.get("/dashboard/surveys/build?starter=nope").status_code == 404

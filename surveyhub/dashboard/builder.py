@@ -17,6 +17,7 @@ from ..errors import DomainError, envelope, flatten_messages
 from ..extensions import db
 from ..models import Survey, SurveyVersion
 from ..schemas.survey import SurveyDefinitionSchema
+from ..starters import STARTER_KEYS, load_starter
 from ..transaction import unit_of_work
 from .views import bp
 
@@ -69,11 +70,36 @@ def _page(survey: Survey | None, definition: dict):
                            locales=BUILDER_LOCALES)
 
 
+def _starters() -> list[dict[str, str]]:
+    """The templates offered on the new-survey page, described in the manager's language."""
+    words = {
+        "saas-cancellation": (_("SaaS cancellation survey"), _(
+            "The nine model exit questions: main reason, satisfaction, support, missing features, the "
+            "alternative, what we could have done, coming back (and why not), NPS, anything else.")),
+        "phone-exit-interview": (_("Phone exit interview"), _(
+            "A script for staff calling a customer who left, with notes and prompts to read aloud.")),
+        "win-back-check-in": (_("Win-back check-in"), _(
+            "A short check-in with former customers, with an offer to come back.")),
+    }
+    return [{"key": key, "title": words[key][0], "description": words[key][1]} for key in STARTER_KEYS]
+
+
+@bp.get("/surveys/start")
+@login_required
+def start_survey():
+    """Offer the ways to begin a survey: blank, a template (in a chosen locale), or JSON."""
+    return render_template("dashboard/new.html", starters=_starters(), locales=BUILDER_LOCALES)
+
+
 @bp.get("/surveys/build")
 @login_required
 def build_new():
-    """Start a survey in the builder (nothing is stored until it is saved)."""
-    return _page(None, BLANK)
+    """Start a survey in the builder, blank or from a template (nothing is stored until it is saved)."""
+    key = request.args.get("starter")
+    if not key:
+        return _page(None, BLANK)
+    locale = request.args.get("locale", "en")
+    return _page(None, load_starter(key, locale if locale in BUILDER_LOCALES else "en"))
 
 
 @bp.get("/surveys/<int:survey_id>/build")

@@ -54,7 +54,7 @@ def _labels() -> dict[str, str]:
         "delivery": _("Cascade plan"), "stop_on": _("Stop the cascade when the person has"),
         "stop_responded": _("responded"), "stop_completed": _("completed the survey"),
         "after_widget": _("Start after an unanswered widget"), "translate": _("Translations side by side"),
-        "save": _("Save"),
+        "save": _("Save"), "nested": _("This condition nests groups: edit it in the JSON editor."),
     }
 
 

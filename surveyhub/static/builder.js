@@ -29,6 +29,8 @@
     if (!c) return null;
     var mode = c.all ? "all" : c.any ? "any" : "all";
     var parts = c.all || c.any || [c];
+    // Deeper nesting than one all/any is kept as written (and edited in the JSON editor).
+    if (parts.some(function (p) { return p.all || p.any; })) return { raw: c, rows: [] };
     return { mode: mode, rows: parts.map(function (p) {
       var op = OPERATORS.filter(function (o) { return o in p; })[0] || "equals";
       var v = p[op];
@@ -58,8 +60,10 @@
   function outText(value, required) {
     var o = {};
     Object.keys(value).forEach(function (l) { if ((value[l] || "").trim()) o[l] = value[l]; });
-    if (!Object.keys(o).length) return required ? "" : undefined;
-    return o;
+    var keys = Object.keys(o);
+    if (!keys.length) return required ? "" : undefined;
+    // Only the default locale's text: a plain string, which every locale reads the same way.
+    return keys.length === 1 && keys[0] === S.default_locale ? o[keys[0]] : o;
   }
   function parseValue(text, question) {
     var t = text.trim();
@@ -69,6 +73,7 @@
     return t;
   }
   function outCond(c) {
+    if (c && c.raw) return c.raw;
     if (!c || !c.rows.length) return undefined;
     var parts = c.rows.map(function (r) {
       var q = S.questions.filter(function (x) { return x.id === r.question; })[0];
@@ -198,6 +203,11 @@
   function condition(legend, path, c, earlier, set) {
     var box = el("fieldset", { "class": "condition", "data-path": path, tabindex: "-1" }, [el("legend", { text: legend })]);
     if (!c) c = { mode: "all", rows: [] };
+    if (c.raw) {
+      box.appendChild(el("p", { "class": "muted", text: L.nested }));
+      box.appendChild(el("code", { text: JSON.stringify(c.raw) }));
+      return box;
+    }
     if (c.rows.length > 1) box.appendChild(select(L.match, path + ".mode", c.mode, [["all", L.all], ["any", L.any]], function (v) { c.mode = v; }));
     c.rows.forEach(function (r, i) {
       box.appendChild(el("div", { "class": "cond-row" }, [

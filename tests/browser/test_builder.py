@@ -105,3 +105,26 @@ def test_missing_default_text_blocks_publishing_and_phone_width_fits(app, api, l
     page.set_viewport_size({"width": 390, "height": 800})
     page.check(field("translating"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+
+def test_opening_and_saving_keeps_the_definition_and_marks_missing_translations(app, api, live_app, page,
+                                                                              make_survey):
+    nested = {"all": [{"any": [{"question": "come_back", "equals": False}]}, {"question": "nps", "lte": 6}]}
+    survey = make_survey(publish=False)
+    before = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["definition"]
+    before["questions"][4]["show_if"] = nested
+    assert api.put(f"/api/v1/surveys/{survey['id']}", json=before).status_code == 200
+    before = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["definition"]
+    _sign_in(app, page, live_app.url, api.org_id)
+    page.goto(f"{live_app.url}/dashboard/surveys/{survey['id']}/build")
+    page.check(field("translating"))
+    # The intro has Malay, so Malay is a column; the questions' texts have none yet.
+    ms_text = page.locator(field("questions.0.text@ms"))
+    assert ms_text.get_attribute("class") == "missing"
+    assert page.locator(field("questions.0.text@ms") + " + .missing-mark").inner_text() == "missing"
+    page.fill(field("name"), before["name"] + " (kept)")
+    page.click("#save")
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    after = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["definition"]
+    expected = dict(before, name=before["name"] + " (kept)")
+    assert {k: v for k, v in after.items() if v != expected.get(k)} == {}, (after, expected)

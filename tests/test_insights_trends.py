@@ -77,6 +77,7 @@ def test_presets_and_custom_ranges_select_their_days(api, make_survey, signed_in
     html, _, trend = insights(signed_in, survey["id"], "?preset=7")
     assert f"{TODAY - timedelta(days=6)} to {TODAY}" in html  # the period, and the previous one, are named
     assert f"{TODAY - timedelta(days=13)} to {TODAY - timedelta(days=7)}" in html
+    assert '<input type="hidden" name="preset" value="7">' in html  # the answers' search keeps the period
     html, _, _ = insights(signed_in, survey["id"], "?from=2026-13-01")
     assert 'id="filter-errors"' in html and "<code>from</code>" in html
 

@@ -22,6 +22,7 @@ from .errors import Conflict
 from .events import NewEvent, record_events
 from .extensions import db
 from .i18n import LOCALES
+from .insights.stats import REACHED
 from .models import Answer, Cascade, Invitation, Org, Respondent, Response, Survey
 from .models.types import utcnow
 from .responses.answers import create_staff_response
@@ -116,6 +117,7 @@ def seed_demo(sample_responses: int = 24) -> dict:
         create_staff_response(survey, f"demo-customer-{i + 1}", _sample_answers(rng), complete=True,
                               metadata={"source": "demo"})
     seed_cascades(survey, rng)
+    seed_channels(survey, random.Random(11))
     credentials = {"org_id": new.org.id, "api_key": new.api_key, "widget_key": new.org.widget_key,
                    "signing_secret": new.signing_secret, "survey_id": survey.id,
                    "manager_email": DEMO_EMAIL, "manager_password": password}
@@ -142,14 +144,15 @@ def _as_they_are_now(kept: dict) -> dict:
     return current
 
 
-def _sample_answers(rng: random.Random) -> list[dict]:
+def _sample_answers(rng: random.Random, lift: float = 0.0) -> list[dict]:
+    """Answers as a leaving customer gives them; `lift` (0–1) nudges NPS up, so later weeks score better."""
     reason = rng.choice(["price", "price", "features", "switching", "not_using", "other"])
     answers: list[dict[str, Any]] = [{"question": "reason", "value": reason}]
     if reason == "other":
         answers[0]["other_text"] = rng.choice(["Company closed", "Budget freeze", "Merged with another team"])
     come_back = rng.random() < 0.4
     answers += [{"question": "satisfaction", "value": rng.randint(1, 5)},
-                {"question": "nps", "value": rng.randint(0, 10)},
+                {"question": "nps", "value": min(10, rng.randint(0, 10) + round(3 * lift * rng.random()))},
                 {"question": "come_back", "value": come_back}]
     if not come_back and rng.random() < 0.7:
         answers.append({"question": "why_not", "value": rng.choice(
@@ -271,12 +274,61 @@ def _response(survey: Survey, version: Any, person: Respondent, winner: tuple[In
     if step.channel == "email":
         step.opened_at = opened
     done = answered + timedelta(seconds=rng.randrange(30, 240))
-    answers = [Answer(question_id=a["question"], value=a["value"], other_text=a.get("other_text"), answered_at=done)
-               for a in _sample_answers(rng)]
+    answers = _answer_rows(rng, done, _lift(answered))
     return Response(org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
                     respondent=person, invitation_id=step.id, channel=step.channel, status="completed",
                     started_at=opened, updated_at=done, responded_at=answered, completed_at=done,
                     meta={"source": "demo"}, answers=answers)
+
+
+# The other three channels, per week of the twelve: how many people each reaches, and the chance they
+# answer at the first week and at the last (the widget improves most: the trend the charts show).
+CHANNEL_WEEKS = {"widget": (30, 0.14, 0.32), "web": (12, 0.55, 0.45), "interview": (4, 0.85, 0.95)}
+WEEKS = 12
+
+
+def _lift(at: datetime) -> float:
+    """How far into the demo's twelve weeks `at` is, 0 at the start and 1 now."""
+    return max(0.0, min(1.0, 1 - (utcnow() - at).days / (WEEKS * 7)))
+
+
+def _answer_rows(rng: random.Random, done: datetime, lift: float) -> list[Answer]:
+    return [Answer(question_id=a["question"], value=a["value"], other_text=a.get("other_text"), answered_at=done)
+            for a in _sample_answers(rng, lift)]
+
+
+def seed_channels(survey: Survey, rng: random.Random, weeks: int = WEEKS) -> None:
+    """Play `weeks` of widget displays, hosted-page visits and phone interviews, spread over the weeks.
+
+    As seed_cascades: rows added in one flush, events through `record_events` at their times, answers
+    through `count_answer_changes`, so the stats read them as they read real data.
+    """
+    version = live_version(survey)
+    now = utcnow()
+    reached: list[tuple[str, datetime]] = []
+    responses: list[Response] = []
+    for week in range(weeks):
+        for channel, (per_week, first, last) in CHANNEL_WEEKS.items():
+            chance = first + (last - first) * week / max(1, weeks - 1)
+            for _ in range(per_week):
+                at = now - timedelta(days=7 * (weeks - week), minutes=rng.randrange(7 * 24 * 60))
+                reached.append((channel, at))
+                if rng.random() < chance:
+                    done = at + timedelta(seconds=rng.randrange(40, 400))
+                    responses.append(Response(
+                        org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
+                        channel=channel, status="completed", started_at=at, updated_at=done,
+                        responded_at=at + timedelta(seconds=30), completed_at=done,
+                        meta={"source": "demo"}, answers=_answer_rows(rng, done, week / max(1, weeks - 1))))
+    db.session.add_all(responses)
+    db.session.flush()
+    events = [NewEvent(REACHED[channel], survey.id, channel, at=at) for channel, at in reached]
+    for response in responses:
+        events += [NewEvent("responded", survey.id, response.channel, response.id, at=response.responded_at),
+                   NewEvent("completed", survey.id, response.channel, response.id, at=response.completed_at)]
+    record_events(survey.org_id, events)
+    for response in responses:
+        count_answer_changes(response, {}, response.answer_values(), now)
 
 
 def is_seeded() -> bool:
@@ -297,6 +349,7 @@ def describe(credentials: dict) -> Iterator[str]:
     yield f"  Manager login:  {credentials['manager_email']} / {password}"
     yield f"  Survey:         #{survey} 'cancel-flow' (English, Malay, Indonesian, Chinese), published"
     yield "  Cascades:       twelve weeks of email → reminder → SMS (the survey page's step chart)"
+    yield "  Other channels: twelve weeks of widget, hosted page and interview answers (the charts over time)"
     yield "Where to look:"
     yield f"  Dashboard:  {base}/dashboard/ (sign in with the manager login above)"
     yield f"  Demo page:  {base}/demo  (a SaaS account page whose Cancel button opens the widget)"

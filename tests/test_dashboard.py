@@ -121,7 +121,7 @@ def test_survey_pages_show_the_apis_numbers_and_draw_charts(site, page, api, man
         const pixels = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         return {id: c.id || c.dataset.chart, chart: !!chart, ink: pixels.some(v => v !== 0)};
     })""")
-    assert {d["id"] for d in drawn} == {"chart-rate", "reason", "satisfaction", "nps", "come_back"}
+    assert {d["id"] for d in drawn} == {"chart-rate", "chart-nps", "reason", "satisfaction", "nps", "come_back"}
     assert all(d["chart"] and d["ink"] for d in drawn), drawn
     labels = page.evaluate("() => Chart.getChart(document.querySelector('canvas[data-chart=reason]')).data.labels")
     assert labels == ["Too expensive", "Missing features", "Other"]  # the survey's order and labels

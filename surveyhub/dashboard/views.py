@@ -9,6 +9,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,8 +37,9 @@ from ..accounts import audit, orgs, surveys
 from ..delivery import webhooks
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import db, limiter, login_manager, page_locale
-from ..insights import export, followups, open_answers, stats
+from ..insights import export, followups, open_answers, stats, trends
 from ..models import CHANNELS, Survey, User
+from ..models.types import utcnow
 from ..responses import answers as responses
 from ..rules import survey as logic
 from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
@@ -204,7 +206,8 @@ def survey_list():
     """List the org's surveys with each channel's response rate."""
     page, _ = surveys.list_surveys(current_user.org_id, include_archived=False, cursor=None,
                                    limit=MAX_SURVEYS_LISTED)
-    rows = [(survey, stats.survey_stats(survey, stats.StatsFilter(), cascades=False)) for survey in page]
+    rates = trends.list_rates([survey.id for survey in page])
+    rows = [(survey, dict(zip(("channels", "totals"), rates[survey.id], strict=True))) for survey in page]
     return render_template("dashboard/surveys.html", rows=rows, channels=CHANNELS)
 
 
@@ -244,26 +247,29 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/surveys/<int:survey_id>")
 @login_required
 def survey_page(survey_id: int):
-    """Show a survey's funnel, charts, offers and open answers, with filters."""
+    """Show a survey's headline figures against the previous period, its charts over time, offers, answers."""
     survey = _own_survey(survey_id)
-    filters, interval, errors = _filters(request.args)
+    filters, _, errors = _filters(request.args)
+    preset = request.args.get("preset") or None
+    period = trends.choose_period(preset, filters.date_from, filters.date_to, utcnow().date())
     try:
-        data = stats.survey_stats(survey, filters, interval)
+        insight = trends.survey_trends(survey, filters, period)
     except DomainError as err:
         errors = {**errors, **(err.fields or {"filters": err.message})}
-        filters, interval = stats.StatsFilter(), "day"
-        data = stats.survey_stats(survey, filters, interval)
+        filters, period = stats.StatsFilter(), trends.choose_period(None, None, None, utcnow().date())
+        insight = trends.survey_trends(survey, filters, period)
+    shown = replace(filters, date_from=period.start, date_to=period.end)
     search = request.args.get("q", "").strip()[:200] or None
-    answers, next_before = open_answers.list_open_answers(survey, filters, search=search,
+    answers, next_before = open_answers.list_open_answers(survey, shown, search=search,
                                                           before=_int_arg("before"))
     older_url = None
     if next_before is not None:
         query: dict[str, Any] = {**request.args.to_dict(), "before": next_before}
         older_url = url_for(".survey_page", survey_id=survey.id, **query)
     return render_template(
-        "dashboard/survey.html", survey=survey, data=data, questions=_question_meta(survey), filters=filters,
-        interval=interval, errors=errors, args=request.args, answers=answers, older_url=older_url,
-        search=search or "", channels=CHANNELS,
+        "dashboard/survey.html", survey=survey, data=insight["stats"], insight=insight, period=period,
+        presets=trends.PRESETS, questions=_question_meta(survey), filters=filters, errors=errors,
+        args=request.args, answers=answers, older_url=older_url, search=search or "", channels=CHANNELS,
     )
 
 

@@ -222,23 +222,29 @@ def _rate(part: int, whole: int) -> float | None:
 
 def shape(survey: Survey, tally: Tally, filters: StatsFilter) -> dict:
     """Shape tallied sums as CONTRACT §5's stats."""
-    channels = {}
-    for channel in ([filters.channel] if filters.channel else CHANNELS):
-        row: dict[str, Any] = {metric: tally.funnel[(channel, metric)] for metric in FUNNEL_METRICS}
-        reached = tally.funnel[(channel, REACHED[channel])]
-        responded = tally.funnel[(channel, "responded")]
-        completed = tally.funnel[(channel, "completed")]
-        row.update(reached=reached, responded=responded, completed=completed,
-                   response_rate=_rate(responded, reached), completion_rate=_rate(completed, responded))
-        channels[channel] = row
-    totals = {name: sum(row[name] for row in channels.values()) for name in ("reached", "responded", "completed")}
-    totals["response_rate"] = _rate(totals["responded"], totals["reached"])
+    channels, totals = funnel_by_channel(tally.funnel, [filters.channel] if filters.channel else list(CHANNELS))
     return {
         "channels": channels,
         "totals": totals,
         "questions": {q["id"]: summarize_question(q, tally.answers) for q in all_questions(survey)},
         "offers": _offers(survey, tally.funnel),
     }
+
+
+def funnel_by_channel(funnel: Counter, channels: list[str]) -> tuple[dict, dict]:
+    """Shape (channel, metric) sums as each channel's funnel row and the totals over those channels."""
+    rows = {}
+    for channel in channels:
+        row: dict[str, Any] = {metric: funnel[(channel, metric)] for metric in FUNNEL_METRICS}
+        reached = funnel[(channel, REACHED[channel])]
+        responded = funnel[(channel, "responded")]
+        completed = funnel[(channel, "completed")]
+        row.update(reached=reached, responded=responded, completed=completed,
+                   response_rate=_rate(responded, reached), completion_rate=_rate(completed, responded))
+        rows[channel] = row
+    totals = {name: sum(row[name] for row in rows.values()) for name in ("reached", "responded", "completed")}
+    totals["response_rate"] = _rate(totals["responded"], totals["reached"])
+    return rows, totals
 
 
 def summarize_question(question: dict, answers: Counter) -> dict:
@@ -251,7 +257,7 @@ def summarize_question(question: dict, answers: Counter) -> dict:
         promoters = distribution["9"] + distribution["10"]
         passives = distribution["7"] + distribution["8"]
         detractors = sum(distribution[str(v)] for v in range(7))
-        out.update(distribution=distribution, score=_nps(promoters, detractors, answered),
+        out.update(distribution=distribution, score=nps_score(promoters, detractors, answered),
                    promoters=promoters, passives=passives, detractors=detractors)
     elif kind == "likert":
         distribution = {str(v): answers[(qid, str(v))] for v in range(1, question.get("scale", 5) + 1)}
@@ -272,7 +278,8 @@ def summarize_question(question: dict, answers: Counter) -> dict:
     return out
 
 
-def _nps(promoters: int, detractors: int, answered: int) -> float | None:
+def nps_score(promoters: int, detractors: int, answered: int) -> float | None:
+    """Return the NPS score, 100 × (promoters − detractors) / answered; None when no one answered."""
     return 100 * (promoters - detractors) / answered if answered else None
 
 

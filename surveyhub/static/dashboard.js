@@ -6,6 +6,8 @@
   if (!source || typeof Chart === "undefined") { return; }
   var page = JSON.parse(source.textContent);
   var stats = page.stats;
+  var trendSource = document.getElementById("trend-data");
+  var trend = trendSource ? JSON.parse(trendSource.textContent) : {rate_axis: "% responded of reached"};
   var COLORS = {email: "#2563eb", sms: "#16a34a", widget: "#9333ea", web: "#ea580c", interview: "#0891b2"};
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
@@ -41,7 +43,21 @@
           };
         })
       },
-      options: {scales: {y: {beginAtZero: true, suggestedMax: 100, title: {display: true, text: "% responded of reached"}}}}
+      options: {scales: {y: {beginAtZero: true, suggestedMax: 100, title: {display: true, text: trend.rate_axis}}}}
+    });
+  }
+
+  // The NPS score per day or week (from the page's #trend-data, words translated there); gaps stay gaps.
+  var nps = document.getElementById("chart-nps");
+  if (nps && trend.nps) {
+    draw(nps, {
+      type: "line",
+      data: {labels: trend.nps.map(function (p) { return p.start; }),
+             datasets: [{label: trend.nps_label, borderColor: "#16a34a", backgroundColor: "#16a34a", spanGaps: true,
+                         data: trend.nps.map(function (p) {
+                           return p.score === null ? null : Math.round(p.score * 10) / 10;
+                         })}]},
+      options: {scales: {y: {suggestedMin: -100, suggestedMax: 100}}}
     });
   }
 

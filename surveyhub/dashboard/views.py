@@ -26,7 +26,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_limiter import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -44,6 +44,7 @@ from ..responses import answers as responses
 from ..rules import survey as logic
 from ..schemas.api import ExportQuerySchema, ResponseSchema, StatsQuerySchema
 from ..schemas.survey import SurveyDefinitionSchema
+from ..themes import store as themes
 from ..transaction import unit_of_work
 from .forms import ActionForm, DefinitionForm, LoginForm
 
@@ -266,10 +267,14 @@ def survey_page(survey_id: int):
     if next_before is not None:
         query: dict[str, Any] = {**request.args.to_dict(), "before": next_before}
         older_url = url_for(".survey_page", survey_id=survey.id, **query)
+    theme_locale = themes.label_locale(survey, str(get_locale()))
+    with unit_of_work():  # the first look at a question groups its texts and stores their themes
+        panels = themes.panel_themes(survey, shown, theme_locale)
     return render_template(
         "dashboard/survey.html", survey=survey, data=insight["stats"], insight=insight, period=period,
         presets=trends.PRESETS, questions=_question_meta(survey), filters=filters, errors=errors,
         args=request.args, answers=answers, older_url=older_url, search=search or "", channels=CHANNELS,
+        theme_panels=panels, theme_locale=theme_locale,
     )
 
 

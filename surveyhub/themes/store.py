@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
@@ -303,3 +303,53 @@ def summary_of(survey: Survey, theme: Theme, locale: str | None) -> ThemeSummary
     return ThemeSummary(id=theme.id, label=label_of(theme, locale, survey.definition["default_locale"]), count=0,
                         share=0.0, examples=[], languages={}, custom_label=theme.custom_label,
                         addressed_at=theme.addressed_at, trend=[])
+
+
+# ---- the insights page's panel ------------------------------------------------------------------------
+
+# At most this many bars in a theme's trend: longer periods are cut into this many equal spans.
+MAX_TREND_BARS = 12
+
+
+@dataclass
+class QuestionThemes:
+    """One question's themes as the insights page shows them."""
+
+    question: dict
+    text: str  # the question, in the labels' locale
+    listing: ThemeListing
+
+
+def trend_periods(start: date, end: date) -> list[tuple[str, datetime, datetime]]:
+    """Cut the days [start, end] into weeks (Monday first), or MAX_TREND_BARS equal spans when longer."""
+    first = start - timedelta(days=start.weekday())
+    weeks = (end - first).days // 7 + 1
+    step = 7 * -(-weeks // MAX_TREND_BARS)  # whole weeks per bar
+    out = []
+    day = first
+    while day <= end:
+        until = day + timedelta(days=step)
+        out.append((day.isoformat(), datetime.combine(day, time.min, UTC), datetime.combine(until, time.min, UTC)))
+        day = until
+    return out
+
+
+def _period_of(survey: Survey, question: dict, filters: StatsFilter) -> tuple[date, date] | None:
+    """The days the trend covers: the filters' from/to, an open end taken from the texts themselves."""
+    times = [t.answered_at for t in _texts(survey, question, filters)]
+    if not times:
+        return None
+    first = filters.date_from or min(times).date()
+    last = filters.date_to or max(times).date()
+    return (first, last) if first <= last else None
+
+
+def panel_themes(survey: Survey, filters: StatsFilter, locale: str | None) -> list[QuestionThemes]:
+    """Return the themes of each question with texts, over the texts in `filters`, with a weekly trend."""
+    out = []
+    for question in themed_questions(survey):
+        period = _period_of(survey, question, filters)
+        periods = trend_periods(*period) if period else []
+        text = logic.localize(question["text"], locale, survey.definition["default_locale"])
+        out.append(QuestionThemes(question, text, list_themes(survey, question, filters, locale, periods=periods)))
+    return out

@@ -1,0 +1,84 @@
+"""The grouping module on its own (surveyhub/themes/grouping.py): no database, no app."""
+# ruff: noqa: E501 - texts in four languages
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from surveyhub.themes import grouping
+from tests.test_themes import CHOICES, FEATURES, PRICE
+
+BRIDGES = [c["label"] for c in CHOICES]
+SUPPORT = ["Support never answered my tickets", "Sokongan pelanggan lambat membalas", "Layanan pelanggan lambat sekali", "客服回复太慢"]
+
+
+def test_unusable_texts_get_no_theme():
+    texts = ["", "   \n\t", "🙂🙂👍", "!!! ...", *PRICE]
+    result = grouping.group(texts)
+    assert result.assignments[:4] == [None, None, None, None]
+    assert all(a is not None for a in result.assignments[4:])
+    assert [grouping.usable(t) for t in texts[:4]] == [False] * 4
+    assert result.assign("🙂") is None and result.assign("   ") is None
+
+
+def test_no_texts_no_themes():
+    result = grouping.group([])
+    assert result.assignments == [] and result.themes == []
+    assert grouping.group(["", "🙂"]).themes == []
+
+
+def test_long_mixed_script_and_jawi_texts_are_read():
+    long_text = ("Too expensive for us " * 100)[:2000]
+    texts = [long_text, "harga naik, budget cut 太贵了", "ڤركوڠسين اين تيدق برݢونا", *PRICE]
+    result = grouping.group(texts, bridges=BRIDGES)
+    assert len(result.assignments) == len(texts)
+    assert result.assignments[0] == result.assignments[3]  # the long one is about price, like the others
+    assert result.assignments[2] is not None  # Jawi has letters: it is grouped, if only with the residual
+    assert grouping.language_of("太贵了，预算不够") == "zh"
+
+
+def test_same_meaning_in_four_languages_lands_in_one_theme():
+    result = grouping.group(PRICE + FEATURES + SUPPORT)
+    price, features, support = (set(result.assignments[i:i + 4]) for i in (0, 4, 8))
+    assert len(price) == 1 and len(features) == 1 and len(support) == 1
+    assert len(price | features | support) == 3
+
+
+def test_choice_labels_bridge_languages_and_name_the_theme():
+    result = grouping.group(["Terlalu mahal", "太贵", "Too expensive", "Fitur kurang", "缺少功能", "Missing features"], bridges=BRIDGES)
+    assert len(set(result.assignments[:3])) == 1 and len(set(result.assignments[3:])) == 1
+    bridged = {result.themes[result.assignments[0]].bridge, result.themes[result.assignments[3]].bridge}
+    assert bridged == {0, 1}
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_k_limits_the_themes(k):
+    result = grouping.group(PRICE + FEATURES + SUPPORT + ["random words here"], k=k)
+    assert 1 <= len(result.themes) <= k
+    assert all(a is not None and a < len(result.themes) for a in result.assignments)
+
+
+def test_k_below_one_is_refused():
+    with pytest.raises(ValueError):
+        grouping.group(PRICE, k=0)
+
+
+def test_same_input_same_output():
+    texts = PRICE + FEATURES + SUPPORT + ["ok lah", "nothing else"]
+    first, second = grouping.group(texts, bridges=BRIDGES), grouping.group(texts, bridges=BRIDGES)
+    assert first.assignments == second.assignments
+    assert json.dumps(first.to_json(), sort_keys=True) == json.dumps(second.to_json(), sort_keys=True)
+
+
+def test_to_json_round_trip_assigns_new_texts_alike():
+    result = grouping.group(PRICE + FEATURES + SUPPORT, bridges=BRIDGES)
+    stored = json.loads(json.dumps(result.to_json()))
+    again = grouping.Grouping.from_json(stored)
+    assert again.to_json() == stored
+    assert [t.to_json() for t in again.themes] == [t.to_json() for t in result.themes]
+    for text in ["Harga terlalu tinggi", "too pricey", "功能不够", "客服很慢", "🙂"]:
+        assert again.assign(text) == result.assign(text)
+    with pytest.raises(ValueError):
+        grouping.Grouping.from_json({**stored, "version": 99})

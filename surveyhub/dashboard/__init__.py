@@ -1,5 +1,6 @@
 """The managers' dashboard: server-rendered pages behind a login, CSRF on every form."""
 
+from . import responses  # noqa: F401 - its routes register on bp
 from .views import bp
 
 __all__ = ["bp"]

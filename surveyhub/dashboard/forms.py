@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -18,3 +18,19 @@ class DefinitionForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token is posted."""
+
+
+class InterviewForm(FlaskForm):
+    """A phone interview entered by staff; the answers' fields are the survey's questions (answer-ID).
+
+    Labels are written, translated, in the template (dashboard/interview.html).
+    """
+
+    external_id = StringField(validators=[Optional(), Length(max=200)])
+    complete = BooleanField()
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person: the manager must tick the confirmation."""
+
+    confirm = BooleanField(validators=[DataRequired()])

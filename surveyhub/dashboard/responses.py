@@ -12,9 +12,10 @@ from flask_login import current_user, login_required
 from ..accounts.surveys import live_version
 from ..errors import Invalid
 from ..i18n import choose_locale
+from ..insights import browse
 from ..models import CHANNELS, Response, Survey
 from ..responses import answers as responses
-from ..responses import browse, erasure
+from ..responses import erasure
 from ..rules import survey as logic
 from ..transaction import unit_of_work
 from .forms import EraseForm, InterviewForm

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Select, and_, func, or_, select
 
 from ..extensions import db
-from ..insights.export import all_questions
-from ..insights.open_answers import answer_text, responses_in
-from ..insights.stats import StatsFilter
 from ..models import Answer, Cascade, Event, Invitation, Response, Survey
+from .export import all_questions
+from .open_answers import answer_text, responses_in
+from .stats import StatsFilter
 
 # NPS groups as the stats count them: promoters 9–10, passives 7–8, detractors 0–6.
 NPS_GROUPS = {"promoter": range(9, 11), "passive": range(7, 9), "detractor": range(0, 7)}

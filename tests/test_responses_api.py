@@ -2,11 +2,13 @@
 
 import csv
 import io
+import json
 
 import pytest
 
 from tests.helpers import WidgetClient, widget_org_of
 from tests.test_surveys_api import error_fields
+from tests.test_webhooks import Receiver
 
 
 @pytest.fixture
@@ -286,3 +288,91 @@ def test_erasure_removes_the_address_from_invitations(db, api, make_survey, invi
     assert api.delete("/api/v1/respondents/gone").status_code == 204
     kept = db.execute(select(Invitation)).scalar_one()
     assert kept.address is None and kept.respondent_id is None
+
+
+# ---------------------------------------------------------------- GET and PATCH /responses/{id}
+
+def test_get_one_response_and_another_orgs_is_404(api, other_api, post_response):
+    posted = post_response({"external_id": "one", "answers": FULL, "complete": True}).get_json()
+    got = api.get(f"/api/v1/responses/{posted['id']}")
+    assert got.status_code == 200 and got.get_json() == posted
+    assert other_api.get(f"/api/v1/responses/{posted['id']}").status_code == 404
+    assert api.get(f"/api/v1/responses/{posted['id'] + 1000}").status_code == 404
+
+
+def test_patch_adds_and_replaces_answers_then_finishes(api, post_response, survey):
+    partial = post_response({"external_id": "ph-1", "answers": [{"question": "nps", "value": 3}]}).get_json()
+    url = f"/api/v1/responses/{partial['id']}"
+    r = api.patch(url, json={"answers": [{"question": "nps", "value": 9},
+                                         {"question": "reason", "value": "price"}]})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert body["status"] == "partial" and body["completed_at"] is None
+    assert {a["question"]: a["value"] for a in body["answers"]} == {"nps": 9, "reason": "price"}
+    r = api.patch(url, json={"answers": [{"question": "satisfaction", "value": 4},
+                                         {"question": "come_back", "value": True}], "complete": True})
+    assert r.status_code == 200, r.get_json()
+    done = r.get_json()
+    assert done["status"] == "completed" and done["completed_at"] and done["external_id"] == "ph-1"
+    assert api.get(url).get_json() == done
+    stats = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["channels"]["interview"]
+    assert (stats["responded"], stats["completed"]) == (1, 1)
+    nps = api.get(f"/api/v1/surveys/{survey['id']}/stats").get_json()["questions"]["nps"]
+    assert nps["distribution"]["9"] == 1 and nps["distribution"]["3"] == 0
+
+
+def test_patch_completion_needs_required_answers(api, post_response, row_counts):
+    partial = post_response({"answers": [{"question": "nps", "value": 3}]}).get_json()
+    before = row_counts()
+    r = api.patch(f"/api/v1/responses/{partial['id']}", json={"complete": True})
+    assert r.status_code == 422 and "answers.reason" in error_fields(r), r.get_json()
+    assert row_counts() == before
+    assert api.get(f"/api/v1/responses/{partial['id']}").get_json()["status"] == "partial"
+
+
+@pytest.mark.parametrize(("answers", "field"), [
+    ([{"question": "nps", "value": 11}], "answers.0.value"),
+    ([{"question": "reason", "value": "price"}, {"question": "nope", "value": 1}], "answers.1.question"),
+    ([{"question": "nps", "value": 5}, {"question": "nps", "value": 6}], "answers.1.question"),
+    ([{"question": "reason", "value": "other"}], "answers.0.other_text"),
+])
+def test_patch_bad_answers_are_refused_naming_the_field(api, post_response, row_counts, answers, field):
+    partial = post_response({"answers": [{"question": "nps", "value": 3}]}).get_json()
+    before = row_counts()
+    r = api.patch(f"/api/v1/responses/{partial['id']}", json={"answers": answers})
+    assert r.status_code == 422 and field in error_fields(r), r.get_json()
+    assert row_counts() == before
+    assert api.get(f"/api/v1/responses/{partial['id']}").get_json()["answers"] == partial["answers"]
+
+
+def test_patch_refuses_completed_other_channels_and_other_orgs(app, client, api, other_api, post_response, survey,
+                                                               row_counts):
+    done = post_response({"answers": FULL, "complete": True}).get_json()
+    widget = WidgetClient(client, widget_org_of(app, api.org_id), user={"id": "w9"})
+    assert widget.post("display").status_code == 200
+    widget_response = api.get(f"/api/v1/surveys/{survey['id']}/responses?channel=widget").get_json()["data"][0]
+    partial = post_response({"answers": [{"question": "nps", "value": 3}]}).get_json()
+    before = row_counts()
+    change = {"answers": [{"question": "nps", "value": 10}]}
+    completed = api.patch(f"/api/v1/responses/{done['id']}", json=change)
+    assert completed.status_code == 409 and completed.get_json()["error"]["fields"] == {"response": "is completed"}
+    assert api.patch(f"/api/v1/responses/{widget_response['id']}", json=change).status_code == 409
+    assert other_api.patch(f"/api/v1/responses/{partial['id']}", json=change).status_code == 404
+    assert row_counts() == before
+
+
+def test_patch_finishing_fires_the_completed_webhook(app, api, post_response, run_worker):
+
+    hook = Receiver([])
+    try:
+        app.config["WEBHOOK_ALLOW_PRIVATE"] = True
+        assert api.post("/api/v1/webhooks", json={"url": hook.url, "events": ["response.completed"]}).status_code == 201
+        partial = post_response({"external_id": "ph-2", "answers": FULL}).get_json()
+        run_worker()
+        assert hook.received == []
+        done = api.patch(f"/api/v1/responses/{partial['id']}", json={"complete": True}).get_json()
+        run_worker()
+        (_, body), = hook.received
+        assert json.loads(body)["data"]["response"] == done
+    finally:
+        hook.stop()

@@ -12,7 +12,13 @@ from ..accounts import surveys
 from ..insights import export
 from ..responses import answers as responses
 from ..responses import erasure
-from ..schemas.api import ResponsePageSchema, ResponseQuerySchema, ResponseSchema, StaffResponseInSchema
+from ..schemas.api import (
+    ResponsePageSchema,
+    ResponseQuerySchema,
+    ResponseSchema,
+    StaffResponseInSchema,
+    StaffResponsePatchSchema,
+)
 from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
@@ -59,6 +65,25 @@ class SurveyResponses(MethodView):
         return responses.create_staff_response(
             survey, body.get("external_id"), body["answers"], body["complete"], body["metadata"]
         )
+
+
+@blp.route("/responses/<int:response_id>")
+class OneResponse(MethodView):
+    @blp.response(200, ResponseSchema)
+    def get(self, response_id):
+        """Return one response."""
+        return responses.get_response(g.org.id, response_id)
+
+    @blp.doc(**RULES_BEYOND_SCHEMA)
+    @blp.arguments(StaffResponsePatchSchema)
+    @blp.response(200, ResponseSchema)
+    @unit_of_work()
+    def patch(self, body, response_id):
+        """Add or replace answers of a staff (interview) response, and finish it with `complete`.
+
+        Another channel's response, or a completed one: 409.
+        """
+        return responses.update_staff_response(g.org.id, response_id, body["answers"], body["complete"])
 
 
 @blp.route("/respondents/<external_id>", methods=["DELETE"])

@@ -6,8 +6,8 @@ from typing import cast
 
 from flask_babel import lazy_gettext
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, EmailField, PasswordField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 
 def _(message: str) -> str:
@@ -26,3 +26,19 @@ class DefinitionForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only its CSRF token is posted."""
+
+
+class InterviewForm(FlaskForm):
+    """A phone interview entered by staff; the answers' fields are the survey's questions (answer-ID).
+
+    Labels are written, translated, in the template (dashboard/interview.html).
+    """
+
+    external_id = StringField(validators=[Optional(), Length(max=200)])
+    complete = BooleanField()
+
+
+class EraseForm(FlaskForm):
+    """Erasing a person: the manager must tick the confirmation."""
+
+    confirm = BooleanField(validators=[DataRequired()])

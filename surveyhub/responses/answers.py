@@ -15,7 +15,7 @@ from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
 from ..delivery import cascades
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, NotFound
 from ..events import NewEvent, record_event, record_events
 from ..extensions import db, rowcount
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
@@ -170,21 +170,11 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     Everything is checked before anything is written; then the response, its answers and its
     events go to the database in one flush (this is the API's hot path for bulk entry).
     """
-    seen: dict[str, int] = {}
-    for i, item in enumerate(answers):
-        if item["question"] in seen:
-            raise Invalid(f"Question {item['question']!r} is answered twice.",
-                          {f"answers.{i}.question": f"repeats answers.{seen[item['question']]}"})
-        seen[item["question"]] = i
     version = live_version(survey)
-    items = [(a["question"], a["value"], a.get("other_text")) for a in answers]
-    cleaned = _clean_batch(version.definition, {}, items, "answers.")
+    cleaned = _clean_staff_answers(version.definition, {}, answers)
     given = {clean.question: clean.value for clean in cleaned}
     if complete:
-        missing = logic.missing_required(version.definition, given)
-        if missing:
-            raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
-                          {f"answers.{qid}": "is required" for qid in missing})
+        _require_answered(version.definition, given, "answers.")
     respondent = find_or_create_respondent(survey.org_id, external_id) if external_id is not None else None
     now = utcnow()
     response = Response(
@@ -206,6 +196,58 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     if cleaned:  # completion stops both kinds of cascade; a first answer those that stop on it
         cascades.stop_for_answer(survey.id, response.respondent_id, "completed" if complete else "responded")
     return response
+
+
+def get_response(org_id: int, response_id: int) -> Response:
+    """Return one of the org's responses; another org's or an unknown id is NotFound."""
+    response = db.session.execute(
+        select(Response).where(Response.id == response_id, Response.org_id == org_id)
+    ).scalar_one_or_none()
+    if response is None:
+        raise NotFound(f"No response {response_id}.")
+    return response
+
+
+def update_staff_response(org_id: int, response_id: int, answers: Sequence[dict], complete: bool) -> Response:
+    """Add or replace answers of a staff (interview) response and, with `complete`, finish it.
+
+    Another channel's response, or a completed one, is a Conflict: staff do not rewrite what a
+    person answered themselves, nor a response whose completion was already announced (webhooks,
+    stats). Answers are checked against the response's own version, all of them before any is written.
+    """
+    response = get_response(org_id, response_id)
+    lock_response(response.id)
+    if response.channel != "interview":
+        raise Conflict("Only a staff (interview) response can be changed.", {"response": "is not an interview"})
+    _ensure_open(response)
+    definition = response.version.definition
+    so_far = response.answer_values()
+    cleaned = _clean_staff_answers(definition, so_far, answers)
+    after = _write_answers(response, so_far, cleaned) if cleaned else so_far
+    if complete:
+        _require_answered(definition, after, "answers.")
+        _mark_completed(response)
+    return response
+
+
+def _clean_staff_answers(definition: dict, so_far: dict[str, Any], answers: Sequence[dict]) -> list[logic.CleanAnswer]:
+    """Check answers staff give together (each question at most once), naming fields `answers.N…`."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(answers):
+        if item["question"] in seen:
+            raise Invalid(f"Question {item['question']!r} is answered twice.",
+                          {f"answers.{i}.question": f"repeats answers.{seen[item['question']]}"})
+        seen[item["question"]] = i
+    items = [(a["question"], a["value"], a.get("other_text")) for a in answers]
+    return _clean_batch(definition, so_far, items, "answers.")
+
+
+def _require_answered(definition: dict, answers: dict[str, Any], field_prefix: str = "") -> None:
+    """Refuse (Invalid) to finish with a visible required question unanswered, naming each one."""
+    missing = logic.missing_required(definition, answers)
+    if missing:
+        raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
+                      {f"{field_prefix}{qid}": "is required" for qid in missing})
 
 
 def _clean_batch(definition: dict, so_far: dict[str, Any], items: list[tuple[Any, Any, Any]],
@@ -312,10 +354,7 @@ def complete_saved_response(response: Response) -> None:
 
 def _complete(response: Response, answers: dict[str, Any]) -> None:
     """Finish a response that has `answers`; Invalid while a required one is missing."""
-    missing = logic.missing_required(response.version.definition, answers)
-    if missing:
-        raise Invalid("Required questions have no answer: " + ", ".join(missing) + ".",
-                      {qid: "is required" for qid in missing})
+    _require_answered(response.version.definition, answers)
     _mark_completed(response)
 
 

@@ -20,6 +20,11 @@ def erase_respondent(org_id: int, external_id: str) -> None:
     ).scalar_one_or_none()
     if respondent is None:
         raise NotFound(f"No respondent {external_id!r}.")
+    erase_person(org_id, respondent)
+
+
+def erase_person(org_id: int, respondent: Respondent) -> None:
+    """Erase one of the org's people, found by the caller: personal data, responses and answers."""
     move_person(respondent.id, counted_segments(respondent.attributes), [], erase=True)
     cancel_for_respondent(respondent.id)
     response_ids = list(db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id))

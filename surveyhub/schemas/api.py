@@ -95,6 +95,11 @@ class StaffResponseInSchema(InputSchema):
                            metadata={"additionalProperties": SCALAR, "maxProperties": 50})
 
 
+class StaffResponsePatchSchema(InputSchema):
+    answers = fields.List(fields.Nested(AnswerInSchema), load_default=list, validate=validate.Length(max=500))
+    complete = StrictBoolean(load_default=False)
+
+
 def answer_out(answer) -> dict:
     """Serialize one answer: other_text only where it was given."""
     out = {"question": answer.question_id, "value": answer.value}

@@ -159,3 +159,31 @@ def test_a_theme_is_addressed_once_and_bad_messages_write_nothing(api, other_api
     r = api.post(f"/api/v1/themes/{theme['id']}/address", json={"message": {"en": "Cheaper again"}})
     assert r.status_code == 409
     assert campaign(api, theme["id"])["message"] == {"en": "Cheaper now"}
+
+
+def test_smtp_down_loses_nothing_and_an_unsubscribe_meanwhile_is_kept(api, client, survey, answer, invite, smtp,
+                                                                      run_worker, delivery_clock):
+    for text in PRICE:
+        answer(survey["id"], text)
+    price_theme(api, survey["id"])
+    answer_by_mail(client, invite, smtp, run_worker, survey["id"], "amy@example.com", "ms", "Harga terlalu mahal sekarang")
+    eve = answer_by_mail(client, invite, smtp, run_worker, survey["id"], "eve@example.com", "id", "Harganya terlalu mahal buat kami")
+    delivery_clock.advance(days=40)  # past the fatigue window of their own invitations
+    theme = price_theme(api, survey["id"])
+    r = api.post(f"/api/v1/themes/{theme['id']}/address", json={"message": {"en": "Prices are lower", "ms": "Harga lebih rendah"}})
+    assert r.status_code == 202 and r.get_json()["queued"] == 2, r.get_json()
+    mails = len(smtp.messages)
+    smtp.stop()
+    run_worker(max_rounds=3)
+    assert campaign(api, theme["id"])["queued"] == 2  # held while email is paused, nothing spent
+    assert client.post(next(link for link in mail_links(eve.mail) if link.startswith("/u/"))).status_code == 200
+    smtp.start()
+    delivery_clock.advance(seconds=1)  # past the pause
+    run_worker()
+    sent = smtp.messages[mails:]
+    assert [m["To"] for m in sent] == ["amy@example.com"]
+    assert "Harga lebih rendah" in sent[0].get_body(("plain",)).get_content()
+    counts = campaign(api, theme["id"])
+    assert (counts["queued"], counts["sent"], counts["skipped"]) == (0, 1, {"no_address": 4, "unsubscribed": 1})
+    run_worker()
+    assert len(smtp.messages) == mails + 1  # once

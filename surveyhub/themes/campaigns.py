@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..accounts.orgs import get_org
+from ..delivery import engine as delivery
 from ..delivery import fatigue
 from ..delivery.suppressions import suppressed
 from ..delivery.webhooks import enqueue
@@ -102,7 +103,8 @@ def address(theme: Theme, message: dict, default_locale: str, link: str | None, 
     A theme already addressed is a Conflict (one campaign per theme).
     """
     check_message(message, default_locale, link)
-    now = utcnow()
+    # The engine's time, as cascades take theirs: giving up (DELIVERY_GIVE_UP_HOURS) counts from it.
+    now = delivery.clock()
     marked = rowcount(update(Theme).where(Theme.id == theme.id, Theme.addressed_at.is_(None))
                       .values(addressed_at=now).execution_options(synchronize_session=False))
     if not marked:

@@ -17,7 +17,7 @@ from tests.test_themes import FEATURES, PRICE, themes
 from tests.test_webhooks import Receiver
 
 DAN = "+60123456789"
-MESSAGE = {"en": "We lowered our prices", "ms": "Kami telah menurunkan harga", "zh": "我们降价了"}
+MESSAGE = {"en": "We lowered our prices", "ms": "Kami telah menurunkan harga <b>kini</b>", "zh": "我们降价了"}
 LINK = "https://example.com/pricing"
 NOTICE_LINK = "http://surveys.test(/n/[\\w.-]+)"
 
@@ -122,6 +122,7 @@ def test_addressing_a_theme_tells_everyone_in_it_on_their_channel_in_their_langu
     page = client.get(notice_path)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Kami telah menurunkan harga" in html and 'lang="ms"' in html
+    assert "&lt;b&gt;kini&lt;/b&gt;" in html and "<b>kini" not in html  # the manager's text, escaped
     assert client.get(notice_path).status_code == 200
     assert campaign(api, theme["id"])["opened"] == 1  # the first view counts, once
     go = client.get(f"{notice_path}/go")

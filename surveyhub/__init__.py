@@ -63,6 +63,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(home.bp)
     app.register_blueprint(hosted.bp)
+    from .respondent import notices
+
+    app.register_blueprint(notices.bp)
 
     from .dashboard import bp as dashboard_bp
 
@@ -76,6 +79,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .delivery import cascades, webhooks
     from .delivery import email as email_invitations
     from .delivery import engine as delivery
+    from .delivery import notices as theme_notices
     from .delivery import sms as sms_delivery
 
     delivery.register_kind(app, email_invitations.EMAIL_KIND)
@@ -83,6 +87,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     delivery.register_kind(app, sms_delivery.SMS_MESSAGE_KIND)
     delivery.register_kind(app, webhooks.WEBHOOK_KIND)
     delivery.register_kind(app, cascades.CASCADE_KIND)
+    delivery.register_kind(app, theme_notices.NOTICE_KIND)
 
     from .responses import widget as widget_visits
 

@@ -1,7 +1,7 @@
 """Signed links (itsdangerous): a salt per purpose, so one kind of token never works as another.
 
 Every token the server signs is made here: the hosted page's (/s/), the public link's (/p/) and
-unsubscribe's (/u/).
+unsubscribe's (/u/) and a theme notice's (/n/).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from itsdangerous import BadSignature, URLSafeSerializer, URLSafeTimedSerializer
 SURVEY = "survey-link"
 UNSUBSCRIBE = "unsubscribe"
 PUBLIC = "public-survey-link"
+NOTICE = "theme-notice"
 # Links that never expire carry no timestamp: a survey's public URL is the same every time it is shown.
 TIMELESS = frozenset({PUBLIC})
 
@@ -98,3 +99,8 @@ def public_token(survey_id: int) -> str:
 def public_url(survey_id: int) -> str:
     """Return the public link of a survey."""
     return url(f"/p/{public_token(survey_id)}")
+
+
+def notice_token(notice_id: int) -> str:
+    """Return the signed token of a theme notice's page (/n/)."""
+    return make_token(NOTICE, {"n": notice_id})

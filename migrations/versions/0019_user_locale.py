@@ -1,7 +1,7 @@
 """managers' own language: users.locale (null: the browser's)
 
 Revision ID: 0019_user_locale
-Revises: 0016_themes
+Revises: 0018_theme_notices
 Create Date: 2026-12-02 19:45:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_user_locale'
-down_revision = '0016_themes'
+down_revision = '0018_theme_notices'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ from marshmallow import RAISE
 from ..accounts import surveys
 from ..insights.stats import StatsFilter
 from ..models import Survey
+from ..schemas.theme_campaigns import AddressSchema, CampaignSchema, QueuedSchema
 from ..schemas.themes import (
     LocaleQuerySchema,
     MergeSchema,
@@ -20,7 +21,7 @@ from ..schemas.themes import (
     ThemeSchema,
     ThemesQuerySchema,
 )
-from ..themes import edits, store
+from ..themes import campaigns, edits, store
 from ..transaction import unit_of_work
 from . import PREFIX, RULES_BEYOND_SCHEMA, authenticate, require_json_body
 
@@ -117,3 +118,26 @@ def move(body, query, theme_id):
     """Move one response's answer to the theme's question into this theme; it stays there on regrouping."""
     theme, survey, locale = _edited(theme_id, query)
     return store.summary_of(survey, edits.move(theme, body["response_id"]), locale)
+
+
+@blp.route("/themes/<int:theme_id>/address", methods=["POST"])
+@blp.doc(**RULES_BEYOND_SCHEMA)
+@blp.arguments(AddressSchema)
+@blp.response(202, QueuedSchema)
+@unit_of_work()
+def address(body, theme_id):
+    """Mark a theme addressed and tell everyone whose answer is in it, on their channel, in their language.
+
+    A message without its default locale's text is a 422 naming `message`; a theme already addressed is a 409.
+    """
+    theme = edits.get_theme(g.org.id, theme_id)
+    default_locale = body.get("default_locale") or edits.survey_of(theme).definition["default_locale"]
+    return campaigns.address(theme, body["message"], default_locale, body.get("link"), g.get("actor"))
+
+
+@blp.route("/themes/<int:theme_id>/campaign")
+@blp.response(200, CampaignSchema)
+@unit_of_work()
+def campaign(theme_id):
+    """The theme's campaign with its counts: queued, sent, failed, skipped by reason, opened, clicked."""
+    return campaigns.campaign_of(edits.get_theme(g.org.id, theme_id))

@@ -14,6 +14,7 @@ from .stats import AnswerCounter, FollowUpDone, FunnelCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
 from .theme import Theme, ThemeAnswer, ThemeModel
+from .theme_notice import ThemeCampaign, ThemeNotice
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "DeliveryPause", "Event",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
     "Suppression", "Survey", "SurveyVersion",
-    "Theme", "ThemeAnswer", "ThemeModel", "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "Theme", "ThemeAnswer", "ThemeCampaign", "ThemeModel", "ThemeNotice",
+    "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

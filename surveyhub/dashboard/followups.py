@@ -34,7 +34,7 @@ def _render(template_args: dict, filters: followups.FollowUpFilter):
         abort(400)
     users = list(db.session.execute(
         select(User).where(User.org_id == current_user.org_id).order_by(User.email)).scalars())
-    names = {key: _(key.capitalize()) for key in FOLLOW_UP_STATUSES}
+    names = {"open": _("Open"), "contacted": _("Contacted"), "resolved": _("Resolved")}
     return render_template("dashboard/follow_ups.html", rows=page, next_cursor=next_cursor, users=users,
                            status=filters.status, statuses=names, **template_args)
 

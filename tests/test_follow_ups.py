@@ -212,3 +212,11 @@ def test_dashboard_lists_changes_and_shows_mine(app, client, api, other_api, mak
     assert listed(api, survey["id"])["data"][0]["status"] == "contacted"
     other = other_api.post("/api/v1/surveys", json=survey_definition()).get_json()
     assert client.get(f"/dashboard/surveys/{other['id']}/follow-ups").status_code == 404
+
+
+def test_erasing_the_person_removes_their_follow_ups(api, make_survey):
+    survey = make_survey()
+    staff(api, survey["id"], DETRACTOR, external_id="cust-9")
+    assert len(listed(api, survey["id"])["data"]) == 1
+    assert api.delete("/api/v1/respondents/cust-9").status_code in (200, 202, 204)
+    assert listed(api, survey["id"])["data"] == []

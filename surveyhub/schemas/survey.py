@@ -203,20 +203,15 @@ class SurveyDefinitionSchema(InputSchema):
                 for message in _condition_problems(question["show_if"], seen):
                     _put(errors, ["questions", i, "show_if"], message)
             seen[question["id"]] = question
-        offer_ids: set[str] = set()
-        for i, offer in enumerate(data.get("offers", [])):
-            if offer["id"] in offer_ids:
-                _put(errors, ["offers", i, "id"], f"duplicate offer id {offer['id']!r}")
-            offer_ids.add(offer["id"])
-            for message in _condition_problems(offer["when"], seen):
-                _put(errors, ["offers", i, "when"], message)
-        rule_ids: set[str] = set()
-        for i, rule in enumerate(data.get("follow_ups", [])):
-            if rule["id"] in rule_ids:
-                _put(errors, ["follow_ups", i, "id"], f"duplicate follow-up rule id {rule['id']!r}")
-            rule_ids.add(rule["id"])
-            for message in _condition_problems(rule["when"], seen):
-                _put(errors, ["follow_ups", i, "when"], message)
+        # Offers and follow-up rules: unique ids, and a `when` on the survey's questions.
+        for key, kind in (("offers", "offer"), ("follow_ups", "follow-up rule")):
+            ids: set[str] = set()
+            for i, item in enumerate(data.get(key, [])):
+                if item["id"] in ids:
+                    _put(errors, [key, i, "id"], f"duplicate {kind} id {item['id']!r}")
+                ids.add(item["id"])
+                for message in _condition_problems(item["when"], seen):
+                    _put(errors, [key, i, "when"], message)
         locale = data.get("default_locale", "en")
         for path, value in _localized_strings(data):
             if isinstance(value, dict) and locale not in value:

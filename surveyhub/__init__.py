@@ -43,6 +43,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     commands.register(app)
 
     from .api import SurveyHubApi, WildcardParameters, docs, invitations, org, responses, stats, surveys, themes
+    from .api import followups as followups_api
     from .api import webhooks as webhooks_api
     from .schemas.fields import describe_limits
 
@@ -53,7 +54,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in (surveys.blp, responses.blp, invitations.blp, stats.blp, webhooks_api.blp, org.blp,
-                      themes.blp):
+                      themes.blp, followups_api.blp):
         csrf.exempt(blueprint)  # API keys, not cookies, authenticate the API
         api.register_blueprint(blueprint)
     app.register_blueprint(docs.bp)

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from surveyhub.extensions import db
-from surveyhub.models import FollowUpDone, Survey, User, WebhookEndpoint
+from surveyhub.models import FollowUp, Survey, User, WebhookEndpoint
 from surveyhub.models.types import utcnow
 from tests.helpers import PASSWORD, survey_definition
 
@@ -213,20 +213,26 @@ def test_edit_publish_and_create_in_the_json_editor(site, page, db, api, manager
     assert [m for m in console if "status of 422" not in m] == []
 
 
-def test_follow_ups_are_listed_and_marked_done(site, page, db, manager, survey, console):
+def test_follow_ups_are_listed_and_resolved(site, page, db, manager, survey, console):
     sign_in(page, site, manager)
     page.goto(f"{site}/dashboard/surveys/{survey['id']}/follow-ups")
-    rows = page.locator("#follow-ups tbody tr")
-    assert rows.count() == 2  # the detractor (NPS 3) and the one who'd come back; not the NPS 8
-    texts = rows.all_inner_texts()
-    assert "cust-2" in texts[0] and "said yes to come_back" in texts[0]
-    assert "cust-1" in texts[1] and "detractor (nps: 3)" in texts[1]
-    rows.nth(1).get_by_role("button", name="Mark done").click()
-    assert "marked as done" in page.locator(".flash").inner_text()
-    assert page.locator("#follow-ups tbody tr").count() == 1
-    page.get_by_role("link", name="Show done").click()
-    assert page.locator("#follow-ups tbody tr").count() == 2
-    assert db.count(FollowUpDone) == 1
+    cards = page.locator("#follow-ups li.follow-up")
+    assert cards.count() == 1  # the detractor (NPS 3); not the NPS 10 nor the NPS 8
+    assert "Detractor (NPS 0–6)" in cards.first.inner_text()
+    cards.first.locator("select[name=status]").select_option("resolved")
+    cards.first.locator("select[name=owner]").select_option(manager)
+    cards.first.locator("textarea[name=note]").fill("Called them back")
+    cards.first.get_by_role("button", name="Save").click()
+    assert "Follow-up saved." in page.locator(".flash").inner_text()
+    assert page.locator("#follow-ups li.follow-up").count() == 0
+    page.get_by_role("link", name="Resolved").click()
+    assert "Called them back" in page.locator("#follow-ups").inner_text()
+    page.get_by_role("link", name="My follow-ups").click()
+    page.get_by_role("link", name="All").click()
+    assert page.locator("#follow-ups li.follow-up").count() == 1
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    assert db.count(FollowUp, FollowUp.status == "resolved") == 1
     assert console == []
 
 

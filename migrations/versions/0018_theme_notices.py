@@ -1,7 +1,7 @@
 """theme campaigns: a manager's message about an addressed theme, and the notices (the send queue)
 
 Revision ID: 0018_theme_notices
-Revises: 0016_themes
+Revises: 0017_follow_ups
 Create Date: 2026-12-02 20:45:00
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = '0018_theme_notices'
-down_revision = '0016_themes'
+down_revision = '0017_follow_ups'
 branch_labels = None
 depends_on = None
 

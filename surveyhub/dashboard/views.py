@@ -1,4 +1,4 @@
-"""Dashboard pages: login, survey list, survey insights, follow-ups, the JSON editor, exports, logs.
+"""Dashboard pages: login, survey list, survey insights, the JSON editor, exports, logs.
 
 Every POST here needs a CSRF token: CSRFProtect checks the whole app except the API's blueprints.
 """
@@ -37,7 +37,7 @@ from ..accounts import audit, orgs, surveys
 from ..delivery import webhooks
 from ..errors import DomainError, Invalid, flatten_messages
 from ..extensions import db, limiter, login_manager, page_locale
-from ..insights import export, followups, open_answers, stats, trends
+from ..insights import export, open_answers, stats, trends
 from ..models import CHANNELS, Survey, User
 from ..models.types import utcnow
 from ..responses import answers as responses
@@ -276,27 +276,6 @@ def survey_page(survey_id: int):
         args=request.args, answers=answers, older_url=older_url, search=search or "", channels=CHANNELS,
         theme_panels=panels, theme_locale=theme_locale,
     )
-
-
-@bp.get("/surveys/<int:survey_id>/follow-ups")
-@login_required
-def follow_ups(survey_id: int):
-    """List detractors and people who said yes, to contact."""
-    survey = _own_survey(survey_id)
-    include_done = request.args.get("done") == "1"
-    rows, next_before = followups.list_follow_ups(survey, include_done=include_done, before=_int_arg("before"))
-    return render_template("dashboard/follow_ups.html", survey=survey, rows=rows, next_before=next_before,
-                           include_done=include_done)
-
-
-@bp.post("/surveys/<int:survey_id>/follow-ups/<int:response_id>/done")
-@login_required
-def follow_up_done(survey_id: int, response_id: int):
-    """Mark a follow-up as handled."""
-    with unit_of_work():
-        followups.mark_done(_own_survey(survey_id), response_id, current_user)
-    flash(f"Response {response_id} marked as done.")
-    return redirect(url_for(".follow_ups", survey_id=survey_id))
 
 
 def _save_definition(text: str, survey: Survey | None) -> tuple[Survey | None, dict[str, str]]:

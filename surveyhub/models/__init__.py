@@ -3,6 +3,7 @@
 from .audit import AUDIT_ACTIONS, AuditEntry
 from .cascade import CASCADE_STATUSES, Cascade
 from .event import EVENT_TYPES, Event
+from .followup import FOLLOW_UP_STATUSES, FollowUp
 from .invitation import Invitation
 from .org import ApiKey, Org, User
 from .queue import DeliveryPause
@@ -10,7 +11,7 @@ from .ratelimit import RateLimitCounter
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
 from .sms import SmsInbound, SmsMessage, SmsSession
-from .stats import AnswerCounter, FollowUpDone, FunnelCounter
+from .stats import AnswerCounter, FunnelCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
 from .theme import Theme, ThemeAnswer, ThemeModel
@@ -19,10 +20,10 @@ from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry",
-    "DeliveryPause", "Event",
+    "DeliveryPause", "Event", "FOLLOW_UP_STATUSES", "FollowUp",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
     "Suppression", "Survey", "SurveyVersion",
     "Theme", "ThemeAnswer", "ThemeCampaign", "ThemeModel", "ThemeNotice",
-    "User", "AnswerCounter", "FollowUpDone", "FunnelCounter",
+    "User", "AnswerCounter", "FunnelCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -8,13 +8,12 @@ Each count is spread over a few `shard` rows so that concurrent writers rarely w
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import BigInteger, Date, ForeignKey, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
-from .types import UTCDateTime, utcnow
 
 
 class FunnelCounter(Model):
@@ -45,12 +44,3 @@ class AnswerCounter(Model):
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
 
-
-class FollowUpDone(Model):
-    """A response on the follow-up list that a manager marked as handled."""
-
-    __tablename__ = "follow_ups_done"
-
-    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True)
-    done_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    done_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -12,7 +12,7 @@ from .queue import QueueMixin
 from .types import BigIntPK, JSONType, UTCDateTime, utcnow
 
 WEBHOOK_EVENTS = ("response.completed", "offer.accepted", "respondent.opted_out", "invitation.failed",
-                  "cascade.finished", "theme.addressed")
+                  "cascade.finished", "theme.addressed", "follow_up.opened")
 
 
 class WebhookEndpoint(Model):

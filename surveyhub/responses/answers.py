@@ -24,6 +24,7 @@ from ..models.upsert import insert_for
 from ..pagination import decode_cursor, encode_cursor
 from ..rules import survey as logic
 from ..themes.placing import place_answers
+from .followups import open_follow_ups
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
     db.session.flush()  # the response's id, for its events
     count_answer_changes(response, {}, given, now)
     place_answers(response, cleaned)
+    open_follow_ups(response, given)
     # An interview reaches its person by being held: "opened" is the interview channel's reached.
     # Its events in one INSERT.
     happened = ["opened", *(["responded"] if cleaned else []), *(["completed"] if complete else [])]
@@ -296,6 +298,7 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
     after = {k: v for k, v in so_far.items() if k not in hidden}
     count_answer_changes(response, before, after, now)
     place_answers(response, cleaned)
+    open_follow_ups(response, after)
     if first:
         # Conditional, so that two concurrent first answers record one "responded" event.
         responded = rowcount(

@@ -81,16 +81,20 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def condition_holds(condition: dict, answers: dict[str, Any]) -> bool:
+def condition_holds(condition: dict, answers: dict[str, Any], attributes: dict[str, Any] | None = None) -> bool:
     """Evaluate a show_if/when condition against the answers given so far.
 
     A condition on a question with no answer is false, whatever its operator. For a multiple
     selection, `equals` means "includes", `in` means "includes any", `not_in` "includes none".
+    `{"attribute": KEY, OP: value}` (follow-up rules only) reads the respondent's `attributes`.
     """
     if "all" in condition:
-        return all(condition_holds(c, answers) for c in condition["all"])
+        return all(condition_holds(c, answers, attributes) for c in condition["all"])
     if "any" in condition:
-        return any(condition_holds(c, answers) for c in condition["any"])
+        return any(condition_holds(c, answers, attributes) for c in condition["any"])
+    if "attribute" in condition:  # a follow-up rule's operand: the respondent's attribute
+        condition = {**condition, "question": condition["attribute"]}
+        answers = attributes or {}
     if condition["question"] not in answers:
         return False
     answer = answers[condition["question"]]
@@ -106,6 +110,19 @@ def condition_holds(condition: dict, answers: dict[str, Any]) -> bool:
     if "lte" in condition:
         return _is_int(answer) and answer <= condition["lte"]
     raise ValueError(f"unknown condition {condition!r}")
+
+
+DETRACTOR_SCORES = range(0, 7)
+DETRACTOR = "detractor"
+
+
+def follow_up_reasons(definition: dict, answers: dict[str, Any], attributes: dict[str, Any]) -> list[str]:
+    """Return why a response needs a follow-up: "detractor" (an NPS answer 0–6) and each rule that holds."""
+    nps_ids = [q["id"] for q in definition["questions"] if q["type"] == "nps"]
+    reasons = [DETRACTOR] if any(_is_int(answers.get(qid)) and answers[qid] in DETRACTOR_SCORES
+                                 for qid in nps_ids) else []
+    return reasons + [rule["id"] for rule in definition.get("follow_ups", [])
+                      if condition_holds(rule["when"], answers, attributes)]
 
 
 def visible_questions(definition: dict, answers: dict[str, Any]) -> list[dict]:

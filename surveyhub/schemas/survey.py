@@ -28,12 +28,16 @@ class Condition(fields.Field):
     Only its shape is checked here; the survey schema checks what it refers to.
     """
 
+    def __init__(self, *, attributes: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.attributes = attributes  # follow-up rules may also test {"attribute": KEY, OP: value}
+
     def _deserialize(self, value: Any, attr, data, **kwargs) -> dict:
-        _check_condition_shape(value)
+        _check_condition_shape(value, attributes=self.attributes)
         return value
 
 
-def _check_condition_shape(value: Any, depth: int = 0) -> None:
+def _check_condition_shape(value: Any, depth: int = 0, *, attributes: bool = False) -> None:
     if depth > 10:
         raise ValidationError("nests too deep")
     if not isinstance(value, dict):
@@ -44,15 +48,18 @@ def _check_condition_shape(value: Any, depth: int = 0) -> None:
         if not isinstance(parts, list) or not parts:
             raise ValidationError(f"\"{next(iter(keys))}\" must be a non-empty list of conditions")
         for part in parts:
-            _check_condition_shape(part, depth + 1)
+            _check_condition_shape(part, depth + 1, attributes=attributes)
         return
     ops = keys & set(OPERATORS)
-    if "question" not in keys or len(ops) != 1 or keys - {"question"} - ops:
+    subject = "attribute" if attributes and "attribute" in keys else "question"
+    if subject not in keys or len(ops) != 1 or keys - {subject} - ops:
         raise ValidationError(
-            "must be {\"question\": ID, and one of " + ", ".join(OPERATORS) + "} or {\"all\"|\"any\": [...]}"
+            "must be {\"question\"" + ("|\"attribute\"" if attributes else "") + ": ID, and one of "
+            + ", ".join(OPERATORS) + "} or {\"all\"|\"any\": [...]}"
         )
-    if not isinstance(value["question"], str):
-        raise ValidationError("\"question\" must be a question id")
+    if not isinstance(value[subject], str) or not value[subject]:
+        raise ValidationError(f"\"{subject}\" must be a {subject} name" if subject == "attribute"
+                              else "\"question\" must be a question id")
     op = ops.pop()
     if op in ("in", "not_in") and (not isinstance(value[op], list) or not value[op]):
         raise ValidationError(f"\"{op}\" must be a non-empty list")
@@ -131,6 +138,13 @@ class OfferSchema(InputSchema):
     decline_label = LocalizedString()
 
 
+class FollowUpRuleSchema(InputSchema):
+    """A manager's rule: open a follow-up, with reason `id`, for a response on which `when` holds."""
+
+    id = fields.String(required=True, validate=[ID, validate.NoneOf(["detractor"], error="is reserved")])
+    when = Condition(required=True, attributes=True)
+
+
 class SettingsSchema(InputSchema):
     """Delivery settings; omitted ones take rules.survey.DEFAULT_SETTINGS."""
 
@@ -169,6 +183,7 @@ class SurveyDefinitionSchema(InputSchema):
     questions = fields.List(fields.Nested(QuestionSchema), required=True,
                             validate=validate.Length(min=1, max=200))
     offers = fields.List(fields.Nested(OfferSchema), load_default=list, validate=validate.Length(max=20))
+    follow_ups = fields.List(fields.Nested(FollowUpRuleSchema), validate=validate.Length(max=20))
     settings = fields.Nested(SettingsSchema)
     delivery = fields.Nested(DeliveryPlanSchema)
 
@@ -188,13 +203,15 @@ class SurveyDefinitionSchema(InputSchema):
                 for message in _condition_problems(question["show_if"], seen):
                     _put(errors, ["questions", i, "show_if"], message)
             seen[question["id"]] = question
-        offer_ids: set[str] = set()
-        for i, offer in enumerate(data.get("offers", [])):
-            if offer["id"] in offer_ids:
-                _put(errors, ["offers", i, "id"], f"duplicate offer id {offer['id']!r}")
-            offer_ids.add(offer["id"])
-            for message in _condition_problems(offer["when"], seen):
-                _put(errors, ["offers", i, "when"], message)
+        # Offers and follow-up rules: unique ids, and a `when` on the survey's questions.
+        for key, kind in (("offers", "offer"), ("follow_ups", "follow-up rule")):
+            ids: set[str] = set()
+            for i, item in enumerate(data.get(key, [])):
+                if item["id"] in ids:
+                    _put(errors, [key, i, "id"], f"duplicate {kind} id {item['id']!r}")
+                ids.add(item["id"])
+                for message in _condition_problems(item["when"], seen):
+                    _put(errors, [key, i, "when"], message)
         locale = data.get("default_locale", "en")
         for path, value in _localized_strings(data):
             if isinstance(value, dict) and locale not in value:
@@ -214,6 +231,8 @@ def _condition_problems(condition: dict, earlier: dict[str, dict]) -> list[str]:
     """Say what is wrong with a condition's references, given the questions before it."""
     if "all" in condition or "any" in condition:
         return [p for part in next(iter(condition.values())) for p in _condition_problems(part, earlier)]
+    if "attribute" in condition:  # attributes are whatever the host sends: any value compares
+        return []
     qid = condition["question"]
     if qid not in earlier:
         return [f"refers to {qid!r}, which is not an earlier question"]

@@ -84,7 +84,29 @@ def manager_locale() -> None:
 def page_globals() -> dict:
     """Give templates a CSRF-carrying form for their buttons (sign out, publish, mark done), the page's
     language and the languages a manager can choose."""
-    return {"action": ActionForm(), "page_locale": page_locale(), "locale_names": LOCALE_NAMES}
+    return {"action": ActionForm(), "page_locale": page_locale(), "locale_names": LOCALE_NAMES, "names": _names()}
+
+
+def _names() -> dict[str, str]:
+    """The page's words for the codes the dashboard shows: channels, statuses, funnel stages, question types.
+    A template writes `names.get(code, code)`; the code itself stays in data attributes and the API."""
+    return {
+        "email": gettext("email"), "sms": gettext("SMS"), "widget": gettext("widget"), "web": gettext("web"),
+        "interview": gettext("interview"), "cascade": gettext("cascade"),
+        "draft": gettext("draft"), "published": gettext("published"), "archived": gettext("archived"),
+        "partial": gettext("partial"), "completed": gettext("completed"),
+        "invited": gettext("invited"), "sent": gettext("sent"), "delivered": gettext("delivered"),
+        "failed": gettext("failed"), "opened": gettext("opened"), "displayed": gettext("displayed"),
+        "dismissed": gettext("dismissed"), "reached": gettext("reached"), "responded": gettext("responded"),
+        "queued": gettext("queued"), "sending": gettext("sending"), "cancelled": gettext("cancelled"),
+        "skipped": gettext("skipped"), "response_rate": gettext("response rate"),
+        "offer_shown": gettext("offer shown"), "offer_accepted": gettext("offer accepted"),
+        "offer_declined": gettext("offer declined"), "unsubscribed": gettext("unsubscribed"),
+        "opted_out": gettext("opted out"), "opted_in": gettext("opted in"), "erased": gettext("erased"),
+        "completion_rate": gettext("completion rate"),
+        "multiple_choice": gettext("multiple choice"), "likert": gettext("Likert scale"), "nps": gettext("NPS"),
+        "yes_no": gettext("yes / no"), "open": gettext("open question"),
+    }
 
 
 @bp.after_request

@@ -466,6 +466,7 @@ def test_multiple_choice_with_other(app, client, api, make_survey, page, live_ap
 
 def test_the_demo_page_runs_the_whole_flow(app, runner, page, live_app):
     assert "/demo" in runner.invoke(args=["demo"]).output
+    seeded = len(events(app))  # the demo's twelve weeks of widget visits
     page.goto(f"{live_app.url}/demo?locale=id")
     page.get_by_role("button", name="Cancel subscription").click()
     dialog = page.get_by_role("dialog")
@@ -476,4 +477,5 @@ def test_the_demo_page_runs_the_whole_flow(app, runner, page, live_app):
     expect(page.get_by_role("status")).to_have_text("Offer accepted: you stay on Pro at the discounted price.")
     expect(page.locator("#result")).to_contain_text('"accepted": true')
     eventually(lambda: live_app.writes("offer"))
-    assert [e.type for e in events(app)] == ["displayed", "responded", "offer_shown", "offer_accepted", "completed"]
+    assert [e.type for e in events(app)[seeded:]] == [
+        "displayed", "responded", "offer_shown", "offer_accepted", "completed"]

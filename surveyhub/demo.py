@@ -3,11 +3,13 @@ twelve weeks of cascades (an email, a reminder, an SMS) so the dashboard's step 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 import secrets
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,10 @@ from .events import NewEvent, record_events
 from .extensions import db
 from .i18n import LOCALES
 from .insights.stats import REACHED
-from .models import Answer, Cascade, Invitation, Org, Respondent, Response, Survey
+from .models import Answer, Cascade, FollowUp, Invitation, Org, Respondent, Response, Survey, User
 from .models.types import utcnow
 from .responses.answers import create_staff_response
+from .responses.followups import update_follow_up
 from .schemas.survey import SurveyDefinitionSchema
 from .security import user_hash
 
@@ -109,13 +112,14 @@ def seed_demo(sample_responses: int = 24) -> dict:
                        "can't be shown again. Create an org with 'surveyhub org create' instead.")
     new = create_org(DEMO_ORG)
     password = secrets.token_urlsafe(9)
-    create_user(DEMO_EMAIL, new.org.id, password)
+    manager = create_user(DEMO_EMAIL, new.org.id, password)
     survey = create_survey(new.org.id, SurveyDefinitionSchema().load(DEMO_SURVEY))
     publish_survey(survey)
     rng = random.Random(7)
     for i in range(sample_responses):
         create_staff_response(survey, f"demo-customer-{i + 1}", _sample_answers(rng), complete=True,
                               metadata={"source": "demo"})
+    seed_follow_ups(survey, manager)
     seed_cascades(survey, rng)
     seed_channels(survey, random.Random(11))
     credentials = {"org_id": new.org.id, "api_key": new.api_key, "widget_key": new.org.widget_key,
@@ -125,6 +129,40 @@ def seed_demo(sample_responses: int = 24) -> dict:
     with os.fdopen(fd, "w") as f:
         json.dump(credentials, f, indent=2)
     return credentials
+
+
+@dataclass(frozen=True)
+class FollowUpStory:
+    """What the demo's managers did with one detractor's follow-up."""
+
+    status: str
+    owner: bool = False
+    due_in_days: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+# Taken in turn, so each state of CONTRACT §10 is on show.
+FOLLOW_UP_STORIES = (
+    FollowUpStory("open"),
+    FollowUpStory("open", owner=True, due_in_days=2),
+    FollowUpStory("contacted", owner=True, due_in_days=5,
+                  notes=("Called; they moved to a cheaper plan elsewhere. Sending our annual-plan offer.",)),
+    FollowUpStory("resolved", owner=True,
+                  notes=("Emailed about the export bug they hit.", "Fixed in 4.2; they stay on the pro plan.")),
+)
+
+
+def seed_follow_ups(survey: Survey, manager: User) -> None:
+    """Move the follow-ups the sample responses opened through their states, so each is on show."""
+    follow_ups = db.session.execute(
+        select(FollowUp).where(FollowUp.survey_id == survey.id).order_by(FollowUp.id)).scalars()
+    today = utcnow().date()
+    for follow_up, story in zip(follow_ups, itertools.cycle(FOLLOW_UP_STORIES), strict=False):
+        for note in story.notes:
+            update_follow_up(follow_up, author=manager.email, note=note)
+        due = today + timedelta(days=story.due_in_days) if story.due_in_days is not None else None
+        update_follow_up(follow_up, author=manager.email, status=story.status,
+                         owner=manager.email if story.owner else None, due=due)
 
 
 ROTATED = None  # a secret changed since the demo was seeded: the file can't know the new one

@@ -72,6 +72,12 @@ def test_demo_seeds_once_and_prints_where_to_look(db, runner, client):
     responses = client.get(f"/api/v1/surveys/{survey.id}/responses",
                            headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
     assert responses and all(r["status"] == "completed" for r in responses)
+    follow_ups = client.get(f"/api/v1/surveys/{survey.id}/follow-ups?limit=100",
+                            headers={"Authorization": f"Bearer {key}"}).get_json()["data"]
+    by_status = {f["status"] for f in follow_ups}
+    assert by_status == {"open", "contacted", "resolved"}, follow_ups
+    assert any(f["owner"] and f["due"] for f in follow_ups if f["status"] == "open")
+    assert all(f["notes"] for f in follow_ups if f["status"] != "open")
 
 
 def test_demo_shows_the_keys_as_they_are_after_a_rotation(db, runner, client):

@@ -74,9 +74,18 @@ def test_filters_each_do_what_they_say(app, signed_in, api, survey, post):
     assert _listed(signed_in, sid, "?days=7") == [from_widget, passive, promoter, detractor]
     assert _listed(signed_in, sid, "?from=2099-01-01") == []
     assert _listed(signed_in, sid, "?to=2000-01-01") == []
-    r = signed_in.get(f"/dashboard/surveys/{sid}/responses?status=lost&nps=fans&days=12")
+    # Detractors get a follow-up on their answer; resolving one leaves it under "any" only.
+    assert _listed(signed_in, sid, "?follow_up=any") == [from_widget, detractor]
+    assert _listed(signed_in, sid, "?follow_up=none") == [passive, promoter]
+    follow_ups = api.get(f"/api/v1/surveys/{sid}/follow-ups").get_json()["data"]
+    mine = next(f for f in follow_ups if f["response_id"] == detractor)
+    assert api.patch(f"/api/v1/follow-ups/{mine['id']}", json={"status": "resolved"}).status_code == 200
+    assert _listed(signed_in, sid, "?follow_up=unresolved") == [from_widget]
+    assert _listed(signed_in, sid, "?follow_up=any&channel=widget") == [from_widget]
+    r = signed_in.get(f"/dashboard/surveys/{sid}/responses?status=lost&nps=fans&days=12&follow_up=maybe")
     html = r.get_data(as_text=True)
-    assert r.status_code == 200 and all(f"<code>{name}</code>" in html for name in ("status", "nps", "days"))
+    assert r.status_code == 200 and all(f"<code>{name}</code>" in html
+                                        for name in ("status", "nps", "days", "follow_up"))
 
 
 def test_the_list_pages_by_cursor_in_bounded_queries(app, signed_in, survey, post):
@@ -195,3 +204,14 @@ def test_other_channels_responses_have_no_interview_form(app, signed_in, api, su
 def test_the_survey_page_links_to_its_responses(signed_in, survey):
     html = signed_in.get(f"/dashboard/surveys/{survey['id']}").get_data(as_text=True)
     assert f'href="/dashboard/surveys/{survey["id"]}/responses"' in html
+
+
+def test_interview_form_errors_are_in_the_managers_language(signed_in, survey, row_counts):
+    new = f"/dashboard/surveys/{survey['id']}/interview"
+    token = _csrf(signed_in, new)
+    assert signed_in.post("/dashboard/language", data={"csrf_token": token, "locale": "ms"}).status_code == 302
+    before = row_counts()
+    r = signed_in.post(new, data={"csrf_token": token, "external_id": "x" * 201, "answer-nps": "3"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "Paling banyak 200 aksara." in html, html
+    assert "characters" not in html and row_counts() == before

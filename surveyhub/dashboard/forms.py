@@ -16,12 +16,16 @@ def _(message: str) -> str:
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(_("Enter your email.")), Length(max=320)])
-    password = PasswordField("Password", validators=[DataRequired(_("Enter your password.")), Length(max=500)])
+    email = EmailField("Email", validators=[DataRequired(_("Enter your email.")),
+                                            Length(max=320, message=_("At most %(max)d characters."))])
+    password = PasswordField("Password", validators=[DataRequired(_("Enter your password.")),
+                                                     Length(max=500, message=_("At most %(max)d characters."))])
 
 
 class DefinitionForm(FlaskForm):
-    definition = TextAreaField("Survey definition (JSON)", validators=[DataRequired(), Length(max=1_000_000)])
+    definition = TextAreaField("Survey definition (JSON)", validators=[
+        DataRequired(_("Paste or write the survey's definition.")),
+        Length(max=1_000_000, message=_("At most %(max)d characters."))])
 
 
 class ActionForm(FlaskForm):
@@ -34,11 +38,11 @@ class InterviewForm(FlaskForm):
     Labels are written, translated, in the template (dashboard/interview.html).
     """
 
-    external_id = StringField(validators=[Optional(), Length(max=200)])
+    external_id = StringField(validators=[Optional(), Length(max=200, message=_("At most %(max)d characters."))])
     complete = BooleanField()
 
 
 class EraseForm(FlaskForm):
     """Erasing a person: the manager must tick the confirmation."""
 
-    confirm = BooleanField(validators=[DataRequired()])
+    confirm = BooleanField(validators=[DataRequired(_("Tick the box to confirm."))])

@@ -42,7 +42,10 @@ def _response_filter(args) -> tuple[browse.ResponseFilter, dict[str, str]]:
     if group not in (None, *browse.NPS_GROUPS):
         errors["nps"], group = _("Not an NPS group."), None
     search = raw.get("q", "").strip()[:200] or None
-    return browse.ResponseFilter(stats_filter, status, group, search), errors
+    follow_up = raw.get("follow_up") or None
+    if follow_up not in (None, *browse.FOLLOW_UP_FILTERS):
+        errors["follow_up"], follow_up = _("Not a follow-up filter."), None
+    return browse.ResponseFilter(stats_filter, status, group, search, follow_up), errors
 
 
 def _content_locale(definition: dict) -> str:

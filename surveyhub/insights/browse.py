@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import Select, and_, func, or_, select
 
 from ..extensions import db
-from ..models import Answer, Cascade, Event, Invitation, Response, Survey
+from ..models import Answer, Cascade, Event, FollowUp, Invitation, Response, Survey
 from .export import all_questions
 from .open_answers import answer_text, responses_in
 from .stats import StatsFilter
@@ -16,6 +16,8 @@ from .stats import StatsFilter
 # NPS groups as the stats count them: promoters 9–10, passives 7–8, detractors 0–6.
 NPS_GROUPS = {"promoter": range(9, 11), "passive": range(7, 9), "detractor": range(0, 7)}
 DATE_PRESETS = (7, 30, 90)
+# "Has follow-up": any follow-up, one not resolved yet, or none at all.
+FOLLOW_UP_FILTERS = ("any", "unresolved", "none")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class ResponseFilter:
     status: str | None = None
     nps_group: str | None = None
     search: str | None = None
+    follow_up: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,8 @@ def browse_responses(survey: Survey, filters: ResponseFilter, *, before: int | N
         query = _in_nps_group(query, survey, filters.nps_group)
     if filters.search:
         query = _with_text(query, survey, filters.search)
+    if filters.follow_up:
+        query = _with_follow_up(query, filters.follow_up)
     if before is not None:
         query = query.where(Response.id < before)
     rows = list(db.session.execute(query).unique().scalars())
@@ -74,6 +79,15 @@ def _in_nps_group(query: Select, survey: Survey, group: str) -> Select:
     scored = select(Answer.response_id).where(Answer.question_id.in_(nps_ids or [""]),
                                               answer_text(dialect).in_(wanted))
     return query.where(Response.id.in_(scored))
+
+
+def _with_follow_up(query: Select, which: str) -> Select:
+    followed = select(FollowUp.response_id)
+    if which == "unresolved":
+        return query.where(Response.id.in_(followed.where(FollowUp.status != "resolved")))
+    if which == "none":
+        return query.where(Response.id.not_in(followed))
+    return query.where(Response.id.in_(followed))
 
 
 def _with_text(query: Select, survey: Survey, search: str) -> Select:

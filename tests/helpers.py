@@ -13,13 +13,16 @@ import os
 import random
 import re
 import socket
+import subprocess
 import sys
+import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -420,3 +423,18 @@ def sign_in(client: FlaskClient, email: str, **headers: str) -> None:
     r = client.post("/dashboard/login", data={"csrf_token": token, "email": email, "password": PASSWORD},
                     headers=headers)
     assert r.status_code == 302, r.get_data(as_text=True)
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def project_at(commit: str, into: Path) -> Path:
+    """Extract the project's code (surveyhub, channels, migrations) as it was at `commit`, from git, into
+    `into`/old; return that folder, to run the old code from in a subprocess (PYTHONPATH)."""
+    archive = subprocess.run(["git", "-C", str(REPOSITORY), "archive", "--format=tar", commit,
+                              "surveyhub", "channels", "migrations"], capture_output=True, check=False)
+    assert archive.returncode == 0, f"this test needs the git history ({commit}): {archive.stderr!r}"
+    tree = into / "old"
+    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree

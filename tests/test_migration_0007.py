@@ -13,10 +13,8 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import uuid
 from collections.abc import Iterator
-from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -24,9 +22,8 @@ import sqlalchemy as sa
 from flask_migrate import upgrade
 
 from surveyhub.extensions import db
-from tests.helpers import ON_POSTGRES, TEST_DATABASE_URL, make_app, survey_definition
+from tests.helpers import ON_POSTGRES, TEST_DATABASE_URL, make_app, project_at, survey_definition
 
-ROOT = Path(__file__).resolve().parent.parent
 # The last commit before "invited" was counted and accepted offers finished the response.
 BEFORE_THE_FIXES = "561da06bb30952c1198eaca0bd4848dbc2ebc132"
 
@@ -74,13 +71,7 @@ print(json.dumps({"survey_id": survey["id"], "api_key": made["api_key"], "stats"
 @pytest.fixture
 def old_tree(tmp_path: Path) -> Path:
     """The project as it was before the fixes, from git."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", BEFORE_THE_FIXES,
-                              "surveyhub", "channels", "migrations"], capture_output=True, check=False)
-    assert archive.returncode == 0, f"this test needs the git history ({BEFORE_THE_FIXES}): {archive.stderr!r}"
-    tree = tmp_path / "old"
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
+    return project_at(BEFORE_THE_FIXES, tmp_path)
 
 
 @pytest.fixture

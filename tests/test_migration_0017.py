@@ -12,16 +12,14 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
-from io import BytesIO
 from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
 
 from surveyhub.extensions import db
-from tests.helpers import make_app, survey_definition
-from tests.test_migration_0007 import ROOT, fresh_database_url  # noqa: F401 - fixture
+from tests.helpers import make_app, project_at, survey_definition
+from tests.test_migration_0007 import fresh_database_url  # noqa: F401 - fixture
 
 # The last commit whose follow-ups were computed on the fly, with follow_ups_done marks.
 BEFORE_FOLLOW_UPS = "3bfc2fda053c5b987f8800ab81b41ecfc70da5d1"
@@ -66,13 +64,7 @@ print(json.dumps({"survey_id": survey["id"], "api_key": made["api_key"], "ids": 
 @pytest.fixture
 def old_tree(tmp_path: Path) -> Path:
     """The project as it was before follow-ups were stored, from git."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", BEFORE_FOLLOW_UPS,
-                              "surveyhub", "channels", "migrations"], capture_output=True, check=False)
-    assert archive.returncode == 0, f"this test needs the git history ({BEFORE_FOLLOW_UPS}): {archive.stderr!r}"
-    tree = tmp_path / "old"
-    with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
-        tar.extractall(tree, filter="data")
-    return tree
+    return project_at(BEFORE_FOLLOW_UPS, tmp_path)
 
 
 def test_detractors_become_follow_ups_and_done_marks_resolved(old_tree, fresh_database_url, tmp_path):  # noqa: F811

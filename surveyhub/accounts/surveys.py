@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Survey, SurveyVersion
 from ..models.types import utcnow
 from ..pagination import decode_cursor, encode_cursor
+from ..tenancy import org_row
 
 # Published versions this process has read, by (survey id, number), in the app's extensions (one app,
 # one database); the oldest is forgotten past FROZEN_VERSIONS_KEPT. _READ_VERSIONS: those read by a
@@ -23,12 +24,7 @@ FROZEN_VERSIONS_KEPT = 1000
 
 def get_survey(org_id: int, survey_id: int) -> Survey:
     """Return one of the org's surveys; another org's or an unknown id is NotFound."""
-    survey = db.session.execute(
-        select(Survey).where(Survey.id == survey_id, Survey.org_id == org_id)
-    ).scalar_one_or_none()
-    if survey is None:
-        raise NotFound(f"No survey {survey_id}.")
-    return survey
+    return org_row(Survey, org_id, survey_id, "survey")
 
 
 def get_survey_by_slug(org_id: int, slug: str) -> Survey:

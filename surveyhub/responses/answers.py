@@ -15,7 +15,7 @@ from ..accounts.respondents import find_or_create_respondent
 from ..accounts.surveys import live_version
 from ..counters import count_answer_changes
 from ..delivery import cascades
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import Conflict, Invalid
 from ..events import NewEvent, record_event, record_events
 from ..extensions import db, rowcount
 from ..models import Answer, Invitation, Respondent, Response, Survey, SurveyVersion
@@ -23,6 +23,7 @@ from ..models.types import utcnow
 from ..models.upsert import insert_for
 from ..pagination import decode_cursor, encode_cursor
 from ..rules import survey as logic
+from ..tenancy import org_row
 from ..themes.placing import place_answers
 from .followups import open_follow_ups
 
@@ -202,12 +203,7 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
 
 def get_response(org_id: int, response_id: int) -> Response:
     """Return one of the org's responses; another org's or an unknown id is NotFound."""
-    response = db.session.execute(
-        select(Response).where(Response.id == response_id, Response.org_id == org_id)
-    ).scalar_one_or_none()
-    if response is None:
-        raise NotFound(f"No response {response_id}.")
-    return response
+    return org_row(Response, org_id, response_id, "response")
 
 
 def update_staff_response(org_id: int, response_id: int, answers: Sequence[dict], complete: bool) -> Response:

@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import select
 
 from ..delivery import webhooks
-from ..errors import Invalid, NotFound
+from ..errors import Invalid
 from ..extensions import db
 from ..models import FollowUp, Response, User
 from ..models.types import utcnow
 from ..models.upsert import insert_for
 from ..pagination import decode_cursor, encode_cursor
 from ..rules import survey as logic
+from ..tenancy import org_row
 
 MAX_NOTE = 5000
 
@@ -95,11 +96,7 @@ def list_follow_ups(org_id: int, filters: FollowUpFilter, *, cursor: str | None,
 
 def get_follow_up(org_id: int, follow_up_id: int) -> FollowUp:
     """Return one of the org's follow-ups; another org's is NotFound."""
-    follow_up = db.session.execute(
-        select(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.org_id == org_id)).scalar_one_or_none()
-    if follow_up is None:
-        raise NotFound(f"No follow-up {follow_up_id}.")
-    return follow_up
+    return org_row(FollowUp, org_id, follow_up_id, "follow-up")
 
 
 def org_user(org_id: int, email: str, field: str = "owner") -> User:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from ..errors import Invalid, NotFound
+from ..errors import Invalid
 from ..extensions import db
 from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeModel
+from ..tenancy import org_row
 from . import grouping
 from .members import members
 from .store import MAX_LABEL, auto_label, bridges_of, lock_survey, themed_question
@@ -18,11 +19,7 @@ from .store import MAX_LABEL, auto_label, bridges_of, lock_survey, themed_questi
 
 def get_theme(org_id: int, theme_id: int) -> Theme:
     """Return one of the org's themes; another org's or an unknown id is NotFound."""
-    theme = db.session.execute(
-        select(Theme).where(Theme.id == theme_id, Theme.org_id == org_id)).scalar_one_or_none()
-    if theme is None:
-        raise NotFound(f"No theme {theme_id}.")
-    return theme
+    return org_row(Theme, org_id, theme_id, "theme")
 
 
 def survey_of(theme: Theme) -> Survey:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -100,6 +101,7 @@ def test_a_rule_on_an_answer_and_an_attribute_opens_one(app, client, api, make_s
     ([{"id": "x", "when": {"attribute": "", "equals": 1}}], "follow_ups.0.when"),
     ([{"id": "x", "when": {"question": "reason", "in": ["gold"]}}], "follow_ups.0.when"),
     ([{"id": "detractor", "when": {"question": "nps", "lte": 6}}], "follow_ups.0.id"),
+    ([{"id": "manual", "when": {"question": "nps", "lte": 6}}], "follow_ups.0.id"),
     ([PRO_PRICE, PRO_PRICE], "follow_ups.1.id"),
 ])
 def test_bad_rules_are_refused(api, row_counts, rules, field):
@@ -212,6 +214,50 @@ def test_dashboard_lists_changes_and_shows_mine(app, client, api, other_api, mak
     assert listed(api, survey["id"])["data"][0]["status"] == "contacted"
     other = other_api.post("/api/v1/surveys", json=survey_definition()).get_json()
     assert client.get(f"/dashboard/surveys/{other['id']}/follow-ups").status_code == 404
+
+
+def test_a_manager_opens_one_by_hand_on_the_response_page_and_works_it_there(app, client, api, other_api,
+                                                                            make_survey, receiver,  # noqa: F811
+                                                                            run_worker):
+    hook = receiver()
+    register(api, hook.url, ["follow_up.opened"])
+    survey = make_survey()
+    promoter = staff(api, survey["id"], PROMOTER)
+    detractor = staff(api, survey["id"], DETRACTOR)
+    boss = _manager(app, api.org_id, "boss@acme.test")
+    _signed_in(app, client, boss)
+    page = client.get(f"/dashboard/responses/{detractor['id']}").get_data(as_text=True)
+    assert "Detractor (NPS 0–6)" in page and 'class="follow-up-form"' in page  # the detractor's, with its form
+    page = client.get(f"/dashboard/responses/{promoter['id']}").get_data(as_text=True)
+    assert 'id="follow-ups-empty"' in page and 'id="open-follow-up"' in page
+    opened = f"/dashboard/responses/{promoter['id']}/follow-up"
+    assert client.post(opened, data={"note": "no token"}).status_code == 400
+    r = client.post(opened, data={"csrf_token": _token(page), "note": "Ask about <b>pricing</b>"},
+                    follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Follow-up opened." in html and "Opened by hand" in html and 'id="open-follow-up"' not in html
+    assert "Ask about &lt;b&gt;pricing&lt;/b&gt;" in html
+    [by_hand] = [f for f in listed(api, survey["id"])["data"] if f["response_id"] == promoter["id"]]
+    assert (by_hand["reason"], by_hand["status"], by_hand["owner"]) == ("manual", "open", boss)
+    assert [n["text"] for n in by_hand["notes"]] == ["Ask about <b>pricing</b>"]
+    # A second is refused, naming none twice; the card's form on the response page resolves it.
+    r = client.post(opened, data={"csrf_token": _token(page)}, follow_redirects=True)
+    assert "already has a follow-up opened by hand" in r.get_data(as_text=True)
+    assert len([f for f in listed(api, survey["id"])["data"] if f["response_id"] == promoter["id"]]) == 1
+    back = f"/dashboard/responses/{promoter['id']}"
+    r = client.post(f"/dashboard/follow-ups/{by_hand['id']}", data={
+        "csrf_token": _token(page), "status": "resolved", "owner": boss, "note": "Done", "back": back})
+    assert r.status_code == 302 and r.headers["Location"].endswith(back)
+    assert listed(api, survey["id"], "?status=resolved")["data"][0]["id"] == by_hand["id"]
+    other = other_api.post("/api/v1/surveys", json=survey_definition()).get_json()
+    theirs = other_api.post(f"/api/v1/surveys/{other['id']}/publish")
+    assert theirs.status_code == 200
+    r = other_api.post(f"/api/v1/surveys/{other['id']}/responses", json={"answers": PROMOTER})
+    assert client.post(f"/dashboard/responses/{r.get_json()['id']}/follow-up",
+                       data={"csrf_token": _token(page)}).status_code == 404
+    run_worker()
+    reasons = sorted(json.loads(body)["data"]["follow_up"]["reason"] for _, body in hook.received)
+    assert reasons == ["detractor", "manual"]  # follow_up.opened for both, the one by hand too
 
 
 def test_erasing_the_person_removes_their_follow_ups(api, make_survey):

@@ -9,10 +9,10 @@ from marshmallow import EXCLUDE, ValidationError
 from sqlalchemy import select
 
 from ..accounts import surveys
-from ..errors import Invalid, flatten_messages
+from ..errors import Conflict, Invalid, flatten_messages
 from ..extensions import db
 from ..models import FOLLOW_UP_STATUSES, User
-from ..responses import followups
+from ..responses import answers, followups
 from ..schemas.followups import FollowUpPatchSchema
 from ..transaction import unit_of_work
 from .forms import ActionForm
@@ -32,11 +32,16 @@ def _render(template_args: dict, filters: followups.FollowUpFilter):
                                                       cursor=request.args.get("cursor"), limit=PAGE_SIZE)
     except Invalid:  # a malformed cursor
         abort(400)
+    return render_template("dashboard/follow_ups.html", rows=page, next_cursor=next_cursor,
+                           status=filters.status, **card_context(), **template_args)
+
+
+def card_context() -> dict:
+    """What a page showing follow-up cards (dashboard/_follow_up.html) passes them: status names, the
+    org's managers (owners to choose from)."""
     users = list(db.session.execute(
         select(User).where(User.org_id == current_user.org_id).order_by(User.email)).scalars())
-    names = {"open": _("Open"), "contacted": _("Contacted"), "resolved": _("Resolved")}
-    return render_template("dashboard/follow_ups.html", rows=page, next_cursor=next_cursor, users=users,
-                           status=filters.status, statuses=names, **template_args)
+    return {"users": users, "statuses": {"open": _("Open"), "contacted": _("Contacted"), "resolved": _("Resolved")}}
 
 
 @bp.get("/surveys/<int:survey_id>/follow-ups")
@@ -53,6 +58,23 @@ def my_follow_ups():
     """List the signed-in manager's follow-ups across the org's surveys."""
     return _render({"survey": None, "mine": True},
                    followups.FollowUpFilter(None, _status_arg(), owner_id=current_user.id))
+
+
+@bp.post("/responses/<int:response_id>/follow-up")
+@login_required
+def open_follow_up(response_id: int):
+    """Open a follow-up on a response by hand (the manager owns it), with an optional first note."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    note = request.form.get("note", "").strip()[:followups.MAX_NOTE] or None
+    try:
+        with unit_of_work():
+            found = answers.get_response(current_user.org_id, response_id)
+            followups.open_by_hand(found, author=current_user.email, note=note)
+        flash(_("Follow-up opened."))
+    except Conflict:
+        flash(_("This response already has a follow-up opened by hand."))
+    return redirect(url_for(".response", response_id=response_id) + "#follow-ups")
 
 
 @bp.post("/follow-ups/<int:follow_up_id>")

@@ -15,9 +15,10 @@ from ..i18n import choose_locale
 from ..insights import browse
 from ..models import CHANNELS, Response, Survey
 from ..responses import answers as responses
-from ..responses import erasure
+from ..responses import erasure, followups
 from ..rules import survey as logic
 from ..transaction import unit_of_work
+from .followups import card_context
 from .forms import EraseForm, InterviewForm
 from .views import _filters, _int_arg, _own_survey, bp
 
@@ -118,7 +119,8 @@ def _response_page(found: Response, erase_form: EraseForm, status: int = 200):
                 "value": _shown_value(questions.get(a.question_id), a.value, a.other_text),
                 "answered_at": a.answered_at} for a in found.answers]
     return render_template("dashboard/response.html", r=found, survey=found.version.survey, answers=answers,
-                           journey=browse.journey(found), erase_form=erase_form), status
+                           journey=browse.journey(found), erase_form=erase_form,
+                           follow_ups=followups.of_response(found), **card_context()), status
 
 
 @bp.post("/responses/<int:response_id>/erase")

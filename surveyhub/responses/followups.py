@@ -2,8 +2,9 @@
 
 A follow-up is opened in the unit of work of the answer that triggers it — for a detractor (NPS 0–6)
 and for each of the survey version's `follow_ups` rules that holds on the answers and the
-respondent's attributes. One per response and reason, whatever is answered again: the insert skips
-a pair that exists (concurrent answers too, by the unique constraint).
+respondent's attributes — or by a manager, by hand, from the response's page (reason "manual"). One
+per response and reason, whatever is answered again: the insert skips a pair that exists (concurrent
+answers too, by the unique constraint).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..delivery import webhooks
-from ..errors import Invalid
+from ..errors import Conflict, Invalid
 from ..extensions import db
 from ..models import FollowUp, Response, User
 from ..models.types import utcnow
@@ -34,26 +35,40 @@ def open_follow_ups(response: Response, answers: dict[str, Any]) -> list[FollowU
     if not reasons:
         return []
     have = set(db.session.execute(select(FollowUp.reason).where(FollowUp.response_id == response.id)).scalars())
-    new = [reason for reason in reasons if reason not in have]
-    if not new:
-        return []
+    opened = [_open(response, reason) for reason in reasons if reason not in have]
+    return [follow_up for follow_up in opened if follow_up is not None]
+
+
+def open_by_hand(response: Response, *, author: str, note: str | None = None) -> FollowUp:
+    """Open a follow-up on `response` for the manager `author` (its owner), with their note.
+
+    One per response: a second is Conflict, naming the first (whatever its status now).
+    """
+    follow_up = _open(response, logic.BY_HAND)
+    if follow_up is None:
+        existing = db.session.execute(select(FollowUp.id).where(
+            FollowUp.response_id == response.id, FollowUp.reason == logic.BY_HAND)).scalar_one()
+        raise Conflict(f"Response {response.id} already has a follow-up opened by hand (#{existing}).",
+                       {"follow_up": f"is #{existing}"})
+    return update_follow_up(follow_up, author=author, owner=author, note=note)
+
+
+def _open(response: Response, reason: str) -> FollowUp | None:
+    """Open the follow-up (`response`, `reason`) and enqueue its webhook; None if it is open already."""
     now = utcnow()
-    dialect_name = db.session.get_bind().dialect.name
-    statement = insert_for(dialect_name)(FollowUp.__table__).on_conflict_do_nothing(
+    statement = insert_for(db.session.get_bind().dialect.name)(FollowUp.__table__).on_conflict_do_nothing(
         index_elements=["response_id", "reason"]).returning(FollowUp.__table__.c.id)
-    opened = []
-    for reason in new:
-        follow_up_id = db.session.execute(statement, {
-            "org_id": response.org_id, "survey_id": response.survey_id, "response_id": response.id,
-            "reason": reason, "status": "open", "notes": [], "created_at": now, "updated_at": now,
-        }).scalar_one_or_none()
-        follow_up = db.session.get(FollowUp, follow_up_id) if follow_up_id is not None else None
-        if follow_up is not None:  # None: a concurrent answer opened it first
-            opened.append(follow_up)
-            webhooks.enqueue(response.org_id, "follow_up.opened",
-                             {"follow_up": follow_up_out(follow_up), "response_id": response.id},
-                             response_id=response.id)
-    return opened
+    follow_up_id = db.session.execute(statement, {
+        "org_id": response.org_id, "survey_id": response.survey_id, "response_id": response.id,
+        "reason": reason, "status": "open", "notes": [], "created_at": now, "updated_at": now,
+    }).scalar_one_or_none()
+    if follow_up_id is None:  # opened already (perhaps by a concurrent answer)
+        return None
+    follow_up = db.session.get(FollowUp, follow_up_id)
+    assert follow_up is not None
+    webhooks.enqueue(response.org_id, "follow_up.opened",
+                     {"follow_up": follow_up_out(follow_up), "response_id": response.id}, response_id=response.id)
+    return follow_up
 
 
 def follow_up_out(follow_up: FollowUp) -> dict:
@@ -92,6 +107,12 @@ def list_follow_ups(org_id: int, filters: FollowUpFilter, *, cursor: str | None,
     rows = list(db.session.execute(query).scalars())
     page = rows[:limit]
     return page, encode_cursor(page[-1].id) if len(rows) > limit else None
+
+
+def of_response(response: Response) -> list[FollowUp]:
+    """Return the response's follow-ups, oldest first."""
+    return list(db.session.execute(
+        select(FollowUp).where(FollowUp.response_id == response.id).order_by(FollowUp.id)).scalars())
 
 
 def get_follow_up(org_id: int, follow_up_id: int) -> FollowUp:

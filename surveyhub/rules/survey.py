@@ -114,6 +114,8 @@ def condition_holds(condition: dict, answers: dict[str, Any], attributes: dict[s
 
 DETRACTOR_SCORES = range(0, 7)
 DETRACTOR = "detractor"
+BY_HAND = "manual"  # a follow-up a manager opened on a response
+RESERVED_REASONS = (DETRACTOR, BY_HAND)  # no survey rule may be called so
 
 
 def follow_up_reasons(definition: dict, answers: dict[str, Any], attributes: dict[str, Any]) -> list[str]:

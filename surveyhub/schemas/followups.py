@@ -26,7 +26,8 @@ class FollowUpSchema(InputSchema):
     id = fields.Integer()
     survey_id = fields.Integer()
     response_id = fields.Integer()
-    reason = fields.String(metadata={"description": "\"detractor\", or the id of a survey's follow_ups rule"})
+    reason = fields.String(metadata={
+        "description": "\"detractor\", \"manual\" (opened by a manager), or the id of a survey's follow_ups rule"})
     status = fields.String(metadata={"enum": list(FOLLOW_UP_STATUSES)})
     owner = fields.String(allow_none=True, metadata={"description": "the owner's email"})
     due = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})

@@ -6,7 +6,14 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, post_load, validate, validates_schema
 
-from ..rules.survey import DEFAULT_OPEN_MAX_LENGTH, OTHER, QUESTION_TYPES, AnswerError, validate_answer
+from ..rules.survey import (
+    DEFAULT_OPEN_MAX_LENGTH,
+    OTHER,
+    QUESTION_TYPES,
+    RESERVED_REASONS,
+    AnswerError,
+    validate_answer,
+)
 from .fields import InputSchema, Locale, LocalizedString, StrictBoolean, StrictInteger
 
 ID = validate.Regexp(r"^[A-Za-z0-9_-]{1,64}$", error="must be 1–64 letters, digits, '_' or '-'")
@@ -141,7 +148,7 @@ class OfferSchema(InputSchema):
 class FollowUpRuleSchema(InputSchema):
     """A manager's rule: open a follow-up, with reason `id`, for a response on which `when` holds."""
 
-    id = fields.String(required=True, validate=[ID, validate.NoneOf(["detractor"], error="is reserved")])
+    id = fields.String(required=True, validate=[ID, validate.NoneOf(RESERVED_REASONS, error="is reserved")])
     when = Condition(required=True, attributes=True)
 
 

@@ -18,6 +18,10 @@ SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "UTC", "NPS", "CSV", "JSON
                    "Indonesia"}
 
 
+# What pages put between words of their own (a channel's name between dots): not words.
+SEPARATORS = " ·•:—–-|"
+
+
 class _Text(HTMLParser):
     """The visible text nodes of a page, without code, scripts and the language picker's own names."""
 
@@ -48,7 +52,7 @@ def english_left(english_page: str, translated_page: str, locale: str, data: set
     in_english = _nodes(english_page)
     kept_by_translator = _translations(locale)
     return [node for node in _nodes(translated_page)
-            if node in in_english and node not in kept_by_translator and not _is_data(node, data)
+            if node in in_english and node.strip(SEPARATORS) not in kept_by_translator and not _is_data(node, data)
             and set(re.findall(r"[A-Za-z]{3,}", node)) - SAME_EVERYWHERE]
 
 

@@ -7,7 +7,7 @@ from werkzeug.security import generate_password_hash
 
 from surveyhub.extensions import db
 from surveyhub.models import User
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, survey_definition
 
 
 def _sign_in(app, page, base: str, org_id: int) -> None:
@@ -130,3 +130,41 @@ def test_opening_and_saving_keeps_the_definition_and_marks_missing_translations(
     after = api.get(f"/api/v1/surveys/{survey['id']}").get_json()["definition"]
     expected = dict(before, name=before["name"] + " (kept)")
     assert {k: v for k, v in after.items() if v != expected.get(k)} == {}, (after, expected)
+
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def _every_string_hostile(definition: dict) -> dict:
+    """The definition with XSS in every text a manager writes (both locales), ids and codes left alone."""
+    def hostile(value, key=None):
+        if isinstance(value, dict) and set(value) <= {"en", "ms"} and value:
+            return {locale: f"{XSS} {locale}" for locale in value}
+        if isinstance(value, dict):
+            return {k: hostile(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [hostile(v, key) for v in value]
+        if isinstance(value, str) and key in {"name", "text", "label", "title", "body", "accept_label",
+                                              "decline_label", "thanks", "intro", "min", "max"}:
+            return f"{XSS} {key}"
+        return value
+    return hostile(definition)
+
+
+def test_hostile_strings_in_every_field_stay_text_in_the_builder(app, api, live_app, page, make_survey):
+    definition = _every_string_hostile({k: v for k, v in survey_definition().items() if k != "slug"})
+    survey = make_survey(publish=False, **definition)
+    _sign_in(app, page, live_app.url, api.org_id)
+    page.goto(f"{live_app.url}/dashboard/surveys/{survey['id']}/build")
+    page.check(field("translating"))
+    assert page.input_value(field("name")).startswith(XSS)
+    assert page.input_value(field("questions.0.text")).startswith(XSS)
+    assert page.input_value(field("questions.0.choices.0.label")).startswith(XSS)
+    assert page.input_value(field("offers.0.title")).startswith(XSS)
+    assert page.input_value(field("intro@ms")) == f"{XSS} ms"
+    assert page.evaluate("window.__xss") is None
+    assert page.locator("img[src=x]").count() == 0
+    page.click("#save")
+    page.get_by_role("status").filter(has_text="Saved.").wait_for()
+    assert api.get(f"/api/v1/surveys/{survey['id']}").get_json()["definition"]["name"] == definition["name"]
+    assert page.evaluate("window.__xss") is None

@@ -59,7 +59,8 @@ export function mount(survey, onDismiss, container) {
       progress || h("div", {class: "b"}),
       form);
     // Shown once its first step is in: one style and layout pass, not two.
-    if (!dialog.open) container ? dialog.show() : dialog.showModal();
+    // In a container: opened by its attribute, as show() would but without moving focus into it.
+    if (!dialog.open) container ? dialog.setAttribute("open", "") : dialog.showModal();
     return form;
   }
 

@@ -83,6 +83,7 @@ def test_hosted_preview_walks_the_survey_with_the_live_rules_and_stores_nothing(
     html = first.get_data(as_text=True)
     assert first.status_code == 200 and "Main reason for cancelling?" in html and "Preview:" in html
     assert "frame-ancestors 'self'" in first.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in client.get("/dashboard/surveys/build").headers["Content-Security-Policy"]
     state = _carried(html)
     # A refused answer is shown as on the live page, state unchanged.
     refused = _hosted(client, csrf, definition, state, question="reason", value="nope")
@@ -112,6 +113,9 @@ def test_hosted_preview_goes_back_and_speaks_the_chosen_locale(client, csrf):
     back = _hosted(client, csrf, definition, _carried(second.get_data(as_text=True)), question="b", action="back",
                    back="a", locale="ms")
     assert "Pertama?" in back.get_data(as_text=True)
+    # A locale the survey lacks falls back to its default, page words included, as on the live page.
+    fallback = _hosted(client, csrf, definition, locale="zh").get_data(as_text=True)
+    assert "First?" in fallback and 'lang="en"' in fallback and "Next" in fallback
 
 
 def test_hosted_preview_refuses_a_bad_definition_or_state_and_stores_nothing(client, csrf, row_counts):

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from ..errors import DomainError, envelope, flatten_messages
+from ..i18n import choose_locale
 from ..respondent.hosted import answer_problem, form_choice, render_question
 from ..responses.preview import PreviewState, preview_state, take_preview_answer
 from ..responses.widget import survey_for_widget
@@ -51,10 +52,11 @@ def preview_hosted():
         carried = PreviewStateSchema().load(form["state"] or {})
         state = preview_state(definition, carried["answers"], carried["others"], carried["skipped"])
     except ValidationError as err:
-        return _framed(_problem(", ".join(flatten_messages(err.messages))), 422)
+        return _framed(_problem(flatten_messages(err.messages)), 422)
     except DomainError as err:
-        return _framed(_problem(", ".join(err.fields) or err.message), 422)
-    g.locale = locale = form["locale"] or definition["default_locale"]
+        return _framed(_problem(err.fields or {"definition": err.message}), 422)
+    # As on the live page: among the survey's locales (else its default), for its texts and the page's words.
+    g.locale = locale = choose_locale(logic.survey_locales(definition), form["locale"])
     question = logic.questions_by_id(definition).get(form["question"])
     action = form["action"]
     error = None
@@ -74,10 +76,14 @@ def preview_hosted():
             question = state.next_question
     else:
         question = state.next_question
-    chosen = form_choice(question, form["value"]) if error else state.answers.get(question["id"]) if question else None
+    if error:  # the refused answer shown again, as the live page does
+        chosen, other_text = form_choice(question, form["value"]), form["other_text"]
+    elif question is not None:
+        chosen, other_text = state.answers.get(question["id"]), state.others.get(question["id"])
+    else:
+        chosen = other_text = None
     page = render_question(definition, locale, current_user.org.name, url_for(".preview_hosted"), question,
-                           state.answers, chosen, error, 422 if error else 200,
-                           form["other_text"] if error else state.others.get(question["id"]) if question else None,
+                           state.answers, chosen, error, 422 if error else 200, other_text,
                            preview=_hidden_fields(form["definition"], locale, state))
     return _framed(*page)
 
@@ -88,9 +94,11 @@ def _hidden_fields(definition: dict, locale: str, state: PreviewState) -> dict[s
             "state": json.dumps({"answers": state.answers, "others": state.others, "skipped": state.skipped})}
 
 
-def _problem(fields: str) -> str:
+def _problem(fields: dict[str, str]) -> str:
+    """The page saying why the posted definition (or state) can't be previewed, field by field."""
+    listed = "; ".join(f"{path}: {message}" for path, message in fields.items())
     return render_template("hosted/message.html", title="SurveyHub", preview=True,
-                           message=_("The preview needs a valid survey: %(fields)s", fields=fields))
+                           message=_("The preview needs a valid survey: %(fields)s", fields=listed))
 
 
 def _framed(body: str, status: int):

@@ -55,6 +55,9 @@ def _labels() -> dict[str, str]:
         "stop_responded": _("responded"), "stop_completed": _("completed the survey"),
         "after_widget": _("Start after an unanswered widget"), "translate": _("Translations side by side"),
         "save": _("Save"), "nested": _("This condition nests groups: edit it in the JSON editor."),
+        "preview_invalid": _("The preview shows the survey once it is valid:"),
+        "preview_completed": _("Preview finished: nothing was stored."),
+        "preview_closed": _("Preview closed: nothing was stored."),
     }
 
 
@@ -110,7 +113,7 @@ def build(survey_id: int):
     return _page(survey, survey.definition)
 
 
-def _load() -> dict:
+def load_posted_definition() -> dict:
     """Validate the posted definition with the survey schema, the only rules there are."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -120,7 +123,7 @@ def _load() -> dict:
 
 def _save(survey: Survey | None):
     try:
-        definition = _load()
+        definition = load_posted_definition()
     except ValidationError as err:
         return envelope(422, "invalid", _("The definition was not saved."), flatten_messages(err.messages))
     try:

@@ -112,7 +112,8 @@ def _names() -> dict[str, str]:
 @bp.after_request
 def security_headers(response):
     """Add the dashboard's security headers."""
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    # setdefault: a page that may be framed (the builder's hosted preview) sets its own.
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault("Cache-Control", "no-store")

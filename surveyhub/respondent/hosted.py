@@ -124,23 +124,34 @@ def _survey_page(visit: Visit, page_url: str):
     chosen = answers.get(question["id"]) if question else None
     if question is not None and chosen is None and question is definition["questions"][0]:
         chosen = hosted.one_click_value(question, request.args.get("v"))
-    return _render(visit, page_url, question, visible, chosen, None, 200)
+    return _render(visit, page_url, question, chosen, None, 200)
 
 
-def _render(visit: Visit, page_url: str, question: dict | None, visible: list[dict], chosen, error: str | None,
-            status: int, other_text: str | None = None):
+def _render(visit: Visit, page_url: str, question: dict | None, chosen, error: str | None, status: int,
+            other_text: str | None = None):
     locale = _locale(visit)
-    definition = visit.definition
     answers = visit.response.answer_values() if visit.response else {}
-    position = [q["id"] for q in visible].index(question["id"]) if question else len(visible)
     if other_text is None and visit.response and question:
         other_text = next((a.other_text for a in visit.response.answers if a.question_id == question["id"]), None)
+    return render_question(visit.definition, locale, _title(visit), page_url, question, answers, chosen, error,
+                           status, other_text)
+
+
+def render_question(definition: dict, locale: str, title: str, page_url: str, question: dict | None,
+                    answers: dict, chosen, error: str | None, status: int, other_text: str | None = None,
+                    preview: dict[str, str] | None = None):
+    """Render the page asking `question` (None: the "finish" page) given the answers so far.
+
+    `preview`: the hidden fields of the builder's preview (its form carries its state; nothing is stored).
+    """
+    visible = logic.visible_questions(definition, answers)
+    position = [q["id"] for q in visible].index(question["id"]) if question else len(visible)
     return render_template(
-        "hosted/survey.html", content_locale=locale, title=_title(visit),
+        "hosted/survey.html", content_locale=locale, title=title,
         text=lambda value: logic.localize(value, locale, definition["default_locale"]),
         intro=definition.get("intro") if position == 0 and not answers else None,
         question=question, required=logic.is_required(question) if question else False, chosen=chosen,
-        other_text=other_text, error=error, page_url=page_url,
+        other_text=other_text, error=error, page_url=page_url, preview=preview,
         number=position + 1, total=len(visible), back=visible[position - 1]["id"] if position > 0 else None,
         # "Finish" only where nothing can follow: a hidden follow-up may still appear after this answer.
         last=question is not None and question["id"] == definition["questions"][-1]["id"],
@@ -165,12 +176,10 @@ def _answer(visit: Visit, page_url: str):
     except (logic.AnswerError, DomainError) as err:
         _locale(visit)
         # The page speaks the respondent's language: the reason, never the API's English message.
-        problem = _answer_problem(err.reason, err.params) if isinstance(err, logic.AnswerError) else (
+        problem = answer_problem(err.reason, err.params) if isinstance(err, logic.AnswerError) else (
             gettext("This question needs an answer.") if action == "finish"
             else gettext("We could not save that answer; please try again."))
-        chosen = form["value"] if question and question.get("multiple") else next(iter(form["value"]), None)
-        answers = visit.response.answer_values() if visit.response else {}
-        return _render(visit, page_url, question, logic.visible_questions(definition, answers), chosen,
+        return _render(visit, page_url, question, form_choice(question, form["value"]),
                        gettext("Please check your answer: {problem}").format(problem=problem), 422,
                        form["other_text"])
     if state.next_question is None and state.can_complete:
@@ -204,7 +213,12 @@ def unsubscribe_page(token: str):
         action=request.path)
 
 
-def _answer_problem(reason: str, params: dict) -> str:
+def form_choice(question: dict | None, values: list[str]):
+    """What the refused form had chosen, to show it again: every value of a multiple choice, else the first."""
+    return values if question and question.get("multiple") else next(iter(values), None)
+
+
+def answer_problem(reason: str, params: dict) -> str:
     """Say why an answer was not taken (rules.survey.AnswerError's reason), in the page's locale."""
     return {
         "choose": gettext("Choose an answer."),

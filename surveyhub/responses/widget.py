@@ -106,7 +106,14 @@ def published_survey(org: Org, slug: str, locale: str | None) -> dict:
     if survey is None:
         raise NotFound(f"No published survey {slug!r}.", {"slug": "no published survey has this slug"})
     version = live_version(survey)
-    definition = version.definition
+    return survey_for_widget(version.definition, survey.slug, version.number, locale)
+
+
+def survey_for_widget(definition: dict, slug: str, version: int | None, locale: str | None) -> dict:
+    """Return a (valid) definition as the widget draws it: every string in the locale chosen for `locale`.
+
+    The published survey's GET and the builder's preview (version None: not published) both give this.
+    """
     chosen = choose_locale(logic.survey_locales(definition), locale)
 
     def text(value: Any) -> str | None:
@@ -114,7 +121,7 @@ def published_survey(org: Org, slug: str, locale: str | None) -> dict:
 
     language = chosen.split("-")[0]
     return {
-        "slug": survey.slug, "version": version.number, "locale": chosen,
+        "slug": slug, "version": version, "locale": chosen,
         "dir": "rtl" if language in RTL_LANGUAGES else "ltr",
         "intro": text(definition.get("intro")), "thanks": text(definition.get("thanks")),
         "questions": [_question_out(q, text) for q in definition["questions"]],

@@ -1,10 +1,14 @@
-"""The hosted survey page's answer form (/s/TOKEN, /p/TOKEN)."""
+"""The hosted survey page's answer form (/s/TOKEN, /p/TOKEN) and its preview's in the builder."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, fields, validate
+import json
+from typing import Any
 
-from .fields import MAX_TEXT, InputSchema
+from marshmallow import EXCLUDE, ValidationError, fields, validate
+
+from ..inputs import MAX_JSON_DEPTH, json_too_deep
+from .fields import MAX_TEXT, InputSchema, Locale
 from .survey import ID
 
 ACTIONS = ("next", "back", "skip", "finish")
@@ -30,3 +34,38 @@ class AnswerFormSchema(InputSchema):
         if "value" in form:
             data["value"] = form.getlist("value")
         return self.load(data)
+
+
+class JsonText(fields.Field):
+    """A form field holding a JSON text (the hosted preview carries its definition and state this way)."""
+
+    def _deserialize(self, value: Any, attr, data, **kwargs) -> Any:
+        if not isinstance(value, str):
+            raise ValidationError("must be a JSON text")
+        raw = value.encode()
+        if json_too_deep(raw):
+            raise ValidationError(f"nests deeper than {MAX_JSON_DEPTH} levels")
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            raise ValidationError("is not valid JSON") from None
+
+
+class PreviewStateSchema(InputSchema):
+    """What the hosted preview has been told so far: answers by question, their "other" texts, skips."""
+
+    answers = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), values=fields.Raw(allow_none=False),
+                          load_default=dict)
+    others = fields.Dict(keys=fields.String(validate=validate.Length(max=64)),
+                         values=fields.String(validate=validate.Length(max=MAX_TEXT)), load_default=dict)
+    skipped = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
+                          validate=validate.Length(max=1000))
+
+
+class HostedPreviewFormSchema(AnswerFormSchema):
+    """One POST of the builder's hosted-page preview: the page's answer form, plus the (unsaved) definition,
+    the locale to show and the state so far. The definition is checked by SurveyDefinitionSchema."""
+
+    definition = JsonText(required=True)
+    locale = Locale(load_default=None)
+    state = JsonText(load_default=None)

@@ -142,7 +142,7 @@
     (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
     return e;
   }
-  function changed() { dirty = true; refreshPublish(); }
+  function changed() { dirty = true; refreshPublish(); previewSoon(); }
   function input(label, path, value, set, attrs) {
     var id = "f" + (++uid);
     var a = Object.assign({ id: id, "data-path": path, value: value === undefined ? "" : value, disabled: !editable,
@@ -399,10 +399,47 @@
     reason.textContent = why || "";
   }
 
+  // ---- the previews: the real widget (widget.js's SurveyHub.preview, which sends nothing) and the
+  // hosted page (a form posted to the preview route, framed below). Both draw serialize(), unsaved.
+  var pane = document.getElementById("preview");
+  var previewLocale = document.getElementById("preview-locale");
+  var previewTimer = 0;
+  var previewRun = 0;
+  function previewStatus(message) { document.getElementById("preview-status").textContent = message; }
+  function previewSoon() { clearTimeout(previewTimer); previewTimer = setTimeout(drawPreview, 400); }
+  function drawPreview() {
+    var run = ++previewRun;
+    fetch(pane.dataset.widgetUrl + "?locale=" + encodeURIComponent(previewLocale.value), { method: "POST",
+      credentials: "same-origin", headers: { "Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf },
+      body: JSON.stringify(serialize()) })
+      .then(function (r) { return r.json().then(function (body) { return { status: r.status, body: body }; }); })
+      .then(function (r) {
+        if (run !== previewRun) return;  // a newer draw is on its way
+        if (r.status !== 200) {
+          var fields = (r.body.error || {}).fields || {};
+          previewStatus(L.preview_invalid + " " + Object.keys(fields).map(function (k) { return k + ": " + fields[k]; }).join("; "));
+          return;
+        }
+        previewStatus("");
+        window.SurveyHub.preview(r.body, { container: document.getElementById("widget-preview") }).then(function (result) {
+          if (run === previewRun) previewStatus(result.status === "completed" ? L.preview_completed : L.preview_closed);
+        });
+      });
+  }
+  if (pane) {
+    previewLocale.addEventListener("change", drawPreview);
+    document.getElementById("preview-restart").addEventListener("click", drawPreview);
+    document.getElementById("hosted-preview-form").addEventListener("submit", function (e) {
+      e.target.elements.definition.value = JSON.stringify(serialize());
+      e.target.elements.locale.value = previewLocale.value;
+    });
+  }
+
   var pub = document.getElementById("publish");
   var reasonNode = document.getElementById("publish-reason");
   if (pub) { pub.dataset.changes = pub.disabled ? "no" : "yes"; reasonNode.dataset.nothing = reasonNode.textContent; }
   var ro = document.getElementById("builder-readonly");
   if (ro) ro.hidden = true;
   redraw();
+  if (pane) drawPreview();
 })();

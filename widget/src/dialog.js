@@ -15,8 +15,9 @@ export function prepareStyles() {
   }
 }
 
-/** Show the survey's dialog; `onDismiss` is called when the person closes it (Escape, ×). */
-export function mount(survey, onDismiss) {
+/** Show the survey's dialog; `onDismiss` is called when the person closes it (Escape, ×).
+ * With a `container`, the dialog is drawn inside it, not modal (a preview beside the page's own form). */
+export function mount(survey, onDismiss, container) {
   const ui = survey.ui;
   const host = h("surveyhub-widget");
   const root = host.attachShadow({mode: "open"});
@@ -31,7 +32,7 @@ export function mount(survey, onDismiss) {
   const dialog = h("dialog", {lang: survey.locale, dir: survey.dir, "aria-labelledby": "sh-t", oncancel: dismiss,
     onkeydown(event) {
       if (event.key === "Escape") dismiss(event);
-      if (event.key !== "Tab") return;
+      if (event.key !== "Tab" || container) return;
       // Keep focus inside: the × button is always first and a footer button always last.
       const buttons = dialog.querySelectorAll("button");
       const [first, last] = [buttons[0], buttons[buttons.length - 1]];
@@ -42,10 +43,15 @@ export function mount(survey, onDismiss) {
       }
     }});
   root.append(dialog);
-  document.body.append(host);
+  (container || document.body).append(host);
+  // Focus follows the steps when the dialog is modal or already holds it: a preview redrawn while the
+  // manager types elsewhere leaves their focus where it is.
+  let takeFocus = true;
+  const grab = (el) => { if (takeFocus) el.focus(); };
 
   /** Replace the dialog's content with one step: its body (holding #sh-t, the title) and footer buttons. */
   function step({body, buttons, progress, onSubmit}) {
+    takeFocus = !container || dialog.contains(root.activeElement);
     const form = h("form", {novalidate: true, onsubmit(event) { event.preventDefault(); onSubmit(); }},
       [...body, h("div", {class: "f"}, buttons)]);
     dialog.replaceChildren(
@@ -53,7 +59,8 @@ export function mount(survey, onDismiss) {
       progress || h("div", {class: "b"}),
       form);
     // Shown once its first step is in: one style and layout pass, not two.
-    if (!dialog.open) dialog.showModal();
+    // In a container: opened by its attribute, as show() would but without moving focus into it.
+    if (!dialog.open) container ? dialog.setAttribute("open", "") : dialog.showModal();
     return form;
   }
 
@@ -87,7 +94,7 @@ export function mount(survey, onDismiss) {
           if (answer || !required) onAnswer(answer);
         },
       });
-      (form.querySelector("input,textarea") || next).focus();
+      grab(form.querySelector("input,textarea") || next);
     },
 
     /** Show the save offer; `onDecide(accepted)`. */
@@ -99,14 +106,14 @@ export function mount(survey, onDismiss) {
           offer.decline_label || ui.decline), accept],
         onSubmit: () => onDecide(true),
       });
-      accept.focus();
+      grab(accept);
     },
 
     /** Thank the person; `onClose` when they close. */
     thanks(onClose) {
       const close = h("button", {type: "submit", class: "p"}, ui.done);
       step({body: [h("h2", {id: "sh-t", class: "q"}, survey.thanks || ui.done)], buttons: [close], onSubmit: onClose});
-      close.focus();
+      grab(close);
     },
 
     remove() {

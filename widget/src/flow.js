@@ -22,10 +22,24 @@ async function fetchSurvey(url) {
 
 /** Open survey `slug` for the user in `config`; return {promise, dismiss}. */
 export function run(config, slug, outbox) {
-  let resolve, reject;
-  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
   const root = `${config.apiBase}/widget/v1/${encodeURIComponent(config.key)}/surveys/${encodeURIComponent(slug)}`;
   const visit = randomId();
+  const locale = config.locale ? `?locale=${encodeURIComponent(config.locale)}` : "";
+  const send = (what, extra, done) =>
+    outbox.send(`${root}/${what}`, {visit, user: config.user, userHash: config.userHash, ...extra}, done);
+  return ask(fetchSurvey(root + locale), {send, locale: config.locale});
+}
+
+/** Draw `survey` (as the widget's GET gives it) in `container`, or modal without one, exactly as `run`
+ * asks it — conditions, offers, thanks — but write nothing: no display, answer, offer or dismiss. */
+export function preview(survey, container) {
+  return ask(Promise.resolve(survey), {container});
+}
+
+/** Ask the survey `loading` resolves to; `send(what, body, done)` carries the writes (none: a preview). */
+function ask(loading, {send, locale, container}) {
+  let resolve, reject;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
   const answers = new Map();
   const others = new Map();
   const skipped = new Set();
@@ -65,8 +79,9 @@ export function run(config, slug, outbox) {
   }
 
   function write(what, extra) {
+    if (!send) return;
     unanswered += 1;
-    outbox.send(`${root}/${what}`, {visit, user: config.user, userHash: config.userHash, ...extra}, (status, body) => {
+    send(what, extra || {}, (status, body) => {
       unanswered -= 1;
       if (body?.response_id) responseId = body.response_id;
       if (whenAnswered && (responseId !== null || !unanswered)) whenAnswered();
@@ -110,14 +125,13 @@ export function run(config, slug, outbox) {
     finish(completed ? "completed" : "dismissed");
   }
 
-  const locale = config.locale ? `?locale=${encodeURIComponent(config.locale)}` : "";
-  fetchSurvey(root + locale).then((loaded) => {
+  loading.then((loaded) => {
     if (settled) return;
     survey = loaded;
-    dialog = mount(survey, dismiss);
+    dialog = mount(survey, dismiss, container);
     next();
     // Once the question is on screen: showing it never waits for this write.
-    setTimeout(() => write("display", {locale: config.locale || null}));
+    setTimeout(() => write("display", {locale: locale || null}));
   }, fail);
 
   return {promise, dismiss};

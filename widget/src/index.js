@@ -1,7 +1,7 @@
 // SurveyHub's in-app widget (CONTRACT §6): replaces the loader stub's window.SurveyHub and runs the
 // calls it queued. Defines no other global.
 import {prepareStyles} from "./dialog.js";
-import {run} from "./flow.js";
+import {preview, run} from "./flow.js";
 import {createOutbox} from "./outbox.js";
 
 /* global __VERSION__ */
@@ -22,6 +22,7 @@ if (!stub || !stub.version) {
   let outbox = null;
   let config = null;
   let current = null;
+  let previewing = null;
 
   const api = {
     version: __VERSION__,
@@ -49,6 +50,15 @@ if (!stub || !stub.version) {
         current.promise.then(clear, clear);
       }
       return current.promise;
+    },
+
+    /** Draw `survey`, shaped as GET /widget/v1/{key}/surveys/{slug} returns it, inside `options.container`
+     * (modal without one) and send nothing; a new preview replaces the one showing (which resolves
+     * "dismissed"). Resolves as open() does, with responseId null. Needs no init. */
+    preview(survey, options) {
+      previewing?.dismiss();
+      previewing = preview(survey, options?.container);
+      return previewing.promise;
     },
 
     /** Close the survey showing, as if the person had dismissed it. */

@@ -110,6 +110,20 @@ def test_a_malay_manager_builds_publishes_reads_and_resolves(app, api, live_app,
     expect(page.locator("html")).to_have_attribute("lang", "ms")
 
     survey_id = _build(page, base)
+    # The preview, in the survey's Malay, answered to its offer in the real widget: nothing stored.
+    before = api.get(f"/api/v1/surveys/{survey_id}/responses").get_json()["data"]
+    page.select_option("#preview-locale", "ms")
+    widget = page.locator("#widget-preview")
+    expect(widget.locator("dialog legend")).to_have_text("Sejauh manakah anda akan mengesyorkan kami?")
+    choose(widget, "3")
+    widget.get_by_role("button", name="Seterusnya").click()
+    choose(widget, "Price")
+    widget.get_by_role("button", name="Seterusnya").click()
+    expect(widget.locator("dialog h2")).to_have_text("Half price for 3 months?")
+    page.get_by_role("button", name=ms("Show on the hosted page")).click()
+    hosted = page.frame_locator("#hosted-preview")
+    expect(hosted.locator("h1.question")).to_contain_text("Sejauh manakah anda akan mengesyorkan kami?")
+    assert api.get(f"/api/v1/surveys/{survey_id}/responses").get_json()["data"] == before == []
     page.click("#publish")
     page.get_by_text(ms("Published version %(number)s.") % {"number": 1}).wait_for()
     assert api.get(f"/api/v1/surveys/{survey_id}").get_json()["version"] == 1

@@ -55,7 +55,7 @@ def test_a_manager_marks_a_theme_addressed_and_reads_its_campaign(
 
     page = signed_in.get(path).get_data(as_text=True)
     # One field per language of the survey, side by side, the default one first and required.
-    assert re.findall(r'<textarea id="message-(\w+)"', page) == ["en", "ms", "id", "zh"]
+    assert re.findall(r'<textarea id="message-(\w+)"', page) == ["en", "id", "ms", "zh"]
     assert re.search(r'<textarea id="message-en"[^>]*required', page, re.S)
     assert "Harga terlalu mahal sekarang" in page  # what people wrote
 

@@ -37,7 +37,7 @@ def _page(theme: Theme, survey: Survey, *, values: dict[str, str] | None = None,
     return render_template(
         "dashboard/theme.html", survey=survey, theme=summary,
         question_text=logic.localize(question["text"], locale, default), default_locale=default,
-        locales=logic.survey_locales(survey.definition),
+        locales=[default, *sorted(logic.survey_locales(survey.definition)[1:])],  # one order on every database
         campaign=campaigns.campaign_of(theme) if theme.addressed_at else None, reasons=_skip_reasons(),
         language_names=LOCALE_NAMES, values=values or {}, errors=errors or {}, refusal=refusal,
         message_max=MESSAGE_MAX), status

@@ -64,6 +64,8 @@ def test_a_manager_marks_a_theme_addressed_and_reads_its_campaign(
     html = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "English, the survey's default language" in field_error(html, "message-en")
     assert "Harga kini lebih rendah" in html  # what the manager wrote is kept in the form
+    refused = post(signed_in, path)  # nothing written at all
+    assert refused.status_code == 422 and "default language" in field_error(refused.get_data(as_text=True), "message-en")
     refused = post(signed_in, path, **{"message-en": "Cheaper now", "link": "javascript:alert(1)"})
     assert refused.status_code == 422 and "http://" in field_error(refused.get_data(as_text=True), "link")
     refused = post(signed_in, path, **{"message-en": "Cheaper now", "message-zh": "贵" * 1001})

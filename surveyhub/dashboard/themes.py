@@ -69,7 +69,7 @@ def address_theme(theme_id: int):
             loaded = AddressSchema().load(body)
             campaigns.address(theme, loaded["message"], default, loaded.get("link"), current_user.email)
     except ValidationError as err:
-        return _page(theme, survey, values=values, errors=_schema_errors(err.messages), status=422)
+        return _page(theme, survey, values=values, errors=_schema_errors(err.messages, default), status=422)
     except Invalid as err:
         return _page(theme, survey, values=values, errors=_service_errors(err, default), status=422)
     except Conflict:
@@ -79,24 +79,36 @@ def address_theme(theme_id: int):
     return redirect(url_for(".theme_page", theme_id=theme.id))
 
 
-def _schema_errors(messages: dict) -> dict[str, str]:
-    """AddressSchema's refusals at the form's fields: a text too long, a link that is not http(s)."""
-    errors = {}
-    for code in messages.get("message") or {}:
-        errors[f"message-{code}"] = _("At most %(max)d characters.", max=MESSAGE_MAX)
+def _schema_errors(messages: dict | list, default_locale: str) -> dict[str, str]:
+    """AddressSchema's refusals at the form's fields: no text at all, a text too long, a link not http(s)."""
+    errors: dict[str, str] = {}
+    if not isinstance(messages, dict):  # about the whole body: nothing AddressSchema says of a form's fields
+        messages = {}
+    per_locale = messages.get("message")
+    if isinstance(per_locale, dict):  # the form sends only the survey's locales: a text is too long
+        errors.update({f"message-{code}": _("At most %(max)d characters.", max=MESSAGE_MAX) for code in per_locale})
+    elif per_locale is not None:  # no text in any language
+        errors[f"message-{default_locale}"] = _default_text_missing(default_locale)
     if "link" in messages:
-        errors["link"] = _("Give a web address starting with http:// or https:// (at most 2000 characters).")
+        errors["link"] = _link_refused()
     return errors or {"form": _("The message could not be saved. Check the fields and send it again.")}
 
 
 def _service_errors(err: Invalid, default_locale: str) -> dict[str, str]:
     """The service's refusals (no text in the default locale, a link that is not http(s)) at their fields."""
     fields = err.fields or {}
-    errors = {}
+    errors: dict[str, str] = {}
     if "message" in fields:
-        errors[f"message-{default_locale}"] = _(
-            "Write the message in %(language)s, the survey's default language: everyone whose language has no "
-            "text gets it.", language=LOCALE_NAMES.get(default_locale, default_locale))
+        errors[f"message-{default_locale}"] = _default_text_missing(default_locale)
     if "link" in fields:
-        errors["link"] = _("Give a web address starting with http:// or https:// (at most 2000 characters).")
+        errors["link"] = _link_refused()
     return errors or {"form": _("The message could not be saved. Check the fields and send it again.")}
+
+
+def _default_text_missing(default_locale: str) -> str:
+    return _("Write the message in %(language)s, the survey's default language: everyone whose language has no "
+             "text gets it.", language=LOCALE_NAMES.get(default_locale, default_locale))
+
+
+def _link_refused() -> str:
+    return _("Give a web address starting with http:// or https:// (at most 2000 characters).")

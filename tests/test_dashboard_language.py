@@ -12,6 +12,7 @@ from surveyhub.i18n import TRANSLATIONS
 from surveyhub.models import User
 from tests.helpers import add_manager, csrf_token, sign_in
 from tests.test_dashboard_webhooks import ANSWERS
+from tests.test_themes import FEATURES, PRICE
 
 # Words that are the same in every language the dashboard speaks (names, protocols).
 SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "UTC", "NPS", "CSV", "JSON", "SMS", "English", "Bahasa", "Melayu",
@@ -157,13 +158,16 @@ def test_no_english_word_of_the_products_own(client, runner, api, manager, deliv
     [survey] = api.get("/api/v1/surveys").get_json()["data"]  # the one `delivered` made
     response = api.post(f"/api/v1/surveys/{survey['id']}/responses",
                         json={"external_id": "cust-7", "answers": ANSWERS, "complete": True}).get_json()
+    themes = _two_themes_one_addressed(api, survey["id"])
     sign_in(client, manager)
-    data = {manager, delivered, "cust-7", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json())}
+    data = {manager, delivered, "cust-7", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json()),
+            *WHY_NOT, "Cheaper now"}
     pages = ["/dashboard/", f"/dashboard/surveys/{survey['id']}", f"/dashboard/surveys/{survey['id']}/responses",
              f"/dashboard/responses/{response['id']}", f"/dashboard/surveys/{survey['id']}/follow-ups",
              "/dashboard/follow-ups/mine", f"/dashboard/surveys/{survey['id']}/build", "/dashboard/surveys/start",
              f"/dashboard/surveys/{survey['id']}/edit", "/dashboard/surveys/new", "/dashboard/webhooks",
-             "/dashboard/security", "/dashboard/surveys/999999"]
+             "/dashboard/security", "/dashboard/surveys/999999",
+             *(f"/dashboard/themes/{theme_id}" for theme_id in themes)]
     for path in pages:
         assert choose(client, "en").status_code == 302
         english = client.get(path).get_data(as_text=True)
@@ -171,3 +175,20 @@ def test_no_english_word_of_the_products_own(client, runner, api, manager, deliv
         translated = client.get(path).get_data(as_text=True)
         assert f'<html lang="{locale}">' in translated, path
         assert english_left(english, translated, locale, data) == [], path
+
+
+WHY_NOT = [*PRICE, *FEATURES]  # two themes, in four languages
+
+
+def _two_themes_one_addressed(api, survey_id: int) -> list[int]:
+    """Two themes of the survey's open answers, the first addressed: the theme page's form and its campaign."""
+    for why in WHY_NOT:
+        r = api.post(f"/api/v1/surveys/{survey_id}/responses", json={"complete": True, "answers": [
+            *(a for a in ANSWERS if a["question"] != "come_back"), {"question": "come_back", "value": False},
+            {"question": "why_not", "value": why}]})
+        assert r.status_code == 201, r.get_json()
+    listing = api.get(f"/api/v1/surveys/{survey_id}/themes", query_string={"question": "why_not"}).get_json()
+    ids = [theme["id"] for theme in listing["themes"]]
+    assert len(ids) >= 2, listing
+    assert api.post(f"/api/v1/themes/{ids[0]}/address", json={"message": {"en": "Cheaper now"}}).status_code == 202
+    return ids[:2]

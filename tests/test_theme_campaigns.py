@@ -49,15 +49,17 @@ def answer_by_mail(client, invite, smtp, run_worker, survey_id: int, email: str,
     return page
 
 
-def answer_by_sms(twilio_post, run_worker, api, survey_id: int, monkeypatch) -> None:
+def answer_by_sms(twilio_post, run_worker, api, survey_id: int, monkeypatch, phone: str = DAN, locale: str = "zh",
+                  why: str = "太贵了 用不起") -> None:
+    """Invite `phone` by SMS and answer the conversation: the price choice, `why`, no NPS."""
     monkeypatch.setattr(sms_delivery, "clock", lambda: datetime(2026, 1, 15, 4, 0, tzinfo=UTC))  # midday in KL
     r = api.post(f"/api/v1/surveys/{survey_id}/invitations",
-                 json={"channel": "sms", "recipients": [{"phone": DAN, "locale": "zh"}]})
+                 json={"channel": "sms", "recipients": [{"phone": phone, "locale": locale}]})
     assert r.status_code == 202, r.get_json()
     run_worker()
-    for sid, body in enumerate(["1", "太贵了 用不起", "SKIP"]):
-        sent = twilio_post("/channels/sms/inbound", {"MessageSid": f"SMtc{sid}", "From": DAN, "To": "+15005550006",
-                                                     "Body": body})
+    for sid, body in enumerate(["1", why, "SKIP"]):
+        sent = twilio_post("/channels/sms/inbound", {"MessageSid": f"SMtc{phone[1:]}{sid}", "From": phone,
+                                                     "To": "+15005550006", "Body": body})
         assert sent.status_code == 200
         run_worker()
 

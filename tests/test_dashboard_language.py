@@ -15,7 +15,7 @@ from tests.test_dashboard_webhooks import ANSWERS
 
 # Words that are the same in every language the dashboard speaks (names, protocols).
 SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "UTC", "NPS", "CSV", "JSON", "SMS", "English", "Bahasa", "Melayu",
-                   "Indonesia"}
+                   "Indonesia", "Python", "Node", "PHP", "Ruby"}
 
 
 class _Text(HTMLParser):
@@ -154,12 +154,12 @@ def test_no_english_word_of_the_products_own(client, runner, api, manager, deliv
     response = api.post(f"/api/v1/surveys/{survey['id']}/responses",
                         json={"external_id": "cust-7", "answers": ANSWERS, "complete": True}).get_json()
     sign_in(client, manager)
-    data = {manager, delivered, "cust-7", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json())}
+    data = {manager, delivered, "cust-7", "Acme", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json())}
     pages = ["/dashboard/", f"/dashboard/surveys/{survey['id']}", f"/dashboard/surveys/{survey['id']}/responses",
              f"/dashboard/responses/{response['id']}", f"/dashboard/surveys/{survey['id']}/follow-ups",
              "/dashboard/follow-ups/mine", f"/dashboard/surveys/{survey['id']}/build", "/dashboard/surveys/start",
              f"/dashboard/surveys/{survey['id']}/edit", "/dashboard/surveys/new", "/dashboard/webhooks",
-             "/dashboard/security", "/dashboard/surveys/999999"]
+             "/dashboard/security", "/dashboard/settings", "/dashboard/surveys/999999"]
     for path in pages:
         assert choose(client, "en").status_code == 302
         english = client.get(path).get_data(as_text=True)

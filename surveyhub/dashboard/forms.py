@@ -42,3 +42,30 @@ class EraseForm(FlaskForm):
     """Erasing a person: the manager must tick the confirmation."""
 
     confirm = BooleanField(validators=[DataRequired()])
+
+
+class OriginsForm(FlaskForm):
+    """The sites the widget may run on, one origin a line; empty allows any."""
+
+    origins = TextAreaField(validators=[Length(max=20_000)])
+
+
+class OrgSettingsForm(FlaskForm):
+    """The org's settings as typed; the service (accounts.orgs.update_settings) checks the values."""
+
+    timezone = StringField(validators=[Length(max=64)])
+    default_region = StringField(validators=[Length(max=3)])
+    widget_responses_per_day = StringField(validators=[Length(max=9)])
+    contact_cap_days = StringField(validators=[Length(max=9)])
+
+
+class RotateKeyForm(FlaskForm):
+    """Replacing a key that stops working at once: the manager must tick the confirmation."""
+
+    confirm = BooleanField(validators=[DataRequired()])
+
+
+class RotateSigningSecretForm(FlaskForm):
+    """A new signing secret; the old one still verifies userHash for `grace_hours` (checked by the service)."""
+
+    grace_hours = StringField(validators=[Length(max=9)])

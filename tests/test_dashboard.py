@@ -228,7 +228,7 @@ def test_follow_ups_are_listed_and_resolved(site, page, db, manager, survey, con
     page.get_by_role("link", name="Resolved").click()
     assert "Called them back" in page.locator("#follow-ups").inner_text()
     page.get_by_role("link", name="My follow-ups").click()
-    page.get_by_role("link", name="All").click()
+    page.get_by_role("link", name="All", exact=True).click()
     assert page.locator("#follow-ups li.follow-up").count() == 1
     page.set_viewport_size({"width": 390, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 390

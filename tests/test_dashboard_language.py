@@ -16,7 +16,7 @@ from tests.test_themes import FEATURES, PRICE
 
 # Words that are the same in every language the dashboard speaks (names, protocols).
 SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "UTC", "NPS", "CSV", "JSON", "SMS", "English", "Bahasa", "Melayu",
-                   "Indonesia"}
+                   "Indonesia", "Python", "Node", "PHP", "Ruby"}
 
 
 # What pages put between words of their own (a channel's name between dots): not words.
@@ -160,13 +160,13 @@ def test_no_english_word_of_the_products_own(client, runner, api, manager, deliv
                         json={"external_id": "cust-7", "answers": ANSWERS, "complete": True}).get_json()
     themes = _two_themes_one_addressed(api, survey["id"])
     sign_in(client, manager)
-    data = {manager, delivered, "cust-7", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json()),
+    data = {manager, delivered, "cust-7", "Acme", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json()),
             *WHY_NOT, "Cheaper now"}
     pages = ["/dashboard/", f"/dashboard/surveys/{survey['id']}", f"/dashboard/surveys/{survey['id']}/responses",
              f"/dashboard/responses/{response['id']}", f"/dashboard/surveys/{survey['id']}/follow-ups",
              "/dashboard/follow-ups/mine", f"/dashboard/surveys/{survey['id']}/build", "/dashboard/surveys/start",
              f"/dashboard/surveys/{survey['id']}/edit", "/dashboard/surveys/new", "/dashboard/webhooks",
-             "/dashboard/security", "/dashboard/surveys/999999",
+             "/dashboard/security", "/dashboard/settings", "/dashboard/surveys/999999",
              *(f"/dashboard/themes/{theme_id}" for theme_id in themes)]
     for path in pages:
         assert choose(client, "en").status_code == 302

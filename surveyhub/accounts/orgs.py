@@ -70,6 +70,20 @@ def org_for_api_key(key: str) -> Org | None:
     return row.Org
 
 
+def live_api_key(org_id: int) -> ApiKey | None:
+    """Return the org's API key in force (its prefix and age; the key itself is only hashed), or None."""
+    return db.session.execute(
+        select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.id.desc()).limit(1)
+    ).scalar_one_or_none()
+
+
+def previous_signing_secret_until(org: Org) -> datetime | None:
+    """Return when the signing secret rotated out stops verifying userHash, or None if none still does."""
+    ends = org.previous_signing_secret_expires_at
+    return ends if org.previous_signing_secret_encrypted and grace.in_grace(ends) else None
+
+
 def signing_secret(org: Org) -> str:
     """Return the org's signing secret in clear, for computing widget HMACs."""
     return decrypt_secret(org.signing_secret_encrypted, current_app.config["SECRET_KEY"])
@@ -78,7 +92,7 @@ def signing_secret(org: Org) -> str:
 def signing_secrets_in_force(org: Org) -> list[str]:
     """Return the secrets a userHash may be made with: the current one, and the one rotated out while in grace."""
     in_force = [signing_secret(org)]
-    if org.previous_signing_secret_encrypted and grace.in_grace(org.previous_signing_secret_expires_at):
+    if org.previous_signing_secret_encrypted and previous_signing_secret_until(org):
         in_force.append(decrypt_secret(org.previous_signing_secret_encrypted, current_app.config["SECRET_KEY"]))
     return in_force
 

@@ -46,3 +46,30 @@ class EraseForm(FlaskForm):
     """Erasing a person: the manager must tick the confirmation."""
 
     confirm = BooleanField(validators=[DataRequired(_("Tick the box to confirm."))])
+
+
+class OriginsForm(FlaskForm):
+    """The sites the widget may run on, one origin a line; empty allows any."""
+
+    origins = TextAreaField(validators=[Length(max=20_000, message=_("At most %(max)d characters."))])
+
+
+class OrgSettingsForm(FlaskForm):
+    """The org's settings as typed; the service (accounts.orgs.update_settings) checks the values."""
+
+    timezone = StringField(validators=[Length(max=64, message=_("At most %(max)d characters."))])
+    default_region = StringField(validators=[Length(max=3, message=_("At most %(max)d characters."))])
+    widget_responses_per_day = StringField(validators=[Length(max=9, message=_("At most %(max)d characters."))])
+    contact_cap_days = StringField(validators=[Length(max=9, message=_("At most %(max)d characters."))])
+
+
+class RotateKeyForm(FlaskForm):
+    """Replacing a key that stops working at once: the manager must tick the confirmation."""
+
+    confirm = BooleanField(validators=[DataRequired(_("Tick the box to confirm."))])
+
+
+class RotateSigningSecretForm(FlaskForm):
+    """A new signing secret; the old one still verifies userHash for `grace_hours` (checked by the service)."""
+
+    grace_hours = StringField(validators=[Length(max=9, message=_("At most %(max)d characters."))])

@@ -93,6 +93,7 @@ def set_allowed_origins(org_id: int, origins: list[str]) -> list[str]:
             raise Invalid(f"{origin!r} is not an origin such as https://app.example.com.",
                           {f"origins.{i}": "must be scheme://host[:port]"})
         normalized.append(f"{parts.scheme}://{parts.netloc}")
+    normalized = list(dict.fromkeys(normalized))  # the same site given twice is kept once
     org.settings = {**(org.settings or {}), ORIGINS_SETTING: normalized}
     return normalized
 

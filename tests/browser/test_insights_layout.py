@@ -1,4 +1,5 @@
-"""The insights page and the survey list fit a 390 px phone: nothing scrolls sideways but a table in its box."""
+"""The insights page, the survey list and the settings page fit a 390 px phone: nothing scrolls sideways but
+a table or code in its box."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ def test_no_horizontal_scroll_at_390_px(new_page, live_app, manager):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_selector("#survey-list")
-    for path in ("/dashboard/", f"/dashboard/surveys/{survey_id}", f"/dashboard/surveys/{survey_id}?preset=7",
-                 f"/dashboard/surveys/{survey_id}?preset=90"):
+    for path in ("/dashboard/", "/dashboard/settings", f"/dashboard/surveys/{survey_id}",
+                 f"/dashboard/surveys/{survey_id}?preset=7", f"/dashboard/surveys/{survey_id}?preset=90"):
         page.goto(live_app.url + path)
         page.wait_for_load_state("load")
         width = page.evaluate("() => document.documentElement.scrollWidth")

@@ -468,6 +468,7 @@ DASHBOARD_PAGES = (
     DashboardPage("my-follow-ups", "/dashboard/follow-ups/mine"),
     DashboardPage("start", "/dashboard/surveys/start"),
     DashboardPage("builder", "/dashboard/surveys/{survey}/build"),
+    DashboardPage("builder-new", "/dashboard/surveys/build"),
     DashboardPage("new-json", "/dashboard/surveys/new"),
     DashboardPage("edit-json", "/dashboard/surveys/{survey}/edit"),
     DashboardPage("webhooks", "/dashboard/webhooks"),

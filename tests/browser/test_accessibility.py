@@ -62,6 +62,11 @@ def test_every_dashboard_page_passes_axe(live_app, new_page, demo, axe_source, w
         problems += _check(page, target, width, axe_source)
     page.goto(f"{live_app.url}/dashboard/login")
     page.fill("#email", demo.email)
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert page.locator(".error, .flash.error").count() > 0
+    problems += _check(page, DashboardPage("login, refused", "/dashboard/login", signed_in=False), width, axe_source)
+    page.fill("#email", demo.email)
     page.fill("#password", demo.password)
     page.click("button[type=submit]")
     page.wait_for_url("**/dashboard/")
@@ -75,4 +80,16 @@ def test_every_dashboard_page_passes_axe(live_app, new_page, demo, axe_source, w
         problems += _check(page, target, width, axe_source)
         visited += 1
     assert visited == len(DASHBOARD_PAGES) - len(signed_out)
+    # States a page only shows after a click: the builder's translations side by side, the interview's errors.
+    page.goto(f"{live_app.url}/dashboard/surveys/{demo.survey}/build")
+    page.check("[data-path=translating]")
+    page.wait_for_selector("form.translating")
+    problems += _check(page, DashboardPage("builder, translating", "/dashboard/surveys/{survey}/build"), width,
+                       axe_source)
+    page.goto(f"{live_app.url}/dashboard/surveys/{demo.survey}/interview")
+    page.check("#complete")  # finished, with the required questions unanswered
+    page.click("#interview button[type=submit]")
+    page.wait_for_selector("#interview .error")
+    problems += _check(page, DashboardPage("interview, refused", "/dashboard/surveys/{survey}/interview"), width,
+                       axe_source)
     assert problems == [], "\n".join(problems)

@@ -438,3 +438,66 @@ def project_at(commit: str, into: Path) -> Path:
     with tarfile.open(fileobj=BytesIO(archive.stdout)) as tar:
         tar.extractall(tree, filter="data")
     return tree
+
+
+# ---------------------------------------------------------------- every dashboard page, for tests that visit all
+
+@dataclass(frozen=True)
+class DashboardPage:
+    """One dashboard page: a short name (for screenshots and test ids) and its path, where {survey} is a
+    published survey's id and {response} a response of it."""
+
+    name: str
+    path: str
+    signed_in: bool = True
+    status: int = 200
+
+    def url(self, survey: int, response: int) -> str:
+        return self.path.format(survey=survey, response=response)
+
+
+# Add a page here and the accessibility, phone-width, language and screenshot checks all visit it.
+DASHBOARD_PAGES = (
+    DashboardPage("login", "/dashboard/login", signed_in=False),
+    DashboardPage("surveys", "/dashboard/"),
+    DashboardPage("insights", "/dashboard/surveys/{survey}"),
+    DashboardPage("responses", "/dashboard/surveys/{survey}/responses"),
+    DashboardPage("response", "/dashboard/responses/{response}"),
+    DashboardPage("interview", "/dashboard/surveys/{survey}/interview"),
+    DashboardPage("follow-ups", "/dashboard/surveys/{survey}/follow-ups"),
+    DashboardPage("my-follow-ups", "/dashboard/follow-ups/mine"),
+    DashboardPage("start", "/dashboard/surveys/start"),
+    DashboardPage("builder", "/dashboard/surveys/{survey}/build"),
+    DashboardPage("builder-new", "/dashboard/surveys/build"),
+    DashboardPage("new-json", "/dashboard/surveys/new"),
+    DashboardPage("edit-json", "/dashboard/surveys/{survey}/edit"),
+    DashboardPage("webhooks", "/dashboard/webhooks"),
+    DashboardPage("security", "/dashboard/security"),
+    DashboardPage("settings", "/dashboard/settings"),
+    DashboardPage("not-found", "/dashboard/surveys/999999", status=404),
+)
+
+
+@dataclass(frozen=True)
+class Demo:
+    """What `surveyhub demo` seeded, as the dashboard's pages need it: the manager's login, the survey and
+    a response whose follow-up a manager has worked on (owner, notes)."""
+
+    email: str
+    password: str
+    api_key: str
+    org_id: int
+    survey: int
+    response: int
+
+
+def seed_demo(app: Flask) -> Demo:
+    """Seed the demo through the `surveyhub demo` command; find a contacted follow-up's response by the API."""
+    seeded = app.test_cli_runner().invoke(args=["demo"])
+    assert seeded.exit_code == 0, seeded.output
+    credentials = json.loads((Path(app.instance_path) / "demo-credentials.json").read_text())
+    api = ApiClient(app.test_client(), credentials["api_key"], credentials["org_id"])
+    found = api.get(f"/api/v1/surveys/{credentials['survey_id']}/follow-ups", query_string={"status": "contacted"})
+    assert found.status_code == 200, found.get_data(as_text=True)
+    return Demo(credentials["manager_email"], credentials["manager_password"], credentials["api_key"],
+                credentials["org_id"], credentials["survey_id"], found.get_json()["data"][0]["response_id"])

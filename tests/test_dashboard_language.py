@@ -10,9 +10,10 @@ from babel.messages.pofile import read_po
 
 from surveyhub.i18n import TRANSLATIONS
 from surveyhub.models import User
-from tests.helpers import add_manager, csrf_token, sign_in
+from tests.helpers import DASHBOARD_PAGES, add_manager, csrf_token, sign_in
 from tests.test_dashboard_webhooks import ANSWERS
 from tests.test_themes import FEATURES, PRICE
+from tests.test_webhooks import log_one_delivery
 
 # Words that are the same in every language the dashboard speaks (names, protocols).
 SAME_EVERYWHERE = {"SurveyHub", "HTTP", "URL", "API", "UTC", "NPS", "CSV", "JSON", "SMS", "English", "Bahasa", "Melayu",
@@ -133,21 +134,9 @@ def test_an_unknown_language_is_refused_and_nothing_kept(client, manager, db):
 
 
 @pytest.fixture
-def delivered(app, api, make_survey, run_worker):
-    """A webhook delivery in the log (of a completed interview) and a rotation in the security log."""
-    from tests.test_webhooks import Receiver
-
-    hook = Receiver([])
-    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
-    try:
-        assert api.post("/api/v1/webhooks", json={"url": hook.url, "events": ["response.completed"]}).status_code == 201
-        survey = make_survey()
-        assert api.post(f"/api/v1/surveys/{survey['id']}/responses",
-                        json={"answers": ANSWERS, "complete": True}).status_code == 201
-        run_worker()
-    finally:
-        hook.stop()
-    return hook.url
+def delivered(app, api, make_survey, run_worker) -> str:
+    """A webhook delivery in the log (of a completed interview); return its endpoint's URL."""
+    return log_one_delivery(app, api, make_survey()["id"], ANSWERS, run_worker)
 
 
 @pytest.mark.parametrize("locale", ["ms", "id", "zh"])
@@ -162,11 +151,7 @@ def test_no_english_word_of_the_products_own(client, runner, api, manager, deliv
     sign_in(client, manager)
     data = {manager, delivered, "cust-7", "Acme", *_texts(api.get(f"/api/v1/surveys/{survey['id']}").get_json()),
             *WHY_NOT, "Cheaper now"}
-    pages = ["/dashboard/", f"/dashboard/surveys/{survey['id']}", f"/dashboard/surveys/{survey['id']}/responses",
-             f"/dashboard/responses/{response['id']}", f"/dashboard/surveys/{survey['id']}/follow-ups",
-             "/dashboard/follow-ups/mine", f"/dashboard/surveys/{survey['id']}/build", "/dashboard/surveys/start",
-             f"/dashboard/surveys/{survey['id']}/edit", "/dashboard/surveys/new", "/dashboard/webhooks",
-             "/dashboard/security", "/dashboard/settings", "/dashboard/surveys/999999",
+    pages = [*(page.url(survey["id"], response["id"]) for page in DASHBOARD_PAGES if page.signed_in),
              *(f"/dashboard/themes/{theme_id}" for theme_id in themes)]
     for path in pages:
         assert choose(client, "en").status_code == 302

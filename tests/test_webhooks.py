@@ -89,6 +89,22 @@ def register(api, url: str, events=None) -> dict:
     return r.get_json()
 
 
+def log_one_delivery(app, api, survey_id: int, answers: list[dict], run_worker) -> str:
+    """Register an endpoint on a local receiver, complete a response to the survey and deliver its webhook, so
+    the dashboard's delivery log has a row; return the endpoint's URL."""
+    hook = Receiver([])
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
+    try:
+        register(api, hook.url, ["response.completed"])
+        r = api.post(f"/api/v1/surveys/{survey_id}/responses", json={"answers": answers, "complete": True})
+        assert r.status_code == 201, r.get_json()
+        run_worker()
+    finally:
+        hook.stop()
+    assert len(hook.received) == 1
+    return hook.url
+
+
 def test_register_list_and_delete(api, other_api):
     created = register(api, "https://hooks.example/surveyhub", ["response.completed"])
     assert created["secret"].startswith("whsec_") and created["status"] == "active"

@@ -99,8 +99,8 @@ def start_survey():
 def build_new():
     """Start a survey in the builder, blank or from a template (nothing is stored until it is saved)."""
     key = request.args.get("starter")
-    if not key:
-        return _page(None, BLANK)
+    if not key:  # the blank survey's name is the product's word, in the manager's language, until they change it
+        return _page(None, {**BLANK, "name": _("New survey")})
     locale = request.args.get("locale", "en")
     return _page(None, load_starter(key, locale if locale in BUILDER_LOCALES else "en"))
 

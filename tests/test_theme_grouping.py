@@ -82,3 +82,30 @@ def test_to_json_round_trip_assigns_new_texts_alike():
         assert again.assign(text) == result.assign(text)
     with pytest.raises(ValueError):
         grouping.Grouping.from_json({**stored, "version": 99})
+
+
+def test_cheaper_elsewhere_is_a_price_theme_and_a_mandated_tool_a_competitor_one():
+    """Of the concept pairs the taxonomy ranks (lexicon.OUTRANKS), the first decides the theme."""
+    cheaper = ["Another tool does the same for half the price", "Aplikasi lain sama saja tapi harganya separuh"]
+    mandated = ["Head office told us to switch to Trello", "集团要求我们改用钉钉"]
+    result = grouping.group(PRICE + cheaper + SUPPORT + mandated + ["We moved to Typeform", "改用问卷星了"])
+    price, switched = result.assignments[0], result.assignments[-1]
+    assert result.assignments[4:6] == [price, price]
+    assert result.assignments[10:12] == [switched, switched]
+    assert price != switched
+
+
+def test_a_letter_missing_or_one_too_many_still_reads_the_word():
+    result = grouping.group(PRICE + FEATURES + ["Much too expensve", "No intergration with our CRM"])
+    assert result.assignments[-2] == result.assignments[0]
+    assert result.assignments[-1] == result.assignments[4]
+    # a changed letter is another word, not a typo: "paling" (most, in Malay) is not "paying"
+    assert result.assign("paling teruk") == result.assign("nothing known here")
+
+
+def test_chinese_entries_with_a_gap_match_within_one_clause():
+    result = grouping.group(["用得太少了", "很少用", "Rarely used it", "太贵了", "Too expensive"])
+    assert result.assignments[0] == result.assignments[1] == result.assignments[2]
+    assert result.assignments[0] != result.assignments[3]
+    assert result.assign("用的人太少") == result.assignments[0]
+    assert result.assign("用，少") != result.assignments[0]  # the gap does not cross a comma

@@ -51,6 +51,8 @@ MIN_THEME_SHARE = 0.02
 # A concept named again in the same answer adds this share of the repeat's weight.
 REPEAT_SHARE = 0.3
 REFINE_ROUNDS = 2
+# A mention at the start of a text counts 1 + LEAD_SPAN / 2, one at its end 1 - LEAD_SPAN / 2.
+LEAD_SPAN = 0.8
 WORDS_PER_THEME = 5
 # A Latin word of this many letters or more the lexicon does not know is read as the lexicon's word one
 # letter away, a letter missing or one too many after the first ("expensve", "intergration"); a changed
@@ -258,7 +260,7 @@ def _gap_pattern(term: str) -> re.Pattern[str] | None:
 
 def _lead(start: int, length: int) -> float:
     """How much a mention at this offset counts: 1.25 at the start of the text down to 0.75 at its end."""
-    return 1.25 - 0.5 * start / max(length, 1)
+    return 1 + LEAD_SPAN / 2 - LEAD_SPAN * start / max(length, 1)
 
 
 def _absences(words: list[str]) -> list[int]:

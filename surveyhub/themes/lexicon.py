@@ -23,12 +23,14 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "price increase", "raised the price", "raised prices", "not worth", "justify the cost", "roi",
             "return on investment", "charged", "overcharged", "expense", "save money", "savings", "~billing",
             "~spend",
+            "free plan", "free version", "free tier", "justify",
         ),
         "ms": (
             "mahal", "harga", "kos", "bayar", "bayaran", "yuran", "murah", "mampu", "duit", "wang", "caj",
             "berbaloi", "naik harga", "harga naik", "potongan harga", "diskaun", "terlalu tinggi", "~bajet", "~ringgit",
             "~langganan", "~sebulan", "~setahun",
             "tak mampu", "tak berbaloi", "kos tinggi", "jimat", "penjimatan", "separuh harga", "~bil", "~pakej",
+            "tak larat bayar",
         ),
         "id": (
             "mahal", "kemahalan", "harga", "biaya", "bayar", "murah", "uang", "duit", "tarif", "mampu",
@@ -36,12 +38,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~sebulan", "~per bulan", "~setahun", "~juta", "~ribu",
             "gak worth", "nggak worth", "sebanding", "hemat", "penghematan", "setengah harga", "ongkos", "~tagihan",
             "~paket",
+            "~boros",
         ),
         "zh": (
             "贵", "价格", "价钱", "费用", "收费", "涨价", "便宜", "成本", "性价比", "划算", "付费", "钱",
             "年费", "月费", "订阅费", "负担", "块钱", "百块", "千块", "一半的价", "~预算", "~值得", "~元", "~每个月", "~每年",
             "~一半",
             "价位", "划不来", "不值", "省钱", "节省", "开支", "支出", "涨了", "付不起", "承担不起", "续费", "~账单",
+            "烧钱", "报价", "价码",
+            "免费版", "免费的",
         ),
     },
     "missing_features": {
@@ -57,23 +62,27 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "doesn t support", "not available", "wasn t available", "unavailable", "couldn t find", "add on", "addon",
             "extension", "connector", "automation", "workflow", "permissions", "localization", "localisation", "bulk",
             "out of the box", "feature request", "analytics", "~dashboard",
+            "no way to", "wish it had", "only supports", "would be nice",
         ),
         "ms": (
             "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
             "takde feature", "~tiada", "~takde", "~kurang",
             "tiada fungsi", "automasi", "kemudahan", "mudah alih", "versi mobile", "tak lengkap",
             "kurang lengkap", "tidak lengkap", "tak boleh export", "tak boleh eksport",
+            "harap ada", "kalau ada",
         ),
         "id": (
             "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
             "nggak support", "~gak ada", "~tidak ada", "~nggak ada",
             "fasilitas", "otomatisasi", "versi mobile", "belum tersedia", "tidak tersedia", "gak tersedia",
             "terbatas", "keterbatasan", "kurang fitur", "minim fitur", "tidak bisa ekspor", "gak bisa ekspor",
+            "semoga ada", "pengen ada", "harusnya ada", "seharusnya ada", "kalau ada",
         ),
         "zh": (
             "功能", "缺少", "缺乏", "集成", "对接", "导出", "导入", "接口", "中文", "语言", "不支持", "支持",
             "插件", "报表", "模板", "自定义", "定制", "手机版", "安卓", "离线", "多语言", "~同步",
             "没有…功能", "没…功能", "扩展", "自动化", "权限", "移动端", "暂不支持", "还不支持", "接入", "打通", "无法导出", "不能导出",
+            "希望有", "希望能", "要是有", "如果有", "做不到", "实现不了", "无法实现",
         ),
     },
     "competitor": {
@@ -88,6 +97,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "switched over", "going with", "signed with", "signed up with", "competitors", "other vendor",
             "other platform", "similar tool", "similar product", "jira", "monday", "zendesk", "freshdesk", "intercom",
             "mailchimp", "google workspace", "microsoft teams",
+            "found another", "an alternative", "other solution", "another solution", "another service",
+            "another company", "now using",
+            "went back to", "going back to", "moved back to",
         ),
         "ms": (
             "tukar", "bertukar", "beralih", "pindah", "berpindah", "pesaing", "alternatif", "sistem lain",
@@ -96,6 +108,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "vendor tempatan", "syarikat tempatan", "~vendor",
             "guna yang lain", "cuba yang lain", "jenama lain", "servis lain", "perkhidmatan lain", "penyedia lain",
             "tempat lain",
+            "jumpa yang lebih", "guna produk lain", "sekarang guna",
+            "guna lain", "pakai lain", "lagi bagus", "lebih bagus",
         ),
         "id": (
             "ganti", "pindah", "beralih", "kompetitor", "pesaing", "alternatif", "aplikasi lain", "tool lain",
@@ -103,12 +117,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "pilih", "lebih bagus", "lebih baik", "vendor lokal", "penyedia lokal", "~vendor",
             "pakai yang lain", "aplikasi sebelah", "merek lain", "brand lain", "penyedia lain", "tempat lain",
             "jasa lain",
+            "nemu yang", "menemukan yang", "lebih cocok", "sekarang pakai", "udah pakai", "sudah pakai",
         ),
         "zh": (
             "换成", "换到", "换了", "改用", "转用", "迁移", "竞品", "竞争对手", "其他工具", "别的工具", "别家",
             "其他平台", "别的平台", "其他产品", "替代", "更好的", "选择了", "自研", "自己开发", "飞书", "钉钉",
             "本地", "表格",
             "换用", "改成", "转向", "转到", "同类产品", "同类", "竞对", "企业微信", "问卷星", "金数据", "腾讯", "别的",
+            "用别的", "其他家", "其它家", "另一家", "另外一家", "更适合", "更好用",
+            "转投", "另找", "找了别的",
         ),
     },
     "low_usage": {
@@ -122,6 +139,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "not use", "hardly use", "seldom", "infrequent", "not often", "few times", "never really", "wasn t using",
             "weren t using", "didn t need", "no need", "no use for", "collecting dust", "inactive", "dormant",
             "~wasted", "~waste",
+            "not used", "no time", "too busy", "never had time", "~busy",
+            "lost interest", "much use",
         ),
         "ms": (
             "jarang", "tak guna", "tidak guna", "tak pakai", "tidak menggunakan", "lupa", "tak pernah",
@@ -130,6 +149,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tak mahu guna",
             "kurang digunakan", "tak berapa guna", "tak banyak guna", "sia sia", "membazir", "bazir", "tak perlukan",
             "tak diperlukan", "tidak diperlukan",
+            "tak ada masa", "takde masa", "tiada masa", "~sibuk",
+            "sekali dua", "tak aktif", "tidak aktif",
         ),
         "id": (
             "jarang", "gak pakai", "nggak pakai", "tidak pakai", "gak dipakai", "nggak dipakai", "tidak dipakai",
@@ -140,12 +161,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "terbengkalai",
             "kurang dipakai", "gak kepake", "ga kepake", "ga pakai", "gak dibutuhkan", "tidak dibutuhkan",
             "gak sempat", "tidak sempat", "buang buang",
+            "gak ada waktu", "nggak ada waktu", "tidak ada waktu", "gak sempet", "nggak sempet", "~sibuk",
+            "jarang dipake", "gak dipake", "nggak dipake", "ga dipake", "gak pake", "nggak pake", "ga pake",
         ),
         "zh": (
             "很少用", "不怎么用", "没怎么用", "用得少", "用不上", "没用过", "没人用", "不常用", "忘了", "忘记",
             "闲置", "用不到", "使用率", "没时间用", "用得不多", "不需要", "浪费", "没打开", "不想用", "一个人用",
             "一个人在用", "只有我",
             "用…少", "用的不多", "很少", "少用", "不用了", "用不着", "不太用", "基本不用", "几乎不用", "没怎么", "吃灰", "积灰", "没空",
+            "没时间", "太忙", "~忙",
         ),
     },
     "bugs": {
@@ -158,6 +182,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~issue", "~problem", "~loading", "~lost", "~down",
             "sluggish", "lagging", "hangs", "not loading", "won t load", "load time", "takes forever", "glitchy",
             "flaky", "kept failing", "disappeared", "deleted", "~server", "~offline",
+            "can t log in", "couldn t log in", "logged out", "login issue", "login problem", "won t open",
+            "doesn t load", "blank page", "white screen",
         ),
         "ms": (
             "rosak", "lambat", "lembap", "bug", "ralat", "hang", "crash", "tergendala", "gangguan", "down",
@@ -165,6 +191,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "masalah teknikal", "putus", "terputus", "berganda",
             "tak boleh buka", "tak boleh login", "gagal", "lembab", "jem", "tersangkut", "tak stabil", "tidak stabil",
             "terpadam", "~masalah", "~server", "~loading",
+            "tak boleh masuk", "tak dapat login", "tak boleh log masuk", "skrin putih", "selalu crash",
         ),
         "id": (
             "lemot", "lambat", "lelet", "error", "bug", "crash", "gak bisa dibuka", "down", "gangguan", "rusak",
@@ -172,6 +199,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "putus", "terputus", "dobel", "~mati",
             "gak bisa login", "gagal", "nge hang", "ngehang", "hang", "tidak stabil", "gak stabil", "kehilangan data",
             "terhapus", "bermasalah", "~masalah", "~server", "~loading",
+            "gak bisa masuk", "nggak bisa masuk", "tidak bisa masuk", "gagal login", "layar putih", "loadingnya lama",
+            "eror",
         ),
         "zh": (
             "卡顿", "卡死", "很卡", "太卡", "慢", "崩溃", "闪退", "宕机", "故障", "报错", "错误", "bug", "丢失",
@@ -179,6 +208,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "重复", "~问题",
             "老是卡", "经常卡", "总是卡", "太慢", "很慢", "好慢", "无法登录", "登录不了", "登不上", "死机", "用不了", "漏洞", "延迟", "丢数据", "不见了",
             "~服务器", "~速度",
+            "登不进", "进不去", "白屏", "黑屏", "一直转圈", "转圈", "掉数据", "数据不见", "不同步", "同步不了",
+            "老卡", "总卡", "有点卡", "特别卡", "崩了",
         ),
     },
     "support": {
@@ -190,6 +221,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "customer support", "support team", "no reply", "never replied", "never heard back", "didn t hear back",
             "no answer", "response time", "took days", "took weeks", "slow to respond", "chatbot", "unprofessional",
             "attitude", "no help", "escalat", "~human", "~chat",
+            "nobody got back", "no one got back", "never got back", "took forever to reply",
         ),
         "ms": (
             "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
@@ -198,6 +230,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "pasukan sokongan", "perkhidmatan pelanggan", "tak respon", "lambat balas", "lambat respon",
             "tiada respon", "tak dilayan", "sikap", "tak membantu", "tidak membantu", "bantuan", "~hubungi",
             "~tolong",
+            "tiada siapa jawab", "tiada siapa balas", "takde siapa jawab", "takde siapa balas", "tak ada siapa balas",
         ),
         "id": (
             "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
@@ -205,11 +238,14 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak kelar", "nggak kelar", "belum selesai", "dilempar", "~layanan", "~staf",
             "pelayanan", "sikap", "tidak ramah", "gak ramah", "slow respon", "slow response", "komplain", "keluhan",
             "~hubungi", "~tolong", "~chat",
+            "gak ada yang bales", "nggak ada yang bales", "tidak ada yang membalas", "tidak ada yang balas",
+            "gak ada yang respon",
         ),
         "zh": (
             "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
             "联系不上", "服务差", "技术支持", "敷衍", "没解决", "不解决", "踢皮球", "~服务",
             "服务态度", "态度差", "回得慢", "不回", "没回", "没人管", "找不到人", "联系", "售后服务", "人工", "投诉", "推来推去", "~机器人",
+            "找不到客服", "一直没人", "没人回复",
         ),
     },
     "business_change": {
@@ -228,6 +264,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "new owner", "new ceo", "head office", "corporate", "mandate",
             "project is over", "project finished", "lost our client", "recession", "~policy", "~procurement",
             "~economy",
+            "closing the business", "closed our business", "business is closing", "ran out of money",
+            "ran out of funding", "lost funding", "no budget", "budget was cut", "budget got cut", "cut our budget",
+            "cut the budget", "~boss",
+            "winding up", "closing shop", "lost the contract",
         ),
         "ms": (
             "tutup", "ditutup", "syarikat tutup", "bankrap", "muflis", "bergabung", "penggabungan",
@@ -239,6 +279,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "henti operasi", "syarikat dijual", "pemilik baru", "bos baru", "pengurusan baru", "arahan syarikat",
             "keputusan syarikat", "projek habis", "projek selesai", "bajet dibekukan", "bajet dikurangkan",
             "pemotongan kos", "kurangkan kos", "~arahan", "~ekonomi",
+            "tiada bajet", "takde bajet", "tak ada bajet", "~dana", "~bos",
+            "buang pekerja",
         ),
         "id": (
             "tutup", "bangkrut", "pailit", "merger", "diakuisisi", "akuisisi", "phk", "dirumahkan",
@@ -250,6 +292,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "manajemen baru", "direksi", "keputusan kantor", "keputusan perusahaan", "proyek beres",
             "anggaran dipangkas", "budget dipangkas", "pemangkasan", "pengurangan karyawan", "resesi", "~kebijakan",
             "~instruksi", "~ekonomi",
+            "gak ada budget", "nggak ada budget", "tidak ada anggaran", "~dana", "~pendanaan", "~bos",
+            "~pimpinan",
         ),
         "zh": (
             "倒闭", "关闭", "关门", "破产", "合并", "收购", "裁员", "重组", "预算削减", "预算冻结", "砍预算",
@@ -257,6 +301,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "解散", "停业", "退休", "转型", "合同到期", "部门没了", "~部门",
             "公司没了", "业务调整", "业务收缩", "缩减", "削减", "预算被砍", "被砍", "冻结", "被收购", "并购", "新老板", "总公司", "公司规定", "项目做完", "项目完成",
             "不景气", "停止运营", "注销", "~领导", "~上级",
+            "公司关了", "不干了", "没预算", "没有预算", "预算没了", "资金", "融资", "~经费",
+            "不做了",
         ),
     },
     "temporary": {
@@ -269,6 +315,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "for the time being", "a few months", "couple of months", "take a break", "taking a break", "on hold",
             "hold off", "busy season", "low season", "slow season", "one time", "single project", "will be back",
             "we ll be back", "resume", "reactivate", "semester", "~christmas", "~ramadan",
+            "next month", "next quarter", "when we need", "when needed", "if we need", "maybe later", "back in",
         ),
         "ms": (
             "buat masa ini", "buat sementara", "sementara", "berhenti sekejap", "rehat", "akan kembali",
@@ -277,6 +324,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "sementara waktu", "sekejap", "untuk sementara", "rehat dulu", "berhenti dulu", "stop dulu",
             "sambung balik", "sambung semula", "guna balik", "langgan balik", "bulan depan", "lepas raya",
             "hujung tahun", "cuti sekolah", "semester", "sekali je", "sekali sahaja",
+            "bila perlu", "nanti kalau", "lain kali", "bulan hadapan", "tahun hadapan",
+            "bulan puasa", "~puasa",
         ),
         "id": (
             "sementara", "untuk sementara", "jeda", "berhenti dulu", "stop dulu", "balik lagi", "tahun depan",
@@ -285,12 +334,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "sementara waktu", "istirahat dulu", "berhenti sementara", "vakum", "kembali lagi", "bulan depan",
             "setelah lebaran", "habis lebaran", "akhir tahun", "semester", "sekali pakai", "sekali aja", "cuma buat",
             "hanya untuk",
+            "kalau perlu", "kalau butuh", "kapan kapan", "lain kali",
+            "~puasa",
         ),
         "zh": (
             "暂时", "暂停", "先停", "以后", "之后再", "回来", "再用", "明年", "下个季度", "淡季", "旺季",
             "季节", "一个项目", "一次性", "活动", "只是为了", "只需要", "短期", "假期", "春节", "过年",
             "停一段时间", "一段时间", "先不用", "暂时不用", "过段时间", "等…再", "下次", "下半年", "年后", "节后", "寒假", "暑假", "学期", "用完了", "活动结束",
             "展会", "临时",
+            "需要的时候", "有需要", "等需要", "下个月", "过阵子", "过一阵",
         ),
     },
     "complexity": {
@@ -305,6 +357,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "too advanced", "too many features", "too many options", "bloated", "messy", "unclear",
             "counterintuitive", "confuse", "layout", "time consuming", "tedious", "cumbersome", "~frustrating",
             "~design",
+            "too technical", "hard to set", "took ages",
+            "overcomplicated", "too many clicks", "~learn",
         ),
         "ms": (
             "rumit", "susah", "sukar", "tak faham", "tidak faham", "keliru", "mengelirukan", "pening", "langkah",
@@ -312,6 +366,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "serabut", "payah", "~setup", "~tutorial",
             "susah guna", "sukar digunakan", "tak mesra", "tidak mesra", "pening kepala", "makan masa", "reka bentuk",
             "paparan", "konfigurasi", "tak reti", "tak tahu guna", "tak pandai", "memeningkan", "~menu",
+            "tak tahu nak guna", "tak tau guna",
         ),
         "id": (
             "ribet", "rumit", "susah", "sulit", "bingung", "membingungkan", "gak ngerti", "nggak ngerti",
@@ -319,12 +374,14 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "antarmuka", "pengaturan", "repot", "~tampilan", "~setting", "~setup", "~tutorial", "~belajar",
             "susah dipakai", "susah dipahami", "sulit dipahami", "bikin bingung", "makan waktu", "konfigurasi",
             "gak ngerti", "ga ngerti", "gaptek", "njelimet", "belibet", "pusing", "memusingkan", "~menu", "~desain",
+            "gak tau caranya", "nggak tau caranya", "tidak tahu caranya",
         ),
         "zh": (
             "复杂", "难用", "不好用", "太难", "难上手", "上手", "学习成本", "看不懂", "搞不懂", "不会用", "繁琐",
             "麻烦", "混乱", "不直观", "培训", "教程", "步骤", "学不会", "不太会用", "~会用", "~操作", "~界面", "~设置", "~配置",
             "太复杂", "不会操作", "操作复杂", "操作麻烦", "看不明白", "不明白", "不懂", "难懂", "难学", "费劲", "头疼", "不友好", "体验差", "入门", "新手",
             "搞不定", "不知道怎么",
+            "学不来", "用不来", "不会弄", "弄不懂",
         ),
     },
     "privacy": {

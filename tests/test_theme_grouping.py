@@ -109,3 +109,21 @@ def test_chinese_entries_with_a_gap_match_within_one_clause():
     assert result.assignments[0] != result.assignments[3]
     assert result.assign("用的人太少") == result.assignments[0]
     assert result.assign("用，少") != result.assignments[0]  # the gap does not cross a comma
+
+
+def test_what_comes_after_but_is_the_point():
+    """A concept named before "but" / "tapi" / 但是 yields to one named after it (lexicon.CONTRAST_MARKERS)."""
+    conceded = ["The price is fine but support never answered my tickets", "Harga okay, tapi sokongan pelanggan lambat membalas", "价格还行，但是客服回复太慢"]
+    result = grouping.group(PRICE + SUPPORT + conceded)
+    price, support = result.assignments[0], result.assignments[4]
+    assert price != support
+    assert result.assignments[8:] == [support] * 3
+    assert result.assign("Too expensive, and the support was slow") == price  # no "but": the first one leads
+
+
+def test_slow_support_is_support_and_a_slow_app_a_bug():
+    bugs = ["The app crashes every day", "Sistem selalu hang", "经常闪退"]
+    result = grouping.group(SUPPORT + bugs + ["Slow support", "Slow replies from support", "The app is slow", "系统很慢"])
+    support, bug = result.assignments[0], result.assignments[4]
+    assert support != bug
+    assert result.assignments[7:] == [support, support, bug, bug]

@@ -24,7 +24,9 @@ from surveyhub.themes.lexicon import (
     ABSENCE_CONCEPT,
     ABSENCE_PAIRS,
     ABSENCE_WORDS,
+    CONCEDED_SHARE,
     CONCEPTS,
+    CONTRAST_MARKERS,
     OUTRANKS,
     STOPWORDS,
     YIELD_SHARE,
@@ -197,12 +199,16 @@ class _Matcher:
                         matches.append((start, gapped.end(), entry.dim, entry.weight, gapped.group()))
                 elif folded.startswith(entry.han, start):
                     matches.append((start, start + len(entry.han), entry.dim, entry.weight, entry.han))
+        turn = _turn(folded, words, spans)
+        conceding = any(start > turn for start, *_ in matches) and any(start < turn for start, *_ in matches)
         taken: list[tuple[int, int]] = []
         found: dict[int, list[float]] = {}
         for start, end, dim, weight, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
             if any(start < other_end and other_start < end for other_start, other_end in taken):
                 continue
             taken.append((start, end))
+            if conceding and start < turn:
+                weight *= CONCEDED_SHARE
             found.setdefault(dim, []).append(weight * _lead(start, len(folded)))
             reading.said.setdefault(dim, []).append(surface)
         for index in _absences(words):
@@ -244,6 +250,13 @@ class _Matcher:
             vector[dim] = weight
         norm = float(np.linalg.norm(vector))
         return vector / norm if norm else vector
+
+
+def _turn(folded: str, words: list[str], spans: list[tuple[int, int]]) -> int:
+    """Where the text's first contrast marker ("but", "tapi", 但是) is; past its end when it has none."""
+    starts = [start for word, (start, _) in zip(words, spans, strict=True) if word in CONTRAST_MARKERS]
+    starts += [folded.find(marker) for marker in CONTRAST_MARKERS if not marker.isascii() and marker in folded]
+    return min(starts, default=len(folded))
 
 
 def _one_letter_less(word: str) -> set[str]:

@@ -222,6 +222,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "no answer", "response time", "took days", "took weeks", "slow to respond", "chatbot", "unprofessional",
             "attitude", "no help", "escalat", "~human", "~chat",
             "nobody got back", "no one got back", "never got back", "took forever to reply",
+            "slow support", "support is slow", "support was slow", "support is so slow", "support too slow",
+            "slow to reply", "slow reply", "slow replies", "slow response", "slow responses", "slow to answer",
         ),
         "ms": (
             "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
@@ -231,6 +233,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tiada respon", "tak dilayan", "sikap", "tak membantu", "tidak membantu", "bantuan", "~hubungi",
             "~tolong",
             "tiada siapa jawab", "tiada siapa balas", "takde siapa jawab", "takde siapa balas", "tak ada siapa balas",
+            "cs lambat", "support lambat", "balas lambat", "respon lambat", "sokongan lambat",
+            "khidmat pelanggan lambat",
         ),
         "id": (
             "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
@@ -240,12 +244,15 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~hubungi", "~tolong", "~chat",
             "gak ada yang bales", "nggak ada yang bales", "tidak ada yang membalas", "tidak ada yang balas",
             "gak ada yang respon",
+            "cs lambat", "cs lemot", "respon lambat", "balesnya lama", "balasnya lama", "dibalas lama",
+            "layanan lambat",
         ),
         "zh": (
             "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
             "联系不上", "服务差", "技术支持", "敷衍", "没解决", "不解决", "踢皮球", "~服务",
             "服务态度", "态度差", "回得慢", "不回", "没回", "没人管", "找不到人", "联系", "售后服务", "人工", "投诉", "推来推去", "~机器人",
             "找不到客服", "一直没人", "没人回复",
+            "客服…慢", "回复…慢", "回得…慢", "响应…慢", "售后…慢",
         ),
     },
     "business_change": {
@@ -400,6 +407,14 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
 # client moving everyone to a named tool is a competitor answer, not a business change.
 OUTRANKS: tuple[tuple[str, str], ...] = (("price", "competitor"), ("competitor", "business_change"))
 YIELD_SHARE = 0.5
+
+# Words that turn to the point ("the app is fine, but nobody on the team uses it"): a concept named before
+# the first one counts at `CONCEDED_SHARE` when another is named after it. Latin words match whole, Chinese
+# ones as substrings.
+CONTRAST_MARKERS: frozenset[str] = frozenset(
+    {"but", "however", "though", "tapi", "tetapi", "namun", "cuma", "但", "但是", "可是", "不过", "就是"}
+)
+CONCEDED_SHARE = 0.6
 
 # "No <something>" says something is missing: these words, or these followed by "ada" ("tak ada X").
 ABSENCE_CONCEPT = "missing_features"

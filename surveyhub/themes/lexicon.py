@@ -7,7 +7,9 @@ words. Chinese entries match as substrings; "…" in one stands for up to three 
 clause ("用…少" matches 用得太少 and 用的人少, not 用，少). An entry starting with "~" is a hint: it counts half, because it
 also turns up in answers about other things ("budget", "later", "interface").
 
-Written from general knowledge of why people cancel a SaaS subscription, not from any data set.
+Written from general knowledge of why people cancel a SaaS subscription, not from any data set; the
+weights below (`OUTRANKS`, the contrast words) follow the theme definitions of the dev set's README and
+were checked on its tune half only (docs/themes.md, Figures).
 """
 
 from __future__ import annotations

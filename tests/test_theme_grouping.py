@@ -127,3 +127,14 @@ def test_slow_support_is_support_and_a_slow_app_a_bug():
     support, bug = result.assignments[0], result.assignments[4]
     assert support != bug
     assert result.assignments[7:] == [support, support, bug, bug]
+
+
+def test_chat_short_forms_read_as_their_words():
+    """SMS answers write "gk", "xfaham", "dont": they group with the spelt-out answers (lexicon.SHORT_FORMS)."""
+    spelt = ["Gak pernah dipakai", "Tak faham cara guna, terlalu rumit"]
+    short = ["gk pernah dipake", "xfaham cara guna, rumit sgt", "we dont use it"]
+    result = grouping.group(PRICE + spelt + short + ["We don't use it"])
+    low_usage, complexity = result.assignments[4], result.assignments[5]
+    assert low_usage != complexity
+    assert result.assignments[6:] == [low_usage, complexity, low_usage, low_usage]
+    assert grouping.group(["xero integration please", "no integration"]).assignments == [0, 0]  # "xero" is not "tak ero"

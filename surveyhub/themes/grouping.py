@@ -28,6 +28,8 @@ from surveyhub.themes.lexicon import (
     CONCEPTS,
     CONTRAST_MARKERS,
     OUTRANKS,
+    SHORT_FORMS,
+    SHORT_NOT,
     STOPWORDS,
     YIELD_SHARE,
 )
@@ -182,8 +184,12 @@ class _Matcher:
         """
         folded = fold(text)
         reading = _Reading(language=language_of_folded(text, folded))
-        spans = [(match.start(), match.end()) for match in LATIN_WORD.finditer(folded)]
-        words = [folded[start:end] for start, end in spans]
+        spans: list[tuple[int, int]] = []
+        words: list[str] = []
+        for match in LATIN_WORD.finditer(folded):
+            for word in self._spelt_out(match.group()):
+                spans.append((match.start(), match.end()))
+                words.append(word)
         forms = [self._forms_of(word) for word in words]
         matches: list[tuple[int, int, int, float, str]] = []
         for first, word_form in enumerate(forms):
@@ -222,6 +228,15 @@ class _Matcher:
             if first in reading.weights and second in reading.weights:
                 reading.weights[second] *= YIELD_SHARE
         return reading
+
+    def _spelt_out(self, word: str) -> list[str]:
+        """The words a chat short form stands for ("gk" -> gak, "xfaham" -> tak faham); else the word itself."""
+        if word in SHORT_FORMS:
+            return SHORT_FORMS[word].split()
+        rest = word[len(SHORT_NOT) :]
+        if word.startswith(SHORT_NOT) and len(rest) >= 3 and word not in self._known and rest in self._known:
+            return ["tak", rest]
+        return [word]
 
     def _forms_of(self, word: str) -> frozenset[str]:
         """A text word's forms; a long word the lexicon does not know also takes the lexicon words one letter away.

@@ -418,6 +418,25 @@ CONTRAST_MARKERS: frozenset[str] = frozenset(
 )
 CONCEDED_SHARE = 0.6
 
+# Short forms of chat writing, read as the words they stand for before matching ("gk pake" is "gak pake",
+# "xleh" is "tak boleh", "dont" is "don t"). Malay also glues "x" (tak) to the next word: "xfaham", "xguna".
+SHORT_FORMS: dict[str, str] = {
+    # English
+    "dont": "don t", "doesnt": "doesn t", "didnt": "didn t", "cant": "can t", "wont": "won t", "isnt": "isn t",
+    "wasnt": "wasn t", "havent": "haven t", "couldnt": "couldn t", "u": "you", "ur": "your", "bc": "because",
+    "cuz": "because", "coz": "because",
+    # Malay
+    "tk": "tak", "nk": "nak", "dh": "dah", "sbb": "sebab", "yg": "yang", "utk": "untuk", "tlg": "tolong",
+    "mcm": "macam", "org": "orang", "sy": "saya", "dgn": "dengan", "tp": "tapi", "tpi": "tapi", "jd": "jadi",
+    "lg": "lagi", "blh": "boleh", "leh": "boleh", "bkn": "bukan", "sgt": "sangat", "mmg": "memang",
+    "kalo": "kalau", "xleh": "tak boleh", "xnak": "tak nak", "xda": "tak ada",
+    # Indonesian
+    "gk": "gak", "ngga": "nggak", "engga": "enggak", "tdk": "tidak", "sdh": "sudah", "udh": "udah",
+    "blm": "belum", "krn": "karena", "bgt": "banget", "jg": "juga", "bs": "bisa", "gmn": "gimana",
+    "dr": "dari",
+}
+SHORT_NOT = "x"
+
 # "No <something>" says something is missing: these words, or these followed by "ada" ("tak ada X").
 ABSENCE_CONCEPT = "missing_features"
 ABSENCE_WORDS: frozenset[str] = frozenset({"no", "without", "takde", "tiada", "xde"})

@@ -82,3 +82,59 @@ def test_to_json_round_trip_assigns_new_texts_alike():
         assert again.assign(text) == result.assign(text)
     with pytest.raises(ValueError):
         grouping.Grouping.from_json({**stored, "version": 99})
+
+
+def test_cheaper_elsewhere_is_a_price_theme_and_a_mandated_tool_a_competitor_one():
+    """Of the concept pairs the taxonomy ranks (lexicon.OUTRANKS), the first decides the theme."""
+    cheaper = ["Another tool does the same for half the price", "Aplikasi lain sama saja tapi harganya separuh"]
+    mandated = ["Head office told us to switch to Trello", "集团要求我们改用钉钉"]
+    result = grouping.group(PRICE + cheaper + SUPPORT + mandated + ["We moved to Typeform", "改用问卷星了"])
+    price, switched = result.assignments[0], result.assignments[-1]
+    assert result.assignments[4:6] == [price, price]
+    assert result.assignments[10:12] == [switched, switched]
+    assert price != switched
+
+
+def test_a_letter_missing_or_one_too_many_still_reads_the_word():
+    result = grouping.group(PRICE + FEATURES + ["Much too expensve", "No intergration with our CRM"])
+    assert result.assignments[-2] == result.assignments[0]
+    assert result.assignments[-1] == result.assignments[4]
+    # a changed letter is another word, not a typo: "paling" (most, in Malay) is not "paying"
+    assert result.assign("paling teruk") == result.assign("nothing known here")
+
+
+def test_chinese_entries_with_a_gap_match_within_one_clause():
+    result = grouping.group(["用得太少了", "很少用", "Rarely used it", "太贵了", "Too expensive"])
+    assert result.assignments[0] == result.assignments[1] == result.assignments[2]
+    assert result.assignments[0] != result.assignments[3]
+    assert result.assign("用的人太少") == result.assignments[0]
+    assert result.assign("用，少") != result.assignments[0]  # the gap does not cross a comma
+
+
+def test_what_comes_after_but_is_the_point():
+    """A concept named before "but" / "tapi" / 但是 yields to one named after it (lexicon.CONTRAST_MARKERS)."""
+    conceded = ["The price is fine but support never answered my tickets", "Harga okay, tapi sokongan pelanggan lambat membalas", "价格还行，但是客服回复太慢"]
+    result = grouping.group(PRICE + SUPPORT + conceded)
+    price, support = result.assignments[0], result.assignments[4]
+    assert price != support
+    assert result.assignments[8:] == [support] * 3
+    assert result.assign("Too expensive, and the support was slow") == price  # no "but": the first one leads
+
+
+def test_slow_support_is_support_and_a_slow_app_a_bug():
+    bugs = ["The app crashes every day", "Sistem selalu hang", "经常闪退"]
+    result = grouping.group(SUPPORT + bugs + ["Slow support", "Slow replies from support", "The app is slow", "系统很慢"])
+    support, bug = result.assignments[0], result.assignments[4]
+    assert support != bug
+    assert result.assignments[7:] == [support, support, bug, bug]
+
+
+def test_chat_short_forms_read_as_their_words():
+    """SMS answers write "gk", "xfaham", "dont": they group with the spelt-out answers (lexicon.SHORT_FORMS)."""
+    spelt = ["Gak pernah dipakai", "Tak faham cara guna, terlalu rumit"]
+    short = ["gk pernah dipake", "xfaham cara guna, rumit sgt", "we dont use it"]
+    result = grouping.group(PRICE + spelt + short + ["We don't use it"])
+    low_usage, complexity = result.assignments[4], result.assignments[5]
+    assert low_usage != complexity
+    assert result.assignments[6:] == [low_usage, complexity, low_usage, low_usage]
+    assert grouping.group(["xero integration please", "no integration"]).assignments == [0, 0]  # "xero" is not "tak ero"

@@ -10,6 +10,7 @@ assigned later without regrouping (`Grouping.assign`).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,7 +20,19 @@ from typing import Any
 
 import numpy as np
 
-from surveyhub.themes.lexicon import ABSENCE_CONCEPT, ABSENCE_PAIRS, ABSENCE_WORDS, CONCEPTS, STOPWORDS
+from surveyhub.themes.lexicon import (
+    ABSENCE_CONCEPT,
+    ABSENCE_PAIRS,
+    ABSENCE_WORDS,
+    CONCEDED_SHARE,
+    CONCEPTS,
+    CONTRAST_MARKERS,
+    OUTRANKS,
+    SHORT_FORMS,
+    SHORT_NOT,
+    STOPWORDS,
+    YIELD_SHARE,
+)
 from surveyhub.themes.text import (
     LATIN_WORD,
     english_stem,
@@ -42,7 +55,17 @@ MIN_THEME_SHARE = 0.02
 # A concept named again in the same answer adds this share of the repeat's weight.
 REPEAT_SHARE = 0.3
 REFINE_ROUNDS = 2
+# A mention at the start of a text counts 1 + LEAD_SPAN / 2, one at its end 1 - LEAD_SPAN / 2.
+LEAD_SPAN = 0.8
 WORDS_PER_THEME = 5
+# A Latin word of this many letters or more the lexicon does not know is read as the lexicon's word one
+# letter away, a letter missing or one too many after the first ("expensve", "intergration"); a changed
+# letter is not a typo here, it too often makes another word ("paling" is not "paying").
+TYPO_MIN_LETTERS = 6
+# In a Chinese lexicon entry, GAP stands for up to GAP_CHARS characters of the same clause.
+GAP = "…"
+GAP_CHARS = 3
+CLAUSE_BREAKS = "，。！？；：、,.!?;:\\s"
 
 
 def usable(text: str) -> bool:
@@ -77,6 +100,7 @@ class _Entry:
     weight: float
     forms: tuple[frozenset[str], ...] = ()
     han: str = ""
+    gap: re.Pattern[str] | None = None
 
 
 @dataclass
@@ -101,8 +125,11 @@ class _Matcher:
     def __init__(self, bridges: Sequence[Mapping[str, str]]) -> None:
         self.dims: list[str] = list(CONCEPTS)
         self.absence_dim = self.dims.index(ABSENCE_CONCEPT)
+        self.outranks = [(self.dims.index(first), self.dims.index(second)) for first, second in OUTRANKS]
         self._heads: dict[str, list[_Entry]] = {}
-        self._han: list[_Entry] = []
+        self._known: set[str] = set()
+        self._near: dict[str, set[str]] = {}
+        self._han: dict[str, list[_Entry]] = {}
         for dim, (concept, by_lang) in enumerate(CONCEPTS.items()):
             del concept
             for lang, terms in by_lang.items():
@@ -113,7 +140,7 @@ class _Matcher:
 
     def _add(self, term: str, lang: str, dim: int, weight: float) -> None:
         if lang == "zh" and han_runs(term):
-            self._han.append(_Entry(dim, weight, han=term))
+            self._han.setdefault(term[0], []).append(_Entry(dim, weight, han=term, gap=_gap_pattern(term)))
             return
         words = latin_words(fold(term))
         if not words:
@@ -121,6 +148,12 @@ class _Matcher:
         entry = _Entry(dim, weight, forms=tuple(_entry_forms(word, lang) for word in words))
         for form in entry.forms[0]:
             self._heads.setdefault(form, []).append(entry)
+        for word, forms in zip(words, entry.forms, strict=True):
+            self._known.update(forms)
+            if len(word) >= TYPO_MIN_LETTERS:
+                self._near.setdefault(word, set()).add(word)
+                for variant in _one_letter_less(word):
+                    self._near.setdefault(variant, set()).add(word)
 
     def _add_bridge(self, index: int, labels: Mapping[str, str]) -> int:
         """Give a choice's labels a dimension: the concept they name, or one of their own; index their words."""
@@ -145,14 +178,19 @@ class _Matcher:
 
         Longest matches win and each word counts once. A match counts more the earlier it comes (people
         lead with their main reason), and a concept named several times counts its strongest mention in
-        full and the others at `REPEAT_SHARE`. "No <something unknown>" ("no calendar view", "takde app
+        full and the others at `REPEAT_SHARE`; of a pair in `OUTRANKS` named together, the second counts
+        at `YIELD_SHARE`. "No <something unknown>" ("no calendar view", "takde app
         Android") hints at something missing.
         """
         folded = fold(text)
         reading = _Reading(language=language_of_folded(text, folded))
-        spans = [(match.start(), match.end()) for match in LATIN_WORD.finditer(folded)]
-        words = [folded[start:end] for start, end in spans]
-        forms = [word_forms(word) for word in words]
+        spans: list[tuple[int, int]] = []
+        words: list[str] = []
+        for match in LATIN_WORD.finditer(folded):
+            for word in self._spelt_out(match.group()):
+                spans.append((match.start(), match.end()))
+                words.append(word)
+        forms = [self._forms_of(word) for word in words]
         matches: list[tuple[int, int, int, float, str]] = []
         for first, word_form in enumerate(forms):
             for entry in self._entries_from(word_form, phrases_only=words[first] in STOPWORDS):
@@ -160,18 +198,23 @@ class _Matcher:
                 if last < len(forms) and all(forms[first + i] & entry.forms[i] for i in range(len(entry.forms))):
                     surface = folded[spans[first][0] : spans[last][1]]
                     matches.append((spans[first][0], spans[last][1], entry.dim, entry.weight, surface))
-        if han_runs(folded):
-            for entry in self._han:
-                position = folded.find(entry.han)
-                while position >= 0:
-                    matches.append((position, position + len(entry.han), entry.dim, entry.weight, entry.han))
-                    position = folded.find(entry.han, position + 1)
+        for start, char in enumerate(folded if han_runs(folded) else ""):
+            for entry in self._han.get(char, ()):
+                if entry.gap is not None:
+                    if (gapped := entry.gap.match(folded, start)) is not None:
+                        matches.append((start, gapped.end(), entry.dim, entry.weight, gapped.group()))
+                elif folded.startswith(entry.han, start):
+                    matches.append((start, start + len(entry.han), entry.dim, entry.weight, entry.han))
+        turn = _turn(folded, words, spans)
+        conceding = any(start > turn for start, *_ in matches) and any(start < turn for start, *_ in matches)
         taken: list[tuple[int, int]] = []
         found: dict[int, list[float]] = {}
         for start, end, dim, weight, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
             if any(start < other_end and other_start < end for other_start, other_end in taken):
                 continue
             taken.append((start, end))
+            if conceding and start < turn:
+                weight *= CONCEDED_SHARE
             found.setdefault(dim, []).append(weight * _lead(start, len(folded)))
             reading.said.setdefault(dim, []).append(surface)
         for index in _absences(words):
@@ -181,7 +224,34 @@ class _Matcher:
         for dim, weights in found.items():
             strongest = max(weights)
             reading.weights[dim] = strongest + REPEAT_SHARE * (sum(weights) - strongest)
+        for first, second in self.outranks:
+            if first in reading.weights and second in reading.weights:
+                reading.weights[second] *= YIELD_SHARE
         return reading
+
+    def _spelt_out(self, word: str) -> list[str]:
+        """The words a chat short form stands for ("gk" -> gak, "xfaham" -> tak faham); else the word itself."""
+        if word in SHORT_FORMS:
+            return SHORT_FORMS[word].split()
+        rest = word[len(SHORT_NOT) :]
+        if word.startswith(SHORT_NOT) and len(rest) >= 3 and word not in self._known and rest in self._known:
+            return ["tak", rest]
+        return [word]
+
+    def _forms_of(self, word: str) -> frozenset[str]:
+        """A text word's forms; a long word the lexicon does not know also takes the lexicon words one letter away.
+
+        `_near` holds each long lexicon word under itself and under each of its one-letter-less variants: the
+        text word is one letter short when it is such a variant, one letter long when a variant of it is the word.
+        """
+        forms = word_forms(word)
+        if len(word) < TYPO_MIN_LETTERS or word in STOPWORDS or forms & self._known:
+            return forms
+        near = {known for variant in (word, *_one_letter_less(word)) for known in self._near.get(variant, ())
+                if variant in (word, known)}
+        if not near:
+            return forms
+        return forms.union(*(word_forms(known) for known in near))
 
     def _entries_from(self, word_form: frozenset[str], *, phrases_only: bool) -> list[_Entry]:
         """The entries starting with this word, once each; a stopword starts only phrases ("no one", "for now")."""
@@ -197,9 +267,28 @@ class _Matcher:
         return vector / norm if norm else vector
 
 
+def _turn(folded: str, words: list[str], spans: list[tuple[int, int]]) -> int:
+    """Where the text's first contrast marker ("but", "tapi", 但是) is; past its end when it has none."""
+    starts = [start for word, (start, _) in zip(words, spans, strict=True) if word in CONTRAST_MARKERS]
+    starts += [folded.find(marker) for marker in CONTRAST_MARKERS if not marker.isascii() and marker in folded]
+    return min(starts, default=len(folded))
+
+
+def _one_letter_less(word: str) -> set[str]:
+    """The words made by dropping one letter of the word after its first."""
+    return {word[:index] + word[index + 1 :] for index in range(1, len(word))}
+
+
+def _gap_pattern(term: str) -> re.Pattern[str] | None:
+    """A Chinese entry with gaps ("用…少": 用, then 少 within a few characters, as in 用得太少), compiled."""
+    if GAP not in term:
+        return None
+    return re.compile(f"[^{CLAUSE_BREAKS}]{{0,{GAP_CHARS}}}".join(map(re.escape, term.split(GAP))))
+
+
 def _lead(start: int, length: int) -> float:
     """How much a mention at this offset counts: 1.25 at the start of the text down to 0.75 at its end."""
-    return 1.25 - 0.5 * start / max(length, 1)
+    return 1 + LEAD_SPAN / 2 - LEAD_SPAN * start / max(length, 1)
 
 
 def _absences(words: list[str]) -> list[int]:

@@ -445,15 +445,15 @@ def project_at(commit: str, into: Path) -> Path:
 @dataclass(frozen=True)
 class DashboardPage:
     """One dashboard page: a short name (for screenshots and test ids) and its path, where {survey} is a
-    published survey's id and {response} a response of it."""
+    published survey's id, {response} a response of it and {theme} a theme of its open answers."""
 
     name: str
     path: str
     signed_in: bool = True
     status: int = 200
 
-    def url(self, survey: int, response: int) -> str:
-        return self.path.format(survey=survey, response=response)
+    def url(self, survey: int, response: int, theme: int | None = None) -> str:
+        return self.path.format(survey=survey, response=response, theme=theme)
 
 
 # Add a page here and the accessibility, phone-width, language and screenshot checks all visit it.
@@ -474,6 +474,7 @@ DASHBOARD_PAGES = (
     DashboardPage("webhooks", "/dashboard/webhooks"),
     DashboardPage("security", "/dashboard/security"),
     DashboardPage("settings", "/dashboard/settings"),
+    DashboardPage("theme", "/dashboard/themes/{theme}"),
     DashboardPage("not-found", "/dashboard/surveys/999999", status=404),
 )
 
@@ -489,15 +490,20 @@ class Demo:
     org_id: int
     survey: int
     response: int
+    theme: int
 
 
 def seed_demo(app: Flask) -> Demo:
-    """Seed the demo through the `surveyhub demo` command; find a contacted follow-up's response by the API."""
+    """Seed the demo through the `surveyhub demo` command; find a contacted follow-up's response and the
+    biggest theme of the open answers by the API."""
     seeded = app.test_cli_runner().invoke(args=["demo"])
     assert seeded.exit_code == 0, seeded.output
     credentials = json.loads((Path(app.instance_path) / "demo-credentials.json").read_text())
     api = ApiClient(app.test_client(), credentials["api_key"], credentials["org_id"])
     found = api.get(f"/api/v1/surveys/{credentials['survey_id']}/follow-ups", query_string={"status": "contacted"})
     assert found.status_code == 200, found.get_data(as_text=True)
+    themes = api.get(f"/api/v1/surveys/{credentials['survey_id']}/themes", query_string={"question": "why_not"})
+    assert themes.status_code == 200 and themes.get_json()["themes"], themes.get_data(as_text=True)
     return Demo(credentials["manager_email"], credentials["manager_password"], credentials["api_key"],
-                credentials["org_id"], credentials["survey_id"], found.get_json()["data"][0]["response_id"])
+                credentials["org_id"], credentials["survey_id"], found.get_json()["data"][0]["response_id"],
+                themes.get_json()["themes"][0]["id"])

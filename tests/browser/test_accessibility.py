@@ -58,7 +58,7 @@ def test_every_dashboard_page_passes_axe(live_app, new_page, demo, axe_source, w
     problems: list[str] = []
     signed_out = [target for target in DASHBOARD_PAGES if not target.signed_in]
     for target in signed_out:
-        page.goto(live_app.url + target.url(demo.survey, demo.response))
+        page.goto(live_app.url + target.url(demo.survey, demo.response, demo.theme))
         problems += _check(page, target, width, axe_source)
     page.goto(f"{live_app.url}/dashboard/login")
     page.fill("#email", demo.email)
@@ -74,7 +74,7 @@ def test_every_dashboard_page_passes_axe(live_app, new_page, demo, axe_source, w
     for target in DASHBOARD_PAGES:
         if not target.signed_in:
             continue
-        response = page.goto(live_app.url + target.url(demo.survey, demo.response))
+        response = page.goto(live_app.url + target.url(demo.survey, demo.response, demo.theme))
         assert response is not None and response.status == target.status, target
         page.wait_for_load_state("load")
         problems += _check(page, target, width, axe_source)
@@ -86,6 +86,15 @@ def test_every_dashboard_page_passes_axe(live_app, new_page, demo, axe_source, w
     page.wait_for_selector("form.translating")
     problems += _check(page, DashboardPage("builder, translating", "/dashboard/surveys/{survey}/build"), width,
                        axe_source)
+    # The builder's previews: the real widget drawn in its shadow root, and the hosted page in its frame.
+    page.goto(f"{live_app.url}/dashboard/surveys/{demo.survey}/build")
+    page.wait_for_selector("#widget-preview dialog legend")
+    problems += _check(page, DashboardPage("builder, widget preview", "/dashboard/surveys/{survey}/build"), width,
+                       axe_source)
+    page.click("#hosted-preview-show")
+    page.frame_locator("#hosted-preview").locator("h1.question").wait_for()
+    hosted = next(frame for frame in page.frames if frame.url.endswith("/preview/hosted"))
+    problems += [f"hosted preview at {width} px: {v}" for v in _violations(hosted, axe_source)]
     page.goto(f"{live_app.url}/dashboard/surveys/{demo.survey}/interview")
     page.check("#complete")  # finished, with the required questions unanswered
     page.click("#interview button[type=submit]")

@@ -188,3 +188,12 @@ def test_a_template_starts_a_survey_in_each_locale(client, api, signed_in, local
 
 def test_an_unknown_template_is_not_found(client, signed_in):
     assert client.get("/dashboard/surveys/build?starter=nope").status_code == 404
+
+
+@pytest.mark.parametrize(("locale", "question"), [("en", "How likely are you to recommend us?"),
+                                                  ("ms", "Sejauh manakah anda akan mengesyorkan kami?")])
+def test_a_blank_survey_starts_in_the_managers_language(client, signed_in, locale, question):
+    html = client.get("/dashboard/surveys/build", headers={"Accept-Language": locale}).get_data(as_text=True)
+    blank = json.loads(re.search(r'<script type="application/json" id="builder-definition">(.*?)</script>', html,
+                                 re.S).group(1))
+    assert blank["default_locale"] == locale and blank["questions"][0]["text"] == {locale: question}

@@ -7,6 +7,7 @@ definition here. SurveyDefinitionSchema is the only validation: its errors come 
 from __future__ import annotations
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
@@ -22,8 +23,15 @@ from ..transaction import unit_of_work
 from .views import bp
 
 BUILDER_LOCALES = ("en", "ms", "id", "zh")
-BLANK = {"slug": "new-survey", "name": "New survey", "default_locale": "en",
-         "questions": [{"id": "q1", "type": "nps", "text": {"en": "How likely are you to recommend us?"}}]}
+
+
+def _blank() -> dict:
+    """A blank survey in the manager's language (its default locale, if the builder writes it, else English):
+    its name and one NPS question are the product's words until the manager changes them."""
+    page = str(get_locale())
+    locale = page if page in BUILDER_LOCALES else "en"
+    return {"slug": "new-survey", "name": _("New survey"), "default_locale": locale,
+            "questions": [{"id": "q1", "type": "nps", "text": {locale: _("How likely are you to recommend us?")}}]}
 
 
 def _labels() -> dict[str, str]:
@@ -99,8 +107,8 @@ def start_survey():
 def build_new():
     """Start a survey in the builder, blank or from a template (nothing is stored until it is saved)."""
     key = request.args.get("starter")
-    if not key:  # the blank survey's name is the product's word, in the manager's language, until they change it
-        return _page(None, {**BLANK, "name": _("New survey")})
+    if not key:
+        return _page(None, _blank())
     locale = request.args.get("locale", "en")
     return _page(None, load_starter(key, locale if locale in BUILDER_LOCALES else "en"))
 

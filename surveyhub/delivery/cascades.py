@@ -315,6 +315,7 @@ class Step:
 class ReadyStep:
     step: Step
     ready: Any  # what the channel's prepare returned
+    last: bool  # the plan's last step: nothing comes after it
 
 
 class StepConnections:
@@ -372,7 +373,7 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     # What the channel's own prepare checks (survey live, person known, address allowed) is checked above.
     prepare = email_invitations.still_wanted if step.channel == "email" else sms_delivery.open_conversation
     ready = prepare(step.outgoing, claim)
-    return ReadyStep(step, ready) if ready is not None else None
+    return ReadyStep(step, ready, last=step.step >= len(cascade.steps)) if ready is not None else None
 
 
 def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | DeliveryError | SmsError:
@@ -389,10 +390,17 @@ def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError,
     else:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
     if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
-        cascade = db.session.get(Cascade, ready.step.cascade_id)
-        if cascade is not None and cascade.status == "running" and cascade.current_step == ready.step.step:
-            cascade.last_sent_at = delivery.clock()
-            take_step(cascade, ready.step.step + 1)
+        # One conditional UPDATE (it reads the cascade back) instead of a SELECT and the UPDATE the
+        # flush would write: the next step's number is set now, so take_step changes it only to skip.
+        number = ready.step.step
+        cascade = db.session.execute(
+            update(Cascade).where(Cascade.id == ready.step.cascade_id, Cascade.status == "running",
+                                  Cascade.current_step == number)
+            .values(last_sent_at=delivery.clock(), current_step=number if ready.last else number + 1)
+            .returning(Cascade).execution_options(synchronize_session=False, populate_existing=True)
+        ).scalar_one_or_none()
+        if cascade is not None:
+            take_step(cascade, number + 1)
 
 
 def release_step(ready: ReadyStep) -> None:

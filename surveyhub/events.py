@@ -10,8 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert
-
+from .bulk import insert_rows
 from .counters import count_events
 from .delivery.webhooks import enqueue_for_event
 from .extensions import db
@@ -55,7 +54,7 @@ def record_events(org_id: int, events: Sequence[NewEvent]) -> None:
     rows = [{"org_id": org_id, "type": e.type, "survey_id": e.survey_id, "channel": e.channel,
              "response_id": e.response_id, "invitation_id": e.invitation_id, "data": e.data, "occurred_at": e.at or now}
             for e in events]
-    db.session.execute(insert(Event), rows)
+    insert_rows(Event, rows)
     count_events(rows)
     for e in events:
         enqueue_for_event(org_id, e.type, survey_id=e.survey_id, channel=e.channel, response_id=e.response_id,

@@ -16,17 +16,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import exists, select, update
 
 from channels.email import DeliveryError
 from channels.sms import SmsError
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
+from ..bulk import insert_rows
 from ..errors import Invalid
 from ..events import NewEvent, record_event, record_events, record_invitation_failed
 from ..extensions import db
-from ..models import Cascade, Invitation, Survey
+from ..models import Cascade, Invitation, Survey, WebhookEndpoint
 from ..models.invitation import QUEUED_SINCE
 from . import email as email_invitations
 from . import engine as delivery
@@ -118,9 +119,9 @@ def _insert_cascades(survey: Survey, plan: dict, start: datetime, accepted: list
              "stop_on": plan["stop_on"], "status": "running", "current_step": 1, "started_at": start}
             for (_, addresses), respondent_id in zip(accepted, people, strict=True)]
     # Matched back by (email, phone), unique in the batch (no two accepted share an address, each has
-    # one): asking RETURNING for parameter order would make SQLite insert row by row.
-    id_of = {(email, phone): cascade_id for cascade_id, email, phone in db.session.execute(
-        insert(Cascade).returning(Cascade.id, Cascade.email, Cascade.phone), rows)}
+    # one): RETURNING promises no order.
+    id_of = {(email, phone): cascade_id for cascade_id, email, phone in insert_rows(
+        Cascade, rows, returning=("id", "email", "phone"))}
     return [id_of[row["email"], row["phone"]] for row in rows]
 
 
@@ -151,13 +152,11 @@ def _queue_first_steps(survey: Survey, steps: Sequence[dict], start: datetime, b
                 queued.append({**row, "status": "queued", "send_at": due, "due_at": due})
         if first > 1:
             moved.append({"id": cascade_id, "current_step": first})
-    if skipped:
-        db.session.execute(insert(Invitation), skipped)
+    insert_rows(Invitation, skipped)
     if moved:
         db.session.execute(update(Cascade), moved)  # by primary key, one executemany
     # Matched back by cascade id (one queued step each), not by parameter order (see _insert_cascades).
-    invitation_of = dict(db.session.execute(insert(Invitation).returning(Invitation.cascade_id, Invitation.id),
-                                            queued).all())
+    invitation_of = dict(insert_rows(Invitation, queued, returning=("cascade_id", "id")))
     record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=row["channel"],
                                            invitation_id=invitation_of[row["cascade_id"]]) for row in queued])
 
@@ -273,10 +272,12 @@ def _cancel(which: Any, reason: str) -> None:
 
 def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
     """End the running cascades `which` selects as `how` and cancel their queued steps (`reason`); return
-    (id, org id, survey id) of each. A claimed step is cancelled by its own re-check (check_step).
+    (id, org id, survey id) of each whose org may want cascade.finished (has an active webhook endpoint).
+    A claimed step is cancelled by its own re-check (check_step).
 
-    On PostgreSQL one statement (the steps' UPDATE a data-modifying CTE of the cascades'): every answer
-    runs this, and one that stops a cascade should cost about what one that stops none does.
+    On PostgreSQL one statement (the steps' UPDATE a data-modifying CTE of the cascades', which also
+    tells whether the org has an endpoint): every answer runs this, and one that stops a cascade
+    should cost about what one that stops none does — no second query to find nobody to tell.
     """
     stopped = (update(Cascade).where(*which, Cascade.status == "running")
                .values(status=how, finished_at=delivery.clock())
@@ -285,7 +286,9 @@ def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
         ended = stopped.cte("ended")
         steps = (update(Invitation).where(Invitation.cascade_id.in_(select(ended.c.id)), Invitation.status == "queued")
                  .values(status="cancelled", last_error=reason).returning(Invitation.id).cte("cancelled_steps"))
-        return db.session.execute(select(ended.c.id, ended.c.org_id, ended.c.survey_id).add_cte(steps)).all()
+        hooked = exists().where(WebhookEndpoint.org_id == ended.c.org_id, WebhookEndpoint.disabled_at.is_(None))
+        return db.session.execute(select(ended.c.id, ended.c.org_id, ended.c.survey_id).where(hooked)
+                                  .add_cte(steps)).all()
     rows = db.session.execute(stopped.execution_options(synchronize_session=False)).all()
     if rows:
         db.session.execute(
@@ -312,6 +315,7 @@ class Step:
 class ReadyStep:
     step: Step
     ready: Any  # what the channel's prepare returned
+    last: bool  # the plan's last step: nothing comes after it
 
 
 class StepConnections:
@@ -366,9 +370,10 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
         claim.finish("skipped", last_error=BLOCKED_REASON[step.channel])
         take_step(cascade, step.step + 1)
         return None
-    prepare = email_invitations.still_wanted if step.channel == "email" else sms_delivery.reserve_conversation
+    # What the channel's own prepare checks (survey live, person known, address allowed) is checked above.
+    prepare = email_invitations.still_wanted if step.channel == "email" else sms_delivery.open_conversation
     ready = prepare(step.outgoing, claim)
-    return ReadyStep(step, ready) if ready is not None else None
+    return ReadyStep(step, ready, last=step.step >= len(cascade.steps)) if ready is not None else None
 
 
 def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | DeliveryError | SmsError:
@@ -385,10 +390,17 @@ def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError,
     else:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
     if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
-        cascade = db.session.get(Cascade, ready.step.cascade_id)
-        if cascade is not None and cascade.status == "running" and cascade.current_step == ready.step.step:
-            cascade.last_sent_at = delivery.clock()
-            take_step(cascade, ready.step.step + 1)
+        # One conditional UPDATE (it reads the cascade back) instead of a SELECT and the UPDATE the
+        # flush would write: the next step's number is set now, so take_step changes it only to skip.
+        number = ready.step.step
+        cascade = db.session.execute(
+            update(Cascade).where(Cascade.id == ready.step.cascade_id, Cascade.status == "running",
+                                  Cascade.current_step == number)
+            .values(last_sent_at=delivery.clock(), current_step=number if ready.last else number + 1)
+            .returning(Cascade).execution_options(synchronize_session=False, populate_existing=True)
+        ).scalar_one_or_none()
+        if cascade is not None:
+            take_step(cascade, number + 1)
 
 
 def release_step(ready: ReadyStep) -> None:

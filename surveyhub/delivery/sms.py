@@ -182,8 +182,14 @@ def reserve_conversation(start: Start, claim: delivery.Claim) -> Opening | None:
     if reason:
         claim.finish("cancelled", last_error=reason)
         return None
+    return open_conversation(start, claim)
+
+
+def open_conversation(start: Start, claim: delivery.Claim) -> Opening | None:
+    """Open the phone's conversation and write its first message, or postpone the invitation: for a start
+    already found sendable (its survey live, its person known, the phone not opted out) in this transaction."""
     definition = start.definition
-    assert definition is not None  # else cancelled above: "survey closed"
+    assert definition is not None  # the caller found the survey live
     # Quiet hours; then what an earlier conversation still has to say goes first; then its session.
     wait = (quiet_until(start.zones) or _pending_until(start.org_id, start.phone)
             or _reserve_session(start, definition))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -60,7 +60,14 @@ class Response(Model):
 
 class Answer(Model):
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        # A question's answers across responses: the texts themes group and list, the NPS group filter.
+        Index("ix_answers_question_response", "question_id", "response_id"),
+        # The "other" texts, few among a choice question's answers.
+        Index("ix_answers_other_texts", "question_id", "response_id",
+              postgresql_where=text("other_text IS NOT NULL"), sqlite_where=text("other_text IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))

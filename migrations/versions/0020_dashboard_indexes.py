@@ -1,4 +1,4 @@
-"""dashboard indexes: a question's answers, and the "other" texts (themes, open answers, NPS filter)
+"""dashboard indexes: a question's answers, the "other" texts, responses by survey covering date and channel
 
 Revision ID: 0020_dashboard_indexes
 Revises: 0019_user_locale
@@ -17,6 +17,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_survey_id_id')
+        batch_op.create_index('ix_responses_survey_id_id', ['survey_id', 'id'], unique=False,
+                              postgresql_include=['responded_at', 'channel'])
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.create_index('ix_answers_question_response', ['question_id', 'response_id'], unique=False)
         batch_op.create_index('ix_answers_other_texts', ['question_id', 'response_id'], unique=False,
@@ -28,3 +32,6 @@ def downgrade():
     with op.batch_alter_table('answers', schema=None) as batch_op:
         batch_op.drop_index('ix_answers_other_texts')
         batch_op.drop_index('ix_answers_question_response')
+    with op.batch_alter_table('responses', schema=None) as batch_op:
+        batch_op.drop_index('ix_responses_survey_id_id')
+        batch_op.create_index('ix_responses_survey_id_id', ['survey_id', 'id'], unique=False)

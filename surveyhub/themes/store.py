@@ -374,7 +374,12 @@ def trend_periods(start: date, end: date) -> list[tuple[str, datetime, datetime]
 
 
 def _period_of(survey: Survey, question: dict, filters: StatsFilter) -> tuple[date, date] | None:
-    """The days the trend covers: the filters' from/to, an open end taken from the texts themselves."""
+    """The days the trend covers: the filters' from/to, an open end taken from the texts themselves.
+
+    With both ends given no text is read (panel_themes drops the periods when there is no text).
+    """
+    if filters.date_from and filters.date_to:
+        return (filters.date_from, filters.date_to) if filters.date_from <= filters.date_to else None
     texts = _texts_query(survey, question, filters).order_by(None).subquery()
     earliest, latest = db.session.execute(select(func.min(texts.c.answered_at), func.max(texts.c.answered_at))).one()
     if earliest is None:
@@ -391,5 +396,8 @@ def panel_themes(survey: Survey, filters: StatsFilter, locale: str | None) -> li
         period = _period_of(survey, question, filters)
         periods = trend_periods(*period) if period else []
         text = logic.localize(question["text"], locale, survey.definition["default_locale"])
-        out.append(QuestionThemes(question, text, list_themes(survey, question, filters, locale, periods=periods)))
+        listing = list_themes(survey, question, filters, locale, periods=periods)
+        if not listing.answered:
+            listing.periods = []  # no text: no trend
+        out.append(QuestionThemes(question, text, listing))
     return out

@@ -58,7 +58,9 @@ def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | Non
         .outerjoin(Respondent, Respondent.id == Response.respondent_id)
         .where(Response.survey_id == survey.id,
                or_(Answer.question_id.in_(open_ids or [""]), Answer.other_text.is_not(None)))
-        .order_by(Answer.id.desc()).limit(limit + 1)
+        # Sorted after filtering (`id + 0` is no index's order): walking the primary key backwards to the
+        # first matches would read every newer answer of every other survey first.
+        .order_by((Answer.id + 0).desc()).limit(limit + 1)
     )
     query = responses_in(query, survey, filters)
     if search:

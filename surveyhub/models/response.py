@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -19,7 +19,9 @@ CHANNELS = ("email", "sms", "widget", "web", "interview")
 class Response(Model):
     __tablename__ = "responses"
     __table_args__ = (
-        Index("ix_responses_survey_id_id", "survey_id", "id"),
+        # A survey's responses by id; on PostgreSQL it also holds the columns the dashboard's filters
+        # read (date, channel), so a page joining a few thousand answers to their responses reads no rows.
+        Index("ix_responses_survey_id_id", "survey_id", "id", postgresql_include=["responded_at", "channel"]),
         Index("ix_responses_survey_updated", "survey_id", "updated_at"),
         # The abandon sweep's range: open widget visits (partial, not yet left) by their last write.
         Index("ix_responses_open_visits", "channel", "status", "left_at", "updated_at"),
@@ -60,7 +62,14 @@ class Response(Model):
 
 class Answer(Model):
     __tablename__ = "answers"
-    __table_args__ = (UniqueConstraint("response_id", "question_id"),)
+    __table_args__ = (
+        UniqueConstraint("response_id", "question_id"),
+        # A question's answers across responses: the texts themes group and list, the NPS group filter.
+        Index("ix_answers_question_response", "question_id", "response_id"),
+        # The "other" texts, few among a choice question's answers.
+        Index("ix_answers_other_texts", "question_id", "response_id",
+              postgresql_where=text("other_text IS NOT NULL"), sqlite_where=text("other_text IS NOT NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))

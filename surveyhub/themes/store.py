@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, and_, case, delete, func, literal, select
 
 from ..errors import Invalid
 from ..extensions import db
@@ -100,25 +100,33 @@ def themed_questions(survey: Survey) -> list[dict]:
     return [q for q in all_questions(survey) if is_themed(q)]
 
 
-def _texts(survey: Survey, question: dict, filters: StatsFilter | None = None) -> list[Text]:
-    """Return the question's texts (those in `filters`, if given), oldest first, each with its place."""
+def _texts_query(survey: Survey, question: dict, filters: StatsFilter | None = None) -> Select:
+    """Select the question's texts (those in `filters`, if given) with their places, in answer order."""
+    dialect = db.session.get_bind().dialect.name
     if question["type"] == "open":
-        shown = answer_text(db.session.get_bind().dialect.name)
-        has_text = Answer.question_id == question["id"]
+        shown = answer_text(dialect)
+        # A text as the stored value reads: any JSON on PostgreSQL (#>> gives text), a string (or JSON
+        # array/object, which SQLite gives as text) on SQLite.
+        is_text = shown.is_not(None) if dialect == "postgresql" else \
+            func.json_type(Answer.value).in_(("text", "array", "object"))
+        has_text = (Answer.question_id == question["id"]) & is_text
     else:
         shown = Answer.other_text
         has_text = (Answer.question_id == question["id"]) & Answer.other_text.is_not(None)
     query = (
-        select(Answer.id, Answer.response_id, shown, Answer.answered_at, ThemeAnswer.theme_id,
-               ThemeAnswer.language, func.coalesce(ThemeAnswer.pinned, False))
+        select(Answer.id.label("answer_id"), Answer.response_id, shown.label("text"), Answer.answered_at,
+               ThemeAnswer.theme_id, ThemeAnswer.language, func.coalesce(ThemeAnswer.pinned, False))
         .join(Response, Response.id == Answer.response_id)
         .outerjoin(ThemeAnswer, ThemeAnswer.answer_id == Answer.id)
         .where(Response.survey_id == survey.id, has_text)
         .order_by(Answer.id)
     )
-    if filters is not None:
-        query = responses_in(query, survey, filters)
-    return [Text(*row) for row in db.session.execute(query) if isinstance(row[2], str)]
+    return responses_in(query, survey, filters) if filters is not None else query
+
+
+def _texts(survey: Survey, question: dict, filters: StatsFilter | None = None) -> list[Text]:
+    """Return the question's texts (those in `filters`, if given), oldest first, each with its place."""
+    return [Text(*row) for row in db.session.execute(_texts_query(survey, question, filters))]
 
 
 def bridges_of(survey: Survey, question: dict) -> list[dict[str, str]]:
@@ -162,6 +170,11 @@ def ensure_grouped(survey: Survey, question: dict) -> ThemeModel:
 
 
 def _grown(survey: Survey, question: dict, model: ThemeModel) -> bool:
+    # Counted in SQL first: when even all texts (usable or not) are too few, nothing needs reading.
+    texts = db.session.execute(select(func.count()).select_from(
+        _texts_query(survey, question).order_by(None).subquery())).scalar_one()
+    if texts - model.grouped_count < REGROUP_MIN_NEW or texts < REGROUP_GROWTH * model.grouped_count:
+        return False
     usable = sum(1 for t in _texts(survey, question) if grouping.usable(t.text))
     grown = usable - model.grouped_count
     return grown >= REGROUP_MIN_NEW and usable >= REGROUP_GROWTH * model.grouped_count
@@ -255,28 +268,54 @@ def list_themes(survey: Survey, question: dict, filters: StatsFilter, locale: st
     `periods` (label, start, end): also count each theme's texts per period, for a trend.
     """
     ensure_grouped(survey, question)
-    texts = _texts(survey, question, filters)
+    texts = _texts_query(survey, question, filters).order_by(None).subquery()
+    # Counted in SQL, per theme, language and trend period: the rows read grow with the themes, not the texts.
+    period = case(*((and_(texts.c.answered_at >= start, texts.c.answered_at < end), index)
+                    for index, (_, start, end) in enumerate(periods)), else_=-1) if periods else literal(-1)
+    language = func.coalesce(func.nullif(texts.c.language, ""), "und")
+    counts = db.session.execute(
+        select(texts.c.theme_id, language, period, func.count(), func.min(texts.c.answer_id))
+        .group_by(texts.c.theme_id, language, period))
+    answered = 0
+    sizes: Counter = Counter()
+    languages: dict[int, Counter] = {}
+    first_seen: dict[tuple[int, str], int] = {}
+    trends: dict[int, list[int]] = {}
+    for theme_id, lang, bar, n, first in counts:
+        answered += n
+        if theme_id is None:
+            continue
+        sizes[theme_id] += n
+        languages.setdefault(theme_id, Counter())[lang] += n
+        first_seen[(theme_id, lang)] = min(first, first_seen.get((theme_id, lang), first))
+        trend = trends.setdefault(theme_id, [0] * len(periods))
+        if bar >= 0:
+            trend[bar] += n
+    newest = func.row_number().over(partition_by=texts.c.theme_id, order_by=texts.c.answer_id.desc()).label("rank")
+    ranked = select(texts.c.theme_id, texts.c.response_id, texts.c.text, newest) \
+        .where(texts.c.theme_id.is_not(None)).subquery()
+    examples: dict[int, list[Example]] = {}
+    for theme_id, response_id, text in db.session.execute(
+        select(ranked.c.theme_id, ranked.c.response_id, ranked.c.text)
+        .where(ranked.c.rank <= EXAMPLES).order_by(ranked.c.theme_id, ranked.c.rank)
+    ):
+        examples.setdefault(theme_id, []).append(Example(response_id, text))
     themes = {theme.id: theme for theme in _themes_of(survey, question["id"])}
-    members: dict[int, list[Text]] = {}
-    for text in texts:
-        if text.theme_id is not None:
-            members.setdefault(text.theme_id, []).append(text)
     default = survey.definition["default_locale"]
     out = []
-    for theme_id, inside in members.items():
+    for theme_id, size in sizes.items():
         theme = themes[theme_id]
+        # Most common first; a tie in the order the languages first appeared (as Counter.most_common).
+        spoken = sorted(languages[theme_id].items(), key=lambda item: (-item[1], first_seen[(theme_id, item[0])]))
         out.append(ThemeSummary(
-            id=theme_id, label=label_of(theme, locale, default), count=len(inside),
-            share=len(inside) / len(texts),
-            examples=[Example(t.response_id, t.text) for t in reversed(inside[-EXAMPLES:])],
-            languages=dict(Counter(t.language or "und" for t in inside).most_common()),
-            custom_label=theme.custom_label, addressed_at=theme.addressed_at,
-            trend=[sum(1 for t in inside if start <= t.answered_at < end) for _, start, end in periods],
+            id=theme_id, label=label_of(theme, locale, default), count=size, share=size / answered,
+            examples=examples.get(theme_id, []), languages=dict(spoken),
+            custom_label=theme.custom_label, addressed_at=theme.addressed_at, trend=trends[theme_id],
         ))
     out.sort(key=lambda s: (-s.count, s.id))
     assigned = sum(s.count for s in out)
-    return ThemeListing(question_id=question["id"], themes=out, answered=len(texts),
-                        unassigned=len(texts) - assigned, periods=[label for label, _, _ in periods])
+    return ThemeListing(question_id=question["id"], themes=out, answered=answered,
+                        unassigned=answered - assigned, periods=[label for label, _, _ in periods])
 
 
 def label_of(theme: Theme, locale: str | None, default_locale: str) -> str:
@@ -335,12 +374,18 @@ def trend_periods(start: date, end: date) -> list[tuple[str, datetime, datetime]
 
 
 def _period_of(survey: Survey, question: dict, filters: StatsFilter) -> tuple[date, date] | None:
-    """The days the trend covers: the filters' from/to, an open end taken from the texts themselves."""
-    times = [t.answered_at for t in _texts(survey, question, filters)]
-    if not times:
+    """The days the trend covers: the filters' from/to, an open end taken from the texts themselves.
+
+    With both ends given no text is read (panel_themes drops the periods when there is no text).
+    """
+    if filters.date_from and filters.date_to:
+        return (filters.date_from, filters.date_to) if filters.date_from <= filters.date_to else None
+    texts = _texts_query(survey, question, filters).order_by(None).subquery()
+    earliest, latest = db.session.execute(select(func.min(texts.c.answered_at), func.max(texts.c.answered_at))).one()
+    if earliest is None:
         return None
-    first = filters.date_from or min(times).date()
-    last = filters.date_to or max(times).date()
+    first = filters.date_from or earliest.date()
+    last = filters.date_to or latest.date()
     return (first, last) if first <= last else None
 
 
@@ -351,5 +396,8 @@ def panel_themes(survey: Survey, filters: StatsFilter, locale: str | None) -> li
         period = _period_of(survey, question, filters)
         periods = trend_periods(*period) if period else []
         text = logic.localize(question["text"], locale, survey.definition["default_locale"])
-        out.append(QuestionThemes(question, text, list_themes(survey, question, filters, locale, periods=periods)))
+        listing = list_themes(survey, question, filters, locale, periods=periods)
+        if not listing.answered:
+            listing.periods = []  # no text: no trend
+        out.append(QuestionThemes(question, text, listing))
     return out

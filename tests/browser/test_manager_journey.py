@@ -40,6 +40,10 @@ def _add_question(page: Page, index: int, kind: str, qid: str, text: str) -> Non
 def _build(page: Page, base: str) -> int:
     """Build a survey of every question type, one condition, one offer and a Malay translation; save it."""
     page.goto(f"{base}/dashboard/surveys/build")
+    # A blank survey starts in the manager's Malay; this one is written in English, Malay its translation.
+    assert page.input_value(field("questions.0.text")) == "Sejauh manakah anda akan mengesyorkan kami?"
+    page.select_option(field("add_locale"), "en")
+    page.select_option(field("default_locale"), "en")
     page.fill(field("name"), "Tinjauan keluar")
     page.fill(field("slug"), "exit-ms")
     page.fill(field("questions.0.text"), "How likely are you to recommend us?")
@@ -62,8 +66,7 @@ def _build(page: Page, base: str) -> int:
     page.select_option(field("offers.0.when.rows.0.op"), "in")
     page.fill(field("offers.0.when.rows.0.value"), "price")
     page.fill(field("offers.0.title"), "Half price for 3 months?")
-    page.select_option(field("add_locale"), "ms")
-    page.fill(field("questions.0.text@ms"), "Sejauh manakah anda akan mengesyorkan kami?")
+    expect(page.locator(field("questions.0.text@ms"))).to_have_value("Sejauh manakah anda akan mengesyorkan kami?")
     page.click("#save")
     page.wait_for_url("**/surveys/*/build")
     return int(page.url.rstrip("/").split("/")[-2])

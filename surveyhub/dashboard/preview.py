@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 from ..errors import DomainError, envelope, flatten_messages
 from ..i18n import choose_locale
 from ..respondent.hosted import answer_problem, form_choice, render_question
-from ..responses.preview import PreviewState, preview_state, take_preview_answer
+from ..responses.preview import PreviewState, preview_state, preview_step
 from ..responses.widget import survey_for_widget
 from ..rules import survey as logic
 from ..schemas.hosted import HostedPreviewFormSchema, PreviewStateSchema
@@ -57,26 +57,17 @@ def preview_hosted():
         return _framed(_problem(err.fields or {"definition": err.message}), 422)
     # As on the live page: among the survey's locales (else its default), for its texts and the page's words.
     g.locale = locale = choose_locale(logic.survey_locales(definition), form["locale"])
-    question = logic.questions_by_id(definition).get(form["question"])
-    action = form["action"]
+    step = preview_step(definition, state, form["action"], form["question"], form["back"], form["value"],
+                        form["other_text"])
+    state, question = step.state, step.question
+    if step.finished:
+        thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
+        return _framed(render_template("hosted/message.html", title=current_user.org.name, preview=True,
+                                       content_locale=locale, message=thanks or _("Thank you for telling us.")), 200)
     error = None
-    if action == "back":
-        question = logic.questions_by_id(definition).get(form["back"]) or state.next_question
-    elif question is not None or action == "finish":
-        try:
-            state = take_preview_answer(definition, state, action, question, form["value"], form["other_text"])
-        except logic.AnswerError as err:
-            error = _("Please check your answer: {problem}").format(problem=answer_problem(err.reason, err.params))
-        else:
-            if state.done:
-                thanks = logic.localize(definition.get("thanks"), locale, definition["default_locale"])
-                return _framed(render_template("hosted/message.html", title=current_user.org.name, preview=True,
-                                               content_locale=locale,
-                                               message=thanks or _("Thank you for telling us.")), 200)
-            question = state.next_question
-    else:
-        question = state.next_question
-    if error:  # the refused answer shown again, as the live page does
+    if step.refused is not None:  # the refused answer shown again, as the live page does
+        error = _("Please check your answer: {problem}").format(
+            problem=answer_problem(step.refused.reason, step.refused.params))
         chosen, other_text = form_choice(question, form["value"]), form["other_text"]
     elif question is not None:
         chosen, other_text = state.answers.get(question["id"]), state.others.get(question["id"])

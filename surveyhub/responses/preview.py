@@ -50,6 +50,35 @@ def preview_state(definition: dict, answers: dict[str, Any], others: dict[str, s
                         not logic.missing_required(definition, shown))
 
 
+@dataclass
+class PreviewStep:
+    """What one POST of the preview leads to: the state after it, the question to show (None: none), the
+    answer refused, if it was (the question shown again with it), and whether the survey was just finished
+    (the page thanks the person)."""
+
+    state: PreviewState
+    question: dict | None
+    refused: logic.AnswerError | None = None
+    finished: bool = False
+
+
+def preview_step(definition: dict, state: PreviewState, action: str, question_id: str | None,
+                 back_id: str | None, values: list[str], other_text: str | None) -> PreviewStep:
+    """Carry out one POST of the preview's page: "back" to `back_id`, else the answer, skip or finish of
+    `question_id` (take_preview_answer); with no question named, the next one."""
+    questions = logic.questions_by_id(definition)
+    if action == "back":
+        return PreviewStep(state, questions.get(back_id or "") or state.next_question)
+    question = questions.get(question_id or "")
+    if question is None and action != "finish":
+        return PreviewStep(state, state.next_question)
+    try:
+        state = take_preview_answer(definition, state, action, question, values, other_text)
+    except logic.AnswerError as err:
+        return PreviewStep(state, question, err)
+    return PreviewStep(state, state.next_question, finished=state.done)
+
+
 def take_preview_answer(definition: dict, state: PreviewState, action: str, question: dict | None,
                         values: list[str], other_text: str | None) -> PreviewState:
     """Carry out one POST of the page — "next" (answer), "skip" or "finish" — as the live page does

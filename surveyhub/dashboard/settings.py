@@ -79,8 +79,9 @@ def _render(status: int = 200, *, errors: dict[str, str] | None = None, new_secr
     """Draw the page for the signed-in manager's org; forms keep what was typed when it was refused."""
     org = orgs.get_org(current_user.org_id)
     described = orgs.describe(org)
+    origins = widget.allowed_origins(org)
     if origins_form is None:
-        origins_form = OriginsForm(formdata=None, origins="\n".join(widget.allowed_origins(org)))
+        origins_form = OriginsForm(formdata=None, origins="\n".join(origins))
     if settings_form is None:
         settings_form = OrgSettingsForm(
             formdata=None, timezone=described["timezone"], default_region=described["default_region"] or "",
@@ -91,7 +92,7 @@ def _render(status: int = 200, *, errors: dict[str, str] | None = None, new_secr
         previous_secret_until=orgs.previous_signing_secret_until(org), new_secret=new_secret,
         snippet=_SNIPPET.substitute(loader_stub=render_template("widget_loader_stub.js"), widget_key=org.widget_key,
                                     base_url=current_app.config["BASE_URL"].rstrip("/")),
-        hash_examples=HASH_EXAMPLES, hash_languages=HASH_LANGUAGES, origins=widget.allowed_origins(org),
+        hash_examples=HASH_EXAMPLES, hash_languages=HASH_LANGUAGES, origins=origins,
         origins_form=origins_form, settings_form=settings_form, rotate_form=RotateKeyForm(formdata=None),
         secret_form=RotateSigningSecretForm(formdata=None, grace_hours=str(grace.DEFAULT_GRACE_HOURS)),
         timezones=TIMEZONES, regions=REGIONS, errors=errors or {}, default_grace_hours=grace.DEFAULT_GRACE_HOURS,

@@ -1,51 +1,26 @@
 """Migration 0007_trial_counts repairs a database that the code before it wrote.
 
-The old state is made by the old code itself, not by writing rows: the tree of the last commit
-before the fixes is taken from git and run in a subprocess on a fresh database (its own migrations
-up to 0006), inviting through its API and CLI and accepting a save offer through its widget
-endpoints. Then this code's migrations run on that database and the API is read.
+The old state is made by the old code itself, not by writing rows (tests/old_code.py: the last commit
+before the fixes, its own migrations up to 0006), inviting through its API and CLI and accepting a save
+offer through its widget endpoints. Then this code's migrations run on that database and the API is
+read.
 """
 
 from __future__ import annotations
 
 import csv
-import json
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from surveyhub.extensions import db
-from tests.helpers import ON_POSTGRES, TEST_DATABASE_URL, make_app, project_at, survey_definition
+from tests.helpers import survey_definition
+from tests.old_code import fresh_database_url, migrated_app, run_old_code  # noqa: F401 - fixture
 
 # The last commit before "invited" was counted and accepted offers finished the response.
 BEFORE_THE_FIXES = "561da06bb30952c1198eaca0bd4848dbc2ebc132"
 
 OLD_CODE_SCRIPT = r"""
-import csv, json, sys
-from flask_migrate import upgrade
-import surveyhub
-from surveyhub import create_app
 from surveyhub.security import user_hash
 
-url, instance, csv_path, definition = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
-assert surveyhub.__file__.startswith(sys.argv[5]), surveyhub.__file__  # the old tree, not this one
-app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test-secret",
-                  "BASE_URL": "http://surveys.test"})
-app.instance_path = instance
-with app.app_context():
-    upgrade()
-runner, client = app.test_cli_runner(), app.test_client()
-made = json.loads(runner.invoke(args=["org", "create", "Acme", "--json"]).output)
-auth = {"Authorization": "Bearer " + made["api_key"]}
-survey = client.post("/api/v1/surveys", json=definition, headers=auth).get_json()
-assert client.post(f"/api/v1/surveys/{survey['id']}/publish", headers=auth).status_code == 200
+csv_path = args[0]
 recipients = [{"external_id": f"api{i}", "email": f"api{i}@example.com", "attributes": {"plan": "pro"}}
               for i in range(3)]
 r = client.post(f"/api/v1/surveys/{survey['id']}/invitations", json={"channel": "email", "recipients": recipients},
@@ -68,51 +43,19 @@ print(json.dumps({"survey_id": survey["id"], "api_key": made["api_key"], "stats"
 """
 
 
-@pytest.fixture
-def old_tree(tmp_path: Path) -> Path:
-    """The project as it was before the fixes, from git."""
-    return project_at(BEFORE_THE_FIXES, tmp_path)
-
-
-@pytest.fixture
-def fresh_database_url(tmp_path: Path) -> Iterator[str]:
-    """An empty database of this run's kind (not the session's migrated one)."""
-    if not ON_POSTGRES:
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    name = f"surveyhub_mig_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(sa.make_url(TEST_DATABASE_URL), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield sa.make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-def test_the_migration_counts_invited_and_finishes_saved_responses(old_tree, fresh_database_url, tmp_path):
+def test_the_migration_counts_invited_and_finishes_saved_responses(fresh_database_url, tmp_path):  # noqa: F811
     leavers = tmp_path / "leavers.csv"
     with leavers.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["external_id", "email", "plan"])
         writer.writerows([(f"csv{i}", f"csv{i}@example.com", "pro" if i < 2 else "free") for i in range(4)])
-    env = {**os.environ, "PYTHONPATH": str(old_tree)}
-    run = subprocess.run(
-        [sys.executable, "-c", OLD_CODE_SCRIPT, fresh_database_url, str(tmp_path / "old-instance"), str(leavers),
-         json.dumps(survey_definition()), str(old_tree)],
-        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300, check=False)
-    assert run.returncode == 0, run.stderr[-3000:]
-    old = json.loads(run.stdout.strip().splitlines()[-1])
+    old = run_old_code(BEFORE_THE_FIXES, tmp_path, fresh_database_url, survey_definition(), OLD_CODE_SCRIPT,
+                       str(leavers))
     # What the old code showed: no one invited, the saved response not completed.
     assert old["stats"]["channels"]["email"]["invited"] == 0
     assert old["stats"]["channels"]["widget"]["completed"] == 0
 
-    app = make_app(fresh_database_url, tmp_path / "instance")
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
+    app = migrated_app(fresh_database_url, tmp_path / "instance")
     client = app.test_client()
     auth = {"Authorization": f"Bearer {old['api_key']}"}
     stats_url = f"/api/v1/surveys/{old['survey_id']}/stats"

@@ -11,17 +11,28 @@ from __future__ import annotations
 import functools
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import event, inspect, or_, select, text
+from sqlalchemy import event, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from .extensions import db
-from .models import Answer, AnswerCounter, Event, FunnelCounter, Invitation, Respondent, Response, SurveyVersion
+from .models import (
+    Answer,
+    AnswerCounter,
+    Event,
+    FunnelCounter,
+    Invitation,
+    Respondent,
+    Response,
+    SurveyVersion,
+    ThemeCounter,
+    ThemeModel,
+)
 from .models.upsert import insert_for
 from .rules import survey as logic
 
@@ -34,6 +45,8 @@ _MISSING = object()
 _NOBODY = object()
 _FUNNEL_KEY = ("survey_id", "segment", "day", "channel", "metric")
 _ANSWER_KEY = ("survey_id", "segment", "day", "channel", "question_id", "bucket")
+_THEME_KEY = ("survey_id", "question_id", "theme_id", "day", "channel", "language")
+NO_THEME = 0  # the theme counters' theme_id of texts in no theme
 
 
 def attribute_text(value: Any) -> str | None:
@@ -103,6 +116,25 @@ def add_answer(survey_id: int, channel: str, day: date, question: dict | None, q
     for segment in segments:
         for bucket in answer_buckets(question, value):
             _add(("a", survey_id, segment, day, channel, question_id, bucket), n)
+
+
+def add_theme_text(survey_id: int, question_id: str, theme_id: int | None, day: date, channel: str,
+                   language: str | None, n: int = 1) -> None:
+    """Count a question's text in its theme (n=1) or take it back (n=-1); no theme counts as NO_THEME.
+
+    A text in no theme counts without a language: the listing shows languages per theme only.
+    """
+    if theme_id is None:
+        theme_id, language = NO_THEME, ""
+    _add(("t", survey_id, question_id, theme_id, day, channel, language or ""), n)
+
+
+def mark_themes_uncounted(survey_ids: Collection[int]) -> None:
+    """Have the next listing of these surveys' themes count their texts afresh (themes.store.recount):
+    after answers left in bulk (an erasure) or the other counters were rebuilt."""
+    if survey_ids:
+        db.session.execute(update(ThemeModel).where(ThemeModel.survey_id.in_(survey_ids)).values(counted=False)
+                           .execution_options(synchronize_session=False))
 
 
 def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
@@ -236,15 +268,21 @@ def write_pending(session: Session) -> None:
               for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "f" and n]
     answers = [dict(zip(_ANSWER_KEY, key[1:], strict=True), shard=shard, count=n)
                for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "a" and n]
+    themes = [dict(zip(_THEME_KEY, key[1:], strict=True), count=n)
+              for key, n in sorted(deltas.items(), key=_sort_key) if key[0] == "t" and n]
     dialect_name = session.get_bind().dialect.name
     if dialect_name == "postgresql":
-        session.execute(_COUNTERS_UPSERT_PG, {
-            **{f"f_{column}": [row[column] for row in funnel] for column in (*_FUNNEL_KEY, "shard", "count")},
-            **{f"a_{column}": [row[column] for row in answers] for column in (*_ANSWER_KEY, "shard", "count")}})
-        return
-    for model, rows in ((FunnelCounter, funnel), (AnswerCounter, answers)):
-        if rows:
-            session.execute(_counter_upsert(dialect_name, model), rows)
+        if funnel or answers:
+            session.execute(_COUNTERS_UPSERT_PG, {
+                **{f"f_{column}": [row[column] for row in funnel] for column in (*_FUNNEL_KEY, "shard", "count")},
+                **{f"a_{column}": [row[column] for row in answers]
+                   for column in (*_ANSWER_KEY, "shard", "count")}})
+    else:
+        for model, rows in ((FunnelCounter, funnel), (AnswerCounter, answers)):
+            if rows:
+                session.execute(_counter_upsert(dialect_name, model), rows)
+    if themes:  # last, in every transaction: counter rows are always locked in the same order
+        session.execute(_counter_upsert(dialect_name, ThemeCounter), themes)
 
 
 # PostgreSQL: both tables' counters in one statement (one round trip), each table's rows as arrays
@@ -272,11 +310,13 @@ DO UPDATE SET count = c.count + EXCLUDED.count
 
 @functools.cache
 def _counter_upsert(dialect_name: str, model):
-    """SQLite: INSERT a counter row, or add to its count: built once, run for many rows (executemany)."""
-    key = _FUNNEL_KEY if model is FunnelCounter else _ANSWER_KEY
+    """INSERT a counter row, or add to its count: built once, run for many rows (executemany); SQLite's
+    funnel and answer counters, and the theme counters of both databases."""
+    key = {FunnelCounter: (*_FUNNEL_KEY, "shard"), AnswerCounter: (*_ANSWER_KEY, "shard"),
+           ThemeCounter: _THEME_KEY}[model]
     statement = insert_for(dialect_name)(model.__table__)
     return statement.on_conflict_do_update(
-        index_elements=[*key, "shard"], set_={"count": model.__table__.c.count + statement.excluded.count})
+        index_elements=list(key), set_={"count": model.__table__.c.count + statement.excluded.count})
 
 
 def _sort_key(item: tuple[tuple, int]) -> tuple:

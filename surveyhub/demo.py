@@ -312,7 +312,7 @@ def _response(survey: Survey, version: Any, person: Respondent, winner: tuple[In
     if step.channel == "email":
         step.opened_at = opened
     done = answered + timedelta(seconds=rng.randrange(30, 240))
-    answers = _answer_rows(rng, done, _lift(answered))
+    answers = _answer_rows(survey, rng, done, _lift(answered))
     return Response(org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
                     respondent=person, invitation_id=step.id, channel=step.channel, status="completed",
                     started_at=opened, updated_at=done, responded_at=answered, completed_at=done,
@@ -330,8 +330,9 @@ def _lift(at: datetime) -> float:
     return max(0.0, min(1.0, 1 - (utcnow() - at).days / (WEEKS * 7)))
 
 
-def _answer_rows(rng: random.Random, done: datetime, lift: float) -> list[Answer]:
-    return [Answer(question_id=a["question"], value=a["value"], other_text=a.get("other_text"), answered_at=done)
+def _answer_rows(survey: Survey, rng: random.Random, done: datetime, lift: float) -> list[Answer]:
+    return [Answer(survey_id=survey.id, question_id=a["question"], value=a["value"], other_text=a.get("other_text"),
+                   answered_at=done)
             for a in _sample_answers(rng, lift)]
 
 
@@ -357,7 +358,7 @@ def seed_channels(survey: Survey, rng: random.Random, weeks: int = WEEKS) -> Non
                         org_id=survey.org_id, survey_id=survey.id, survey_version_id=version.id, version=version,
                         channel=channel, status="completed", started_at=at, updated_at=done,
                         responded_at=at + timedelta(seconds=30), completed_at=done,
-                        meta={"source": "demo"}, answers=_answer_rows(rng, done, week / max(1, weeks - 1))))
+                        meta={"source": "demo"}, answers=_answer_rows(survey, rng, done, week / max(1, weeks - 1))))
     db.session.add_all(responses)
     db.session.flush()
     events = [NewEvent(REACHED[channel], survey.id, channel, at=at) for channel, at in reached]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal_column, or_, select
+from sqlalchemy import Select, func, literal_column, select, union_all
 
 from ..extensions import db
 from ..models import Answer, Respondent, Response, Survey
@@ -47,26 +47,34 @@ def responses_in(query: Select, survey: Survey, filters: StatsFilter) -> Select:
 
 def list_open_answers(survey: Survey, filters: StatsFilter, *, search: str | None, before: int | None,
                       limit: int = 20) -> tuple[list[OpenAnswer], int | None]:
-    """Return a page of open answers and "other" texts, newest first, matching `search` if given."""
-    open_ids = [q["id"] for q in all_questions(survey) if q["type"] == "open"]
+    """Return a page of open answers and "other" texts, newest first, matching `search` if given.
+
+    Each source of texts (an open question, the "other" texts) is walked newest first on its own index
+    until a page of matches is found, and the pages merged: the rows read grow with the page, not with
+    the survey.
+    """
     text = answer_text(db.session.get_bind().dialect.name)
     shown = func.coalesce(Answer.other_text, text)
-    query = (
-        select(Answer.id, Answer.response_id, Answer.question_id, shown, Response.channel, Answer.answered_at,
-               Respondent.external_id)
-        .join(Response, Response.id == Answer.response_id)
-        .outerjoin(Respondent, Respondent.id == Response.respondent_id)
-        .where(Response.survey_id == survey.id,
-               or_(Answer.question_id.in_(open_ids or [""]), Answer.other_text.is_not(None)))
-        # Sorted after filtering (`id + 0` is no index's order): walking the primary key backwards to the
-        # first matches would read every newer answer of every other survey first.
-        .order_by((Answer.id + 0).desc()).limit(limit + 1)
-    )
-    query = responses_in(query, survey, filters)
-    if search:
-        query = query.where(shown.icontains(search, autoescape=True))
-    if before is not None:
-        query = query.where(Answer.id < before)
-    rows = [OpenAnswer(*row) for row in db.session.execute(query)]
+    sources = [Answer.question_id == q["id"] for q in all_questions(survey) if q["type"] == "open"]
+    pages = []
+    for source in [*sources, Answer.other_text.is_not(None)]:
+        query = (
+            select(Answer.id, Answer.response_id, Answer.question_id, shown.label("text"), Response.channel,
+                   Answer.answered_at, Response.respondent_id)
+            .join(Response, Response.id == Answer.response_id)
+            .where(Answer.survey_id == survey.id, source)
+        )
+        query = responses_in(query, survey, filters)
+        if search:
+            query = query.where(shown.icontains(search, autoescape=True))
+        if before is not None:
+            query = query.where(Answer.id < before)
+        pages.append(select(query.order_by(Answer.id.desc()).limit(limit + 1).subquery()))
+    merged = union_all(*pages).subquery()
+    rows = [OpenAnswer(*row) for row in db.session.execute(
+        select(merged.c.id, merged.c.response_id, merged.c.question_id, merged.c.text, merged.c.channel,
+               merged.c.answered_at, Respondent.external_id)
+        .outerjoin(Respondent, Respondent.id == merged.c.respondent_id)
+        .order_by(merged.c.id.desc()).limit(limit + 1))]
     page = rows[:limit]
     return page, page[-1].answer_id if len(rows) > limit else None

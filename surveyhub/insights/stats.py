@@ -338,7 +338,11 @@ def _series(tally: Tally, filters: StatsFilter, interval: str) -> dict:
 
 
 def rebuild_counters(survey: Survey) -> None:
-    """Recount a survey's counters from its raw rows (after changing STATS_ATTRIBUTES, or to repair)."""
+    """Recount a survey's counters from its raw rows (after changing STATS_ATTRIBUTES, or to repair).
+
+    Its theme counters are recounted by the next listing of each question's themes.
+    """
+    counters.mark_themes_uncounted([survey.id])
     db.session.execute(delete(FunnelCounter).where(FunnelCounter.survey_id == survey.id))
     db.session.execute(delete(AnswerCounter).where(AnswerCounter.survey_id == survey.id))
     by_response, by_invitation = aliased(Respondent), aliased(Respondent)

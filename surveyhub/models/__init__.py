@@ -11,7 +11,7 @@ from .ratelimit import RateLimitCounter
 from .respondent import Respondent
 from .response import CHANNELS, Answer, Response
 from .sms import SmsInbound, SmsMessage, SmsSession
-from .stats import AnswerCounter, FunnelCounter
+from .stats import AnswerCounter, FunnelCounter, ThemeCounter
 from .suppression import Suppression
 from .survey import Survey, SurveyVersion
 from .theme import Theme, ThemeAnswer, ThemeModel
@@ -24,6 +24,6 @@ __all__ = [
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
     "Suppression", "Survey", "SurveyVersion",
     "Theme", "ThemeAnswer", "ThemeCampaign", "ThemeModel", "ThemeNotice",
-    "User", "AnswerCounter", "FunnelCounter",
+    "User", "AnswerCounter", "FunnelCounter", "ThemeCounter",
     "WEBHOOK_EVENTS", "WebhookDelivery", "WebhookEndpoint",
 ]

@@ -64,15 +64,19 @@ class Answer(Model):
     __tablename__ = "answers"
     __table_args__ = (
         UniqueConstraint("response_id", "question_id"),
-        # A question's answers across responses: the texts themes group and list, the NPS group filter.
+        # A question's answers across responses: the NPS group filter.
         Index("ix_answers_question_response", "question_id", "response_id"),
-        # The "other" texts, few among a choice question's answers.
-        Index("ix_answers_other_texts", "question_id", "response_id",
+        # One survey's answers to a question, newest last: the open answers and the texts themes group.
+        Index("ix_answers_survey_question_id", "survey_id", "question_id", "id"),
+        # One survey's "other" texts, few among a choice question's answers, newest last.
+        Index("ix_answers_survey_other_texts", "survey_id", "id",
               postgresql_where=text("other_text IS NOT NULL"), sqlite_where=text("other_text IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
+    # The response's survey, kept on the answer so that one survey's texts are read without the others'.
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     question_id: Mapped[str] = mapped_column(String(100))
     value: Mapped[Any] = mapped_column(JSONType)
     other_text: Mapped[str | None] = mapped_column(Text)

@@ -44,3 +44,22 @@ class AnswerCounter(Model):
     shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
 
+
+
+class ThemeCounter(Model):
+    """Texts of one question in one theme (0: in none), written in one language, for a UTC day and channel.
+
+    Kept by themes.placing as answers arrive and counted afresh by themes.store when a question is
+    (re)grouped or edited; no segments (a listing filtered by an attribute reads the texts) and no
+    shards (texts are few beside answers).
+    """
+
+    __tablename__ = "stats_themes"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)

@@ -34,6 +34,9 @@ class ThemeModel(Model):
     # How many usable texts the last full grouping saw: the measure of "enough has changed".
     grouped_count: Mapped[int] = mapped_column(default=0)
     grouped_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Whether the question's theme counters (stats_themes) hold its texts; False makes the next listing
+    # count them afresh (after an erasure, a stats rebuild, or the migration that added the counters).
+    counted: Mapped[bool] = mapped_column(default=False)
 
 
 class Theme(Model):
@@ -61,9 +64,11 @@ class ThemeAnswer(Model):
     """One answer's theme."""
 
     __tablename__ = "theme_answers"
+    # A theme's answers, newest last: the listing's examples.
+    __table_args__ = (Index("ix_theme_answers_theme_answer", "theme_id", "answer_id"),)
 
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), primary_key=True)
-    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"), index=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("themes.id", ondelete="CASCADE"))
     # The language the text was written in (the grouping's language_of), for the per-language counts.
     language: Mapped[str] = mapped_column(String(16))
     # A manager put it here: regrouping leaves it in this theme.

@@ -184,13 +184,14 @@ def create_staff_response(survey: Survey, external_id: str | None, answers: Sequ
         respondent=respondent, channel="interview", meta=metadata or {}, started_at=now, updated_at=now,
         status="completed" if complete else "partial", responded_at=now if cleaned else None,
         completed_at=now if complete else None,
-        answers=[Answer(question_id=c.question, value=c.value, other_text=c.other_text, answered_at=now)
+        answers=[Answer(survey_id=survey.id, question_id=c.question, value=c.value, other_text=c.other_text,
+                        answered_at=now)
                  for c in cleaned],
     )
     db.session.add(response)
     db.session.flush()  # the response's id, for its events
     count_answer_changes(response, {}, given, now)
-    place_answers(response, cleaned)
+    place_answers(response, {}, cleaned, now)
     open_follow_ups(response, given)
     # An interview reaches its person by being held: "opened" is the interview channel's reached.
     # Its events in one INSERT.
@@ -286,14 +287,14 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
     now = utcnow()
     first = response.responded_at is None  # its own conditional UPDATE below
     for clean in cleaned:
-        _upsert_answer(response.id, clean, now, touch=not first)
+        _upsert_answer(response, clean, now, touch=not first)
     hidden = logic.hidden_answered(definition, so_far)
+    place_answers(response, before, cleaned, now, removed=hidden)
     if hidden:
         db.session.execute(delete(Answer).where(Answer.response_id == response.id,
                                                 Answer.question_id.in_(hidden)))
     after = {k: v for k, v in so_far.items() if k not in hidden}
     count_answer_changes(response, before, after, now)
-    place_answers(response, cleaned)
     open_follow_ups(response, after)
     if first:
         # Conditional, so that two concurrent first answers record one "responded" event.
@@ -309,7 +310,7 @@ def _write_answers(response: Response, so_far: dict[str, Any], cleaned: list[log
     return after
 
 
-def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime, *, touch: bool) -> None:
+def _upsert_answer(response: Response, clean: logic.CleanAnswer, now: datetime, *, touch: bool) -> None:
     """Insert or replace one answer atomically, safe against the same answer sent twice at once.
 
     `touch`: also set the response's updated_at to `now`: on PostgreSQL in the same statement (one
@@ -318,19 +319,21 @@ def _upsert_answer(response_id: int, clean: logic.CleanAnswer, now: datetime, *,
     dialect_name = db.session.get_bind().dialect.name
     in_one = touch and dialect_name == "postgresql"
     db.session.execute(_answer_upsert(dialect_name, in_one),
-                       {"response_id": response_id, "question_id": clean.question, "value": clean.value,
-                        "other_text": clean.other_text, "answered_at": now,
-                        **({"touched_id": response_id, "touched_at": now} if in_one else {})})
+                       {"response_id": response.id, "answer_survey_id": response.survey_id,
+                        "question_id": clean.question, "value": clean.value, "other_text": clean.other_text,
+                        "answered_at": now,
+                        **({"touched_id": response.id, "touched_at": now} if in_one else {})})
     if touch and not in_one:
-        db.session.execute(update(Response).where(Response.id == response_id).values(updated_at=now)
+        db.session.execute(update(Response).where(Response.id == response.id).values(updated_at=now)
                            .execution_options(synchronize_session=False))
 
 
 @functools.cache
 def _answer_upsert(dialect_name: str, touch_response: bool):
     """The answer's upsert; `touch_response`: with an UPDATE of the response's updated_at in a
-    data-modifying CTE (PostgreSQL)."""
-    statement = insert_for(dialect_name)(Answer.__table__)
+    data-modifying CTE (PostgreSQL). The survey's parameter is not named survey_id: the CTE's UPDATE
+    would take a parameter of its table's column name into its SET."""
+    statement = insert_for(dialect_name)(Answer.__table__).values(survey_id=bindparam("answer_survey_id"))
     if touch_response:
         responses = Response.__table__
         statement = statement.add_cte(

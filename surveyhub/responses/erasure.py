@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
-from ..counters import counted_segments, move_person
+from ..counters import counted_segments, mark_themes_uncounted, move_person
 from ..delivery.cascades import cancel_for_respondent
 from ..delivery.webhooks import forget_person
 from ..errors import NotFound
@@ -30,6 +30,9 @@ def erase_person(org_id: int, respondent: Respondent) -> None:
     response_ids = list(db.session.execute(select(Response.id).where(Response.respondent_id == respondent.id))
                         .scalars())
     forget_person(org_id, response_ids, [a for a in (respondent.email, respondent.phone) if a])
+    # Their texts leave the theme counters: the next listing of those surveys' themes counts afresh.
+    mark_themes_uncounted(set(db.session.execute(
+        select(Response.survey_id).where(Response.respondent_id == respondent.id)).scalars()))
     # The events stay, unlinked: SQLite may give a deleted response's id to a new response, whose
     # person the old events must not be counted for.
     db.session.execute(update(Event).where(Event.response_id.in_(response_ids)).values(response_id=None))

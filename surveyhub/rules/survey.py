@@ -153,7 +153,7 @@ def validate_answer(question: dict, value: Any, other_text: Any = None) -> Clean
     """Check one answer against its question and return it normalised, or raise AnswerError."""
     kind = question["type"]
     qid = question["id"]
-    if other_text is not None and not (kind == "multiple_choice" and _mentions_other(value)):
+    if other_text is not None and not (kind == "multiple_choice" and mentions_other(value)):
         raise AnswerError("other_text", "other_text is only taken with the choice \"other\"", "other_not_chosen")
     if kind == "nps":
         if not _is_int(value) or not 0 <= value <= 10:
@@ -180,7 +180,8 @@ def validate_answer(question: dict, value: Any, other_text: Any = None) -> Clean
     return _validate_choice(question, value, other_text)
 
 
-def _mentions_other(value: Any) -> bool:
+def mentions_other(value: Any) -> bool:
+    """Whether a choice answer includes "other" (which comes with its text)."""
     return value == OTHER or (isinstance(value, list) and OTHER in value)
 
 

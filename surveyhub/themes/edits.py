@@ -14,7 +14,7 @@ from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeModel
 from ..tenancy import org_row
 from . import grouping
 from .members import members
-from .store import MAX_LABEL, auto_label, bridges_of, lock_survey, themed_question
+from .store import MAX_LABEL, auto_label, bridges_of, lock_survey, recount, themed_question
 
 
 def get_theme(org_id: int, theme_id: int) -> Theme:
@@ -54,6 +54,7 @@ def merge(theme: Theme, into: Theme) -> Theme:
     model.slots = [into.id if slot == theme.id else slot for slot in model.slots]
     db.session.delete(theme)
     db.session.flush()
+    _recount(into)
     return into
 
 
@@ -83,6 +84,7 @@ def split(theme: Theme) -> tuple[Theme, Theme]:
     db.session.execute(update(ThemeAnswer).where(ThemeAnswer.theme_id == theme.id)
                        .values(pinned=True).execution_options(synchronize_session=False))
     db.session.flush()
+    _recount(theme)
     return theme, other
 
 
@@ -104,7 +106,14 @@ def move(theme: Theme, response_id: int) -> Theme:
     else:
         place.theme_id, place.pinned = theme.id, True
     db.session.flush()
+    _recount(theme)
     return theme
+
+
+def _recount(theme: Theme) -> None:
+    """Count the theme's question afresh: an edit moved answers between themes."""
+    survey = survey_of(theme)
+    recount(survey, themed_question(survey, theme.question_id))
 
 
 def _model(theme: Theme) -> ThemeModel:

@@ -16,16 +16,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
-from sqlalchemy import Select, and_, case, delete, func, literal, select
+from sqlalchemy import ARRAY, Integer, Select, and_, case, cast, delete, func, literal, select, true, union_all
 
+from ..counters import EVERYONE, NO_THEME
 from ..errors import Invalid
 from ..extensions import db
 from ..i18n import choose_locale
 from ..insights.export import all_questions
 from ..insights.open_answers import answer_text, responses_in
-from ..insights.stats import StatsFilter
-from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeModel
+from ..insights.stats import StatsFilter, counted_segment
+from ..models import Answer, Response, Survey, Theme, ThemeAnswer, ThemeCounter, ThemeModel
 from ..models.types import utcnow
 from ..rules import survey as logic
 from . import grouping
@@ -118,7 +120,7 @@ def _texts_query(survey: Survey, question: dict, filters: StatsFilter | None = N
                ThemeAnswer.theme_id, ThemeAnswer.language, func.coalesce(ThemeAnswer.pinned, False))
         .join(Response, Response.id == Answer.response_id)
         .outerjoin(ThemeAnswer, ThemeAnswer.answer_id == Answer.id)
-        .where(Response.survey_id == survey.id, has_text)
+        .where(Answer.survey_id == survey.id, has_text)
         .order_by(Answer.id)
     )
     return responses_in(query, survey, filters) if filters is not None else query
@@ -158,26 +160,56 @@ def lock_survey(survey: Survey) -> None:
 # ---- full grouping ----------------------------------------------------------------------------------
 
 def ensure_grouped(survey: Survey, question: dict) -> ThemeModel:
-    """Return the question's stored grouping, grouping (again) first if none exists or the texts doubled."""
+    """Return the question's stored grouping, counted, grouping (again) first if none exists or the texts doubled."""
     model = _model_of(survey.id, question["id"])
-    if model is not None and not _grown(survey, question, model):
+    if model is not None and model.counted and not _grown(survey, question, model):
         return model
     lock_survey(survey)
     model = _model_of(survey.id, question["id"])  # another request may have grouped while we waited
+    if model is not None and not model.counted:
+        recount(survey, question)
     if model is not None and not _grown(survey, question, model):
         return model
     return regroup(survey, question, locked=True)
 
 
 def _grown(survey: Survey, question: dict, model: ThemeModel) -> bool:
-    # Counted in SQL first: when even all texts (usable or not) are too few, nothing needs reading.
-    texts = db.session.execute(select(func.count()).select_from(
-        _texts_query(survey, question).order_by(None).subquery())).scalar_one()
+    # Counted by the counters first: when even all texts (usable or not) are too few, nothing needs reading.
+    texts = db.session.execute(select(func.coalesce(func.sum(ThemeCounter.count), 0)).where(
+        ThemeCounter.survey_id == survey.id, ThemeCounter.question_id == question["id"])).scalar_one()
     if texts - model.grouped_count < REGROUP_MIN_NEW or texts < REGROUP_GROWTH * model.grouped_count:
         return False
     usable = sum(1 for t in _texts(survey, question) if grouping.usable(t.text))
     grown = usable - model.grouped_count
     return grown >= REGROUP_MIN_NEW and usable >= REGROUP_GROWTH * model.grouped_count
+
+
+def recount(survey: Survey, question: dict) -> None:
+    """Count the question's texts into its theme counters afresh, from the texts and their places.
+
+    Under the grouping's row lock (FOR UPDATE): answers placing texts hold it shared until they commit,
+    so none is counted twice or lost. Run after every change of many places (a regrouping, an edit)
+    and for a grouping marked uncounted (counters.mark_themes_uncounted; the counters' migration).
+    """
+    model = db.session.execute(select(ThemeModel).where(
+        ThemeModel.survey_id == survey.id, ThemeModel.question_id == question["id"]).with_for_update()).scalar_one()
+    db.session.flush()  # the places this transaction changed
+    db.session.execute(delete(ThemeCounter).where(ThemeCounter.survey_id == survey.id,
+                                                  ThemeCounter.question_id == question["id"]))
+    tally: Counter = Counter()
+    texts = _texts_query(survey, question).order_by(None).with_only_columns(
+        ThemeAnswer.theme_id, ThemeAnswer.language, func.coalesce(Response.responded_at, Answer.answered_at),
+        Response.channel, maintain_column_froms=True)
+    for theme_id, language, at, channel in db.session.execute(texts):
+        themed = theme_id is not None
+        tally[(theme_id if themed else NO_THEME, (language or "") if themed else "", at.date(), channel)] += 1
+    if tally:
+        db.session.execute(ThemeCounter.__table__.insert(), [
+            {"survey_id": survey.id, "question_id": question["id"], "theme_id": theme_id, "day": day,
+             "channel": channel, "language": language, "count": n}
+            for (theme_id, language, day, channel), n in sorted(tally.items())])
+    model.counted = True
+    db.session.flush()
 
 
 def regroup(survey: Survey, question: dict, *, locked: bool = False) -> ThemeModel:
@@ -222,6 +254,7 @@ def regroup(survey: Survey, question: dict, *, locked: bool = False) -> ThemeMod
     model.grouped_count = len(texts)
     model.grouped_at = utcnow()
     db.session.flush()
+    recount(survey, question)
     return model
 
 
@@ -265,57 +298,99 @@ def list_themes(survey: Survey, question: dict, filters: StatsFilter, locale: st
                 periods: Sequence[tuple[str, datetime, datetime]] = ()) -> ThemeListing:
     """Return the question's themes over the texts in `filters`, biggest first, labels in `locale`.
 
-    `periods` (label, start, end): also count each theme's texts per period, for a trend.
+    `periods` (label, start, end): also count each theme's texts per period, for a trend. Counted from
+    the theme counters (rows per theme, language, day and channel, not per text); a filter on an
+    attribute counts the texts themselves.
     """
     ensure_grouped(survey, question)
-    texts = _texts_query(survey, question, filters).order_by(None).subquery()
-    # Counted in SQL, per theme, language and trend period: the rows read grow with the themes, not the texts.
-    period = case(*((and_(texts.c.answered_at >= start, texts.c.answered_at < end), index)
-                    for index, (_, start, end) in enumerate(periods)), else_=-1) if periods else literal(-1)
-    language = func.coalesce(func.nullif(texts.c.language, ""), "und")
-    counts = db.session.execute(
-        select(texts.c.theme_id, language, period, func.count(), func.min(texts.c.answer_id))
-        .group_by(texts.c.theme_id, language, period))
     answered = 0
     sizes: Counter = Counter()
     languages: dict[int, Counter] = {}
-    first_seen: dict[tuple[int, str], int] = {}
     trends: dict[int, list[int]] = {}
-    for theme_id, lang, bar, n, first in counts:
+    for theme_id, lang, bar, n in _counts(survey, question, filters, periods):
         answered += n
         if theme_id is None:
             continue
         sizes[theme_id] += n
-        languages.setdefault(theme_id, Counter())[lang] += n
-        first_seen[(theme_id, lang)] = min(first, first_seen.get((theme_id, lang), first))
+        languages.setdefault(theme_id, Counter())[lang or "und"] += n
         trend = trends.setdefault(theme_id, [0] * len(periods))
         if bar >= 0:
             trend[bar] += n
-    newest = func.row_number().over(partition_by=texts.c.theme_id, order_by=texts.c.answer_id.desc()).label("rank")
-    ranked = select(texts.c.theme_id, texts.c.response_id, texts.c.text, newest) \
-        .where(texts.c.theme_id.is_not(None)).subquery()
-    examples: dict[int, list[Example]] = {}
-    for theme_id, response_id, text in db.session.execute(
-        select(ranked.c.theme_id, ranked.c.response_id, ranked.c.text)
-        .where(ranked.c.rank <= EXAMPLES).order_by(ranked.c.theme_id, ranked.c.rank)
-    ):
-        examples.setdefault(theme_id, []).append(Example(response_id, text))
     themes = {theme.id: theme for theme in _themes_of(survey, question["id"])}
+    examples = _examples(survey, list(sizes), filters)
     default = survey.definition["default_locale"]
     out = []
     for theme_id, size in sizes.items():
         theme = themes[theme_id]
-        # Most common first; a tie in the order the languages first appeared (as Counter.most_common).
-        spoken = sorted(languages[theme_id].items(), key=lambda item: (-item[1], first_seen[(theme_id, item[0])]))
         out.append(ThemeSummary(
             id=theme_id, label=label_of(theme, locale, default), count=size, share=size / answered,
-            examples=examples.get(theme_id, []), languages=dict(spoken),
+            examples=examples.get(theme_id, []),
+            # Most common first; a tie in the languages' alphabetical order.
+            languages=dict(sorted(languages[theme_id].items(), key=lambda item: (-item[1], item[0]))),
             custom_label=theme.custom_label, addressed_at=theme.addressed_at, trend=trends[theme_id],
         ))
     out.sort(key=lambda s: (-s.count, s.id))
     assigned = sum(s.count for s in out)
     return ThemeListing(question_id=question["id"], themes=out, answered=answered,
                         unassigned=answered - assigned, periods=[label for label, _, _ in periods])
+
+
+def _counts(survey: Survey, question: dict, filters: StatsFilter,
+            periods: Sequence[tuple[str, datetime, datetime]]) -> list[tuple[int | None, str, int, int]]:
+    """The texts in `filters` counted per theme (None: no theme), language and period (-1: none of them)."""
+    if counted_segment(filters) == EVERYONE:
+        day = ThemeCounter.day
+        period = case(*((and_(day >= start.date(), day < end.date()), index)
+                        for index, (_, start, end) in enumerate(periods)), else_=-1) if periods else literal(-1)
+        where = [ThemeCounter.survey_id == survey.id, ThemeCounter.question_id == question["id"]]
+        if filters.date_from:
+            where.append(day >= filters.date_from)
+        if filters.date_to:
+            where.append(day <= filters.date_to)
+        if filters.channel:
+            where.append(ThemeCounter.channel == filters.channel)
+        rows = db.session.execute(
+            select(ThemeCounter.theme_id, ThemeCounter.language, period, func.sum(ThemeCounter.count))
+            .where(*where).group_by(ThemeCounter.theme_id, ThemeCounter.language, period))
+        return [(None if theme_id == NO_THEME else theme_id, lang, bar, int(n)) for theme_id, lang, bar, n in rows]
+    texts = _texts_query(survey, question, filters).order_by(None).subquery()
+    at = texts.c.answered_at
+    period = case(*((and_(at >= start, at < end), index) for index, (_, start, end) in enumerate(periods)),
+                  else_=-1) if periods else literal(-1)
+    rows = db.session.execute(select(texts.c.theme_id, texts.c.language, period, func.count())
+                              .group_by(texts.c.theme_id, texts.c.language, period))
+    return [(theme_id, lang, bar, n) for theme_id, lang, bar, n in rows]
+
+
+def _examples(survey: Survey, theme_ids: Sequence[int], filters: StatsFilter) -> dict[int, list[Example]]:
+    """Each theme's newest texts in `filters`, as many as EXAMPLES, in one statement: per theme, its
+    answers walked newest first on (theme_id, answer_id) until EXAMPLES match — a LATERAL join over the
+    theme ids on PostgreSQL, a UNION ALL of one such walk per theme elsewhere."""
+    if not theme_ids:
+        return {}
+    dialect = db.session.get_bind().dialect.name
+    text = func.coalesce(Answer.other_text, answer_text(dialect))
+
+    def newest(theme_id: Any) -> Select:
+        query = (
+            select(ThemeAnswer.theme_id, ThemeAnswer.answer_id, Answer.response_id, text.label("text"))
+            .join(Answer, Answer.id == ThemeAnswer.answer_id).join(Response, Response.id == Answer.response_id)
+            .where(ThemeAnswer.theme_id == theme_id)
+        )
+        return responses_in(query, survey, filters).order_by(ThemeAnswer.answer_id.desc()).limit(EXAMPLES)
+
+    if dialect == "postgresql":
+        themes = func.unnest(cast(list(theme_ids), ARRAY(Integer))).table_valued("id").render_derived()
+        walk = newest(themes.c.id).lateral()
+        merged = select(walk).select_from(themes).join(walk, true()).subquery()
+    else:
+        merged = union_all(*(select(newest(theme_id).subquery()) for theme_id in theme_ids)).subquery()
+    out: dict[int, list[Example]] = {}
+    for theme_id, response_id, shown in db.session.execute(
+            select(merged.c.theme_id, merged.c.response_id, merged.c.text)
+            .order_by(merged.c.theme_id, merged.c.answer_id.desc())):
+        out.setdefault(theme_id, []).append(Example(response_id, shown))
+    return out
 
 
 def label_of(theme: Theme, locale: str | None, default_locale: str) -> str:

@@ -70,6 +70,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "out of the box", "feature request", "analytics", "~dashboard",
             "no way to", "wish it had", "only supports", "would be nice",
             "not compatible", "incompatible", "compatibility", "english version", "mobile version", "desktop app",
+            "doesn t meet our needs", "didn t meet our needs", "not meet our needs", "doesn t meet our requirements",
         ),
         "ms": (
             "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
@@ -78,6 +79,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "kurang lengkap", "tidak lengkap", "tak boleh export", "tak boleh eksport",
             "harap ada", "kalau ada",
             "tak serasi", "tidak serasi", "keserasian", "terjemahan", "bahasa melayu", "bahasa cina", "versi bahasa",
+            "tak memenuhi keperluan", "tidak memenuhi keperluan", "tak cukup ciri", "tak sesuai dengan keperluan",
         ),
         "id": (
             "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
@@ -86,6 +88,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "terbatas", "keterbatasan", "kurang fitur", "minim fitur", "tidak bisa ekspor", "gak bisa ekspor",
             "semoga ada", "pengen ada", "harusnya ada", "seharusnya ada", "kalau ada",
             "tidak kompatibel", "gak kompatibel", "kompatibel", "terjemahan", "bahasa indonesia", "versi bahasa",
+            "tidak memenuhi kebutuhan", "gak memenuhi kebutuhan", "tidak sesuai kebutuhan", "kurang sesuai kebutuhan",
+            "gak sesuai kebutuhan",
         ),
         "zh": (
             "功能", "缺少", "缺乏", "集成", "对接", "导出", "导入", "接口", "中文", "语言", "不支持", "支持",
@@ -93,6 +97,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "没有…功能", "没…功能", "扩展", "自动化", "权限", "移动端", "暂不支持", "还不支持", "接入", "打通", "无法导出", "不能导出",
             "希望有", "希望能", "要是有", "如果有", "做不到", "实现不了", "无法实现",
             "兼容", "英文版", "英文界面", "马来文", "马来语", "印尼文", "印尼语", "翻译", "繁体", "没有…版", "电脑版", "网页版",
+            "满足不了", "不能满足", "无法满足", "不满足需求", "不符合需求", "没…选项",
         ),
     },
     "competitor": {
@@ -111,6 +116,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "another company", "now using",
             "went back to", "going back to", "moved back to",
             "~same features", "~same functionality", "~same thing",
+            "~better features", "~more complete",
         ),
         "ms": (
             "tukar", "bertukar", "beralih", "pindah", "berpindah", "pesaing", "alternatif", "sistem lain",
@@ -122,6 +128,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "jumpa yang lebih", "guna produk lain", "sekarang guna",
             "guna lain", "pakai lain", "lagi bagus", "lebih bagus",
             "~ciri yang sama", "~fungsi yang sama", "~benda yang sama",
+            "~ciri lebih lengkap", "~fungsi lebih lengkap", "~ciri lebih banyak",
         ),
         "id": (
             "ganti", "pindah", "beralih", "kompetitor", "pesaing", "alternatif", "aplikasi lain", "tool lain",
@@ -131,6 +138,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "jasa lain",
             "nemu yang", "menemukan yang", "lebih cocok", "sekarang pakai", "udah pakai", "sudah pakai",
             "~fitur yang sama", "~fungsi yang sama", "~hal yang sama",
+            "~fitur lebih lengkap", "~fiturnya lebih lengkap", "~fitur lebih banyak",
         ),
         "zh": (
             "换成", "换到", "换了", "改用", "转用", "迁移", "竞品", "竞争对手", "其他工具", "别的工具", "别家",
@@ -140,6 +148,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "用别的", "其他家", "其它家", "另一家", "另外一家", "更适合", "更好用",
             "转投", "另找", "找了别的",
             "~同样的功能", "~一样的功能", "~相同的功能",
+            "~功能更多", "~功能更全", "~功能更强", "~更全面",
         ),
     },
     "low_usage": {
@@ -169,6 +178,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "sekali dua", "tak aktif", "tidak aktif",
             "saya seorang", "saya sorang", "hanya saya", "cuma saya", "sesekali", "beberapa kali je", "hilang minat",
             "tak minat", "tak ramai guna", "tak ramai yang guna",
+            "tak biasa guna", "tak jadi kebiasaan", "beberapa kali sahaja",
         ),
         "id": (
             "jarang", "gak pakai", "nggak pakai", "tidak pakai", "gak dipakai", "nggak dipakai", "tidak dipakai",
@@ -184,6 +194,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "cuma saya", "hanya saya", "cuma aku", "sesekali", "sekali sekali", "cuma beberapa kali", "hilang minat",
             "gak minat", "nggak minat", "kurang minat", "gak terpakai", "tidak terpakai",
             "gak kepakai", "nggak kepakai",
+            "gak jadi kebiasaan", "cuma dipakai", "hanya dipakai", "cuma kepake",
         ),
         "zh": (
             "很少用", "不怎么用", "没怎么用", "用得少", "用不上", "没用过", "没人用", "不常用", "忘了", "忘记",
@@ -193,6 +204,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "没时间", "太忙", "~忙",
             "用过几次", "用了几次", "没怎么打开", "很少打开", "一直没用", "没用上", "好久没用", "很久没用", "好久没登录", "很久没登录", "大家都不用", "都不用", "没人在用",
             "不感兴趣", "没兴趣",
+            "几乎没用", "基本没用", "没用几次", "只用了一次", "只用过一次", "就用了一次", "没坚持", "坚持不下来", "没养成习惯", "同事不用", "团队不用", "没人愿意用",
+            "都没在用", "没在用",
         ),
     },
     "bugs": {
@@ -208,6 +221,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "can t log in", "couldn t log in", "logged out", "login issue", "login problem", "won t open",
             "doesn t load", "blank page", "white screen",
             "can t use it", "couldn t use it", "can t access", "couldn t access", "closes itself", "always down",
+            "unresponsive", "didn t save", "not saved", "lost my work", "export failed", "export fails",
+            "sync failed", "sync fails", "failed to export", "failed to sync", "import failed", "not showing",
+            "doesn t show up", "didn t show up",
         ),
         "ms": (
             "rosak", "lambat", "lembap", "bug", "ralat", "hang", "crash", "tergendala", "gangguan", "down",
@@ -218,6 +234,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tak boleh masuk", "tak dapat login", "tak boleh log masuk", "skrin putih", "selalu crash",
             "tak boleh guna", "tidak boleh digunakan", "tak dapat guna", "tak boleh akses", "tak dapat akses",
             "tertutup sendiri", "tersekat", "asyik crash", "asyik hang", "lesap",
+            "perlahan", "sangat perlahan", "pepijat", "tak responsif", "tidak responsif", "beku", "membeku",
+            "isu teknikal", "tak tersimpan", "tidak tersimpan", "tak disimpan", "gagal eksport", "eksport gagal",
+            "gagal sync", "tak muncul", "tidak muncul",
         ),
         "id": (
             "lemot", "lambat", "lelet", "error", "bug", "crash", "gak bisa dibuka", "down", "gangguan", "rusak",
@@ -230,6 +249,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak bisa dipakai", "tidak bisa dipakai", "gak bisa dipake", "ga bisa dipake", "gak bisa akses",
             "tidak bisa diakses", "ngebug", "nge bug", "keluar sendiri", "tertutup sendiri", "nyangkut",
             "lama loading",
+            "tidak responsif", "gak responsif", "masalah teknis", "kendala teknis", "gangguan teknis", "membeku",
+            "gak tersimpan", "tidak tersimpan", "nggak tersimpan", "gagal ekspor", "ekspor gagal", "gagal sinkron",
+            "gak muncul", "tidak muncul", "nggak muncul", "berhenti sendiri",
         ),
         "zh": (
             "卡顿", "卡死", "很卡", "太卡", "慢", "崩溃", "闪退", "宕机", "故障", "报错", "错误", "bug", "丢失",
@@ -240,6 +262,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "登不进", "进不去", "白屏", "黑屏", "一直转圈", "转圈", "掉数据", "数据不见", "不同步", "同步不了",
             "老卡", "总卡", "有点卡", "特别卡", "崩了",
             "访问不了", "无法访问", "无法使用", "没法用", "不能用", "自动退出",
+            "没反应", "无响应", "没有反应", "没保存", "保存不了", "导出失败", "同步失败", "导入失败", "导出…失败", "不显示", "显示不出来",
         ),
     },
     "support": {
@@ -256,6 +279,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "slow to reply", "slow reply", "slow replies", "slow response", "slow responses", "slow to answer",
             "complaint", "complain", "email support", "phone support", "call center", "hotline", "no one helped",
             "nobody helped",
+            "slow to get back",
         ),
         "ms": (
             "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
@@ -270,6 +294,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "aduan", "komplen", "tak berjawab", "tidak berjawab", "talian bantuan", "pusat panggilan",
             "tiada siapa tolong", "takde siapa tolong", "tak ada siapa tolong", "tak ada orang tolong", "ejen",
             "lambat layan", "diabaikan",
+            "jawapan", "tiada jawapan", "takde jawapan", "lambat reply", "lambat jawab", "tak reply",
+            "lambat nak balas", "lambat nak reply", "lambat nak jawab", "tiada siapa bantu", "takde siapa bantu",
+            "tak ada siapa bantu",
         ),
         "id": (
             "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
@@ -283,6 +310,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "layanan lambat",
             "call center", "hotline", "gak ada yang bantu", "tidak ada yang bantu", "gak dibantu", "tidak dibantu",
             "gak ditanggapi", "tidak ditanggapi", "tanggapan", "diabaikan", "dicuekin", "dikacangin",
+            "jawaban", "lama reply", "lambat bales", "lama balesnya", "lama dibales", "gak di reply", "gak dibales",
+            "nggak dibales", "tidak dibalas",
         ),
         "zh": (
             "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
@@ -291,6 +320,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "找不到客服", "一直没人", "没人回复",
             "客服…慢", "回复…慢", "回得…慢", "响应…慢", "售后…慢",
             "热线", "没人接", "没人帮", "没人处理", "不处理", "处理…慢",
+            "回复…太慢", "回得…太慢",
         ),
     },
     "business_change": {
@@ -314,6 +344,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "cut the budget", "~boss",
             "winding up", "closing shop", "lost the contract",
             "dissolved", "project cancelled", "project canceled", "project was canceled",
+            "sales dropped", "revenue dropped", "business is slow", "business was slow", "sold the company",
         ),
         "ms": (
             "tutup", "ditutup", "syarikat tutup", "bankrap", "muflis", "bergabung", "penggabungan",
@@ -329,6 +360,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "buang pekerja",
             "bubar", "dibubarkan", "projek dibatalkan", "projek dihentikan", "putus kontrak", "kehabisan dana",
             "dana habis", "digabungkan", "~jabatan", "~majikan",
+            "dipecat", "bajet habis", "jualan merosot", "perniagaan merosot", "bisnes slow", "bisnes merosot",
+            "pengecilan syarikat",
         ),
         "id": (
             "tutup", "bangkrut", "pailit", "merger", "diakuisisi", "akuisisi", "phk", "dirumahkan",
@@ -345,6 +378,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "bubar", "dibubarkan", "proyek dibatalkan", "proyek dihentikan", "putus kontrak", "kehabisan dana",
             "dana habis", "pemotongan biaya", "anggaran dibekukan", "budget dibekukan", "digabung", "bergabung",
             "penggabungan", "diambil alih", "~divisi", "~departemen",
+            "dipecat", "perampingan", "budget habis", "anggaran habis", "proyek sudah selesai", "proyek udah selesai",
+            "proyek kelar", "proyeknya udah kelar", "perusahaan dijual", "usaha dijual", "omzet turun",
+            "penjualan turun", "bisnis lagi sepi", "usaha lagi sepi",
         ),
         "zh": (
             "倒闭", "关闭", "关门", "破产", "合并", "收购", "裁员", "重组", "预算削减", "预算冻结", "砍预算",
@@ -355,6 +391,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "公司关了", "不干了", "没预算", "没有预算", "预算没了", "资金", "融资", "~经费",
             "不做了",
             "散伙", "被合并", "项目停了", "项目黄了", "经费不足",
+            "生意不好", "业绩下滑", "营收下降", "公司卖了", "被卖了",
         ),
     },
     "temporary": {
@@ -412,6 +449,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "too technical", "hard to set", "took ages",
             "overcomplicated", "too many clicks", "~learn",
             "hard to understand", "instructions", "~guide", "~manual",
+            "so many options", "~inconvenient", "not practical",
         ),
         "ms": (
             "rumit", "susah", "sukar", "tak faham", "tidak faham", "keliru", "mengelirukan", "pening", "langkah",
@@ -421,6 +459,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "paparan", "konfigurasi", "tak reti", "tak tahu guna", "tak pandai", "memeningkan", "~menu",
             "tak tahu nak guna", "tak tau guna",
             "terlalu banyak ciri", "terlalu banyak fungsi", "banyak sangat fungsi", "panduan", "tak tahu macam mana",
+            "terlalu banyak pilihan", "ciri terlalu banyak", "fungsi terlalu banyak", "tak praktikal",
+            "tidak praktikal", "kurang praktikal",
         ),
         "id": (
             "ribet", "rumit", "susah", "sulit", "bingung", "membingungkan", "gak ngerti", "nggak ngerti",
@@ -430,6 +470,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak ngerti", "ga ngerti", "gaptek", "njelimet", "belibet", "pusing", "memusingkan", "~menu", "~desain",
             "gak tau caranya", "nggak tau caranya", "tidak tahu caranya",
             "terlalu banyak fitur", "kebanyakan fitur", "panduan", "dokumentasi", "gak tahu cara", "nggak tahu cara",
+            "terlalu banyak pilihan", "fitur terlalu banyak", "fiturnya terlalu banyak", "terlalu banyak menu",
+            "gak praktis", "tidak praktis", "kurang praktis",
         ),
         "zh": (
             "复杂", "难用", "不好用", "太难", "难上手", "上手", "学习成本", "看不懂", "搞不懂", "不会用", "繁琐",
@@ -438,6 +480,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "搞不定", "不知道怎么",
             "学不来", "用不来", "不会弄", "弄不懂",
             "功能…太多", "太多功能", "说明书", "帮助文档", "~文档", "使用说明", "不知道在哪", "找不到在哪", "难操作",
+            "选项太多", "太多选项", "菜单太多", "功能太杂", "不顺手", "~不方便", "不好找", "很难找", "找半天", "不知道…在哪",
         ),
     },
     "privacy": {

@@ -138,3 +138,24 @@ def test_chat_short_forms_read_as_their_words():
     assert low_usage != complexity
     assert result.assignments[6:] == [low_usage, complexity, low_usage, low_usage]
     assert grouping.group(["xero integration please", "no integration"]).assignments == [0, 0]  # "xero" is not "tak ero"
+
+
+def test_a_full_entry_beats_a_hint_over_the_same_words():
+    """"down" is a full Malay entry for an outage and an English hint: in a Malay answer the outage leads."""
+    bugs = ["The app crashes every day", "Sistem selalu hang", "经常闪退"]
+    complexity = ["Too complicated to set up", "Susah sangat nak guna", "操作太复杂"]
+    result = grouping.group(bugs + complexity + ["Sistem down setiap hari, sangat menyusahkan"])
+    bug, hard = result.assignments[0], result.assignments[3]
+    assert bug != hard
+    assert result.assignments[-1] == bug
+
+
+def test_slow_replies_and_the_same_features_for_less_read_as_what_they_are():
+    """Malay/Indonesian "slow to reply" is support, not a slow app; "the same features" elsewhere is no missing feature."""
+    result = grouping.group(PRICE + FEATURES + SUPPORT + ["Aplikasi selalu lambat", "The app is slow", "系统很慢"])
+    price, features, support, bug = (result.assignments[i] for i in (0, 4, 8, 12))
+    assert len({price, features, support, bug}) == 4
+    assert result.assign("Lambat reply bila kami emel") == support
+    assert result.assign("Lambat bales, udah seminggu") == support
+    assert result.assign("另一家同样的功能，只要半价") == price
+    assert result.assign("Tempat lain ciri yang sama, harga separuh") == price

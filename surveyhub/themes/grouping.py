@@ -176,11 +176,11 @@ class _Matcher:
     def read(self, text: str) -> _Reading:
         """The concept features of a text.
 
-        Longest matches win and each word counts once. A match counts more the earlier it comes (people
-        lead with their main reason), and a concept named several times counts its strongest mention in
-        full and the others at `REPEAT_SHARE`; of a pair in `OUTRANKS` named together, the second counts
-        at `YIELD_SHARE`. "No <something unknown>" ("no calendar view", "takde app
-        Android") hints at something missing.
+        Longest matches win (of equal ones, a full entry over a hint) and each word counts once. A match
+        counts more the earlier it comes (people lead with their main reason), and a concept named several
+        times counts its strongest mention in full and the others at `REPEAT_SHARE`; of a pair in `OUTRANKS`
+        named together, the second counts at `YIELD_SHARE`. "No <something unknown>"
+        ("no calendar view", "takde app Android") hints at something missing.
         """
         folded = fold(text)
         reading = _Reading(language=language_of_folded(text, folded))
@@ -209,7 +209,10 @@ class _Matcher:
         conceding = any(start > turn for start, *_ in matches) and any(start < turn for start, *_ in matches)
         taken: list[tuple[int, int]] = []
         found: dict[int, list[float]] = {}
-        for start, end, dim, weight, surface in sorted(matches, key=lambda match: (match[0] - match[1], match[0])):
+        # Longest first; of matches over the same words, a full entry before a hint ("down" is a Malay
+        # word for an outage and an English hint), then the earlier.
+        by_strength = sorted(matches, key=lambda match: (match[0] - match[1], -match[3], match[0]))
+        for start, end, dim, weight, surface in by_strength:
             if any(start < other_end and other_start < end for other_start, other_end in taken):
                 continue
             taken.append((start, end))

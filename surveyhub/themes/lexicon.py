@@ -26,6 +26,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "return on investment", "charged", "overcharged", "expense", "save money", "savings", "~billing",
             "~spend",
             "free plan", "free version", "free tier", "justify",
+            "half price",
         ),
         "ms": (
             "mahal", "harga", "kos", "bayar", "bayaran", "yuran", "murah", "mampu", "duit", "wang", "caj",
@@ -33,6 +34,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~langganan", "~sebulan", "~setahun",
             "tak mampu", "tak berbaloi", "kos tinggi", "jimat", "penjimatan", "separuh harga", "~bil", "~pakej",
             "tak larat bayar",
+            "harga separuh",
         ),
         "id": (
             "mahal", "kemahalan", "harga", "biaya", "bayar", "murah", "uang", "duit", "tarif", "mampu",
@@ -41,6 +43,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak worth", "nggak worth", "sebanding", "hemat", "penghematan", "setengah harga", "ongkos", "~tagihan",
             "~paket",
             "~boros",
+            "separuh harga", "harga separuh",
         ),
         "zh": (
             "贵", "价格", "价钱", "费用", "收费", "涨价", "便宜", "成本", "性价比", "划算", "付费", "钱",
@@ -49,6 +52,7 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "价位", "划不来", "不值", "省钱", "节省", "开支", "支出", "涨了", "付不起", "承担不起", "续费", "~账单",
             "烧钱", "报价", "价码",
             "免费版", "免费的",
+            "半价", "一半的钱", "一半价格",
         ),
     },
     "missing_features": {
@@ -65,6 +69,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "extension", "connector", "automation", "workflow", "permissions", "localization", "localisation", "bulk",
             "out of the box", "feature request", "analytics", "~dashboard",
             "no way to", "wish it had", "only supports", "would be nice",
+            "not compatible", "incompatible", "compatibility", "english version", "mobile version", "desktop app",
+            "doesn t meet our needs", "didn t meet our needs", "not meet our needs", "doesn t meet our requirements",
         ),
         "ms": (
             "ciri", "fungsi", "integrasi", "eksport", "import", "bahasa", "sokongan untuk", "tiada pilihan", "laporan", "templat", "feature", "tak support", "tidak menyokong", "tak ada feature",
@@ -72,6 +78,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tiada fungsi", "automasi", "kemudahan", "mudah alih", "versi mobile", "tak lengkap",
             "kurang lengkap", "tidak lengkap", "tak boleh export", "tak boleh eksport",
             "harap ada", "kalau ada",
+            "tak serasi", "tidak serasi", "keserasian", "terjemahan", "bahasa melayu", "bahasa cina", "versi bahasa",
+            "tak memenuhi keperluan", "tidak memenuhi keperluan", "tak cukup ciri", "tak sesuai dengan keperluan",
         ),
         "id": (
             "fitur", "fungsi", "integrasi", "ekspor", "impor", "bahasa", "laporan", "templat", "opsi", "belum ada", "belum bisa", "kurang lengkap", "tidak mendukung", "gak support",
@@ -79,12 +87,17 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "fasilitas", "otomatisasi", "versi mobile", "belum tersedia", "tidak tersedia", "gak tersedia",
             "terbatas", "keterbatasan", "kurang fitur", "minim fitur", "tidak bisa ekspor", "gak bisa ekspor",
             "semoga ada", "pengen ada", "harusnya ada", "seharusnya ada", "kalau ada",
+            "tidak kompatibel", "gak kompatibel", "kompatibel", "terjemahan", "bahasa indonesia", "versi bahasa",
+            "tidak memenuhi kebutuhan", "gak memenuhi kebutuhan", "tidak sesuai kebutuhan", "kurang sesuai kebutuhan",
+            "gak sesuai kebutuhan",
         ),
         "zh": (
             "功能", "缺少", "缺乏", "集成", "对接", "导出", "导入", "接口", "中文", "语言", "不支持", "支持",
             "插件", "报表", "模板", "自定义", "定制", "手机版", "安卓", "离线", "多语言", "~同步",
             "没有…功能", "没…功能", "扩展", "自动化", "权限", "移动端", "暂不支持", "还不支持", "接入", "打通", "无法导出", "不能导出",
             "希望有", "希望能", "要是有", "如果有", "做不到", "实现不了", "无法实现",
+            "兼容", "英文版", "英文界面", "马来文", "马来语", "印尼文", "印尼语", "翻译", "繁体", "没有…版", "电脑版", "网页版",
+            "满足不了", "不能满足", "无法满足", "不满足需求", "不符合需求", "没…选项",
         ),
     },
     "competitor": {
@@ -102,6 +115,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "found another", "an alternative", "other solution", "another solution", "another service",
             "another company", "now using",
             "went back to", "going back to", "moved back to",
+            "~same features", "~same functionality", "~same thing",
+            "~better features", "~more complete",
         ),
         "ms": (
             "tukar", "bertukar", "beralih", "pindah", "berpindah", "pesaing", "alternatif", "sistem lain",
@@ -112,6 +127,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tempat lain",
             "jumpa yang lebih", "guna produk lain", "sekarang guna",
             "guna lain", "pakai lain", "lagi bagus", "lebih bagus",
+            "~ciri yang sama", "~fungsi yang sama", "~benda yang sama",
+            "~ciri lebih lengkap", "~fungsi lebih lengkap", "~ciri lebih banyak",
         ),
         "id": (
             "ganti", "pindah", "beralih", "kompetitor", "pesaing", "alternatif", "aplikasi lain", "tool lain",
@@ -120,6 +137,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "pakai yang lain", "aplikasi sebelah", "merek lain", "brand lain", "penyedia lain", "tempat lain",
             "jasa lain",
             "nemu yang", "menemukan yang", "lebih cocok", "sekarang pakai", "udah pakai", "sudah pakai",
+            "~fitur yang sama", "~fungsi yang sama", "~hal yang sama",
+            "~fitur lebih lengkap", "~fiturnya lebih lengkap", "~fitur lebih banyak",
         ),
         "zh": (
             "换成", "换到", "换了", "改用", "转用", "迁移", "竞品", "竞争对手", "其他工具", "别的工具", "别家",
@@ -128,6 +147,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "换用", "改成", "转向", "转到", "同类产品", "同类", "竞对", "企业微信", "问卷星", "金数据", "腾讯", "别的",
             "用别的", "其他家", "其它家", "另一家", "另外一家", "更适合", "更好用",
             "转投", "另找", "找了别的",
+            "~同样的功能", "~一样的功能", "~相同的功能",
+            "~功能更多", "~功能更全", "~功能更强", "~更全面",
         ),
     },
     "low_usage": {
@@ -143,6 +164,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~wasted", "~waste",
             "not used", "no time", "too busy", "never had time", "~busy",
             "lost interest", "much use",
+            "once in a while", "haven t used", "hasn t been used", "never caught on",
+            "never took off",
         ),
         "ms": (
             "jarang", "tak guna", "tidak guna", "tak pakai", "tidak menggunakan", "lupa", "tak pernah",
@@ -153,6 +176,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tak diperlukan", "tidak diperlukan",
             "tak ada masa", "takde masa", "tiada masa", "~sibuk",
             "sekali dua", "tak aktif", "tidak aktif",
+            "saya seorang", "saya sorang", "hanya saya", "cuma saya", "sesekali", "beberapa kali je", "hilang minat",
+            "tak minat", "tak ramai guna", "tak ramai yang guna",
+            "tak biasa guna", "tak jadi kebiasaan", "beberapa kali sahaja",
         ),
         "id": (
             "jarang", "gak pakai", "nggak pakai", "tidak pakai", "gak dipakai", "nggak dipakai", "tidak dipakai",
@@ -165,6 +191,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak sempat", "tidak sempat", "buang buang",
             "gak ada waktu", "nggak ada waktu", "tidak ada waktu", "gak sempet", "nggak sempet", "~sibuk",
             "jarang dipake", "gak dipake", "nggak dipake", "ga dipake", "gak pake", "nggak pake", "ga pake",
+            "cuma saya", "hanya saya", "cuma aku", "sesekali", "sekali sekali", "cuma beberapa kali", "hilang minat",
+            "gak minat", "nggak minat", "kurang minat", "gak terpakai", "tidak terpakai",
+            "gak kepakai", "nggak kepakai",
+            "gak jadi kebiasaan", "cuma dipakai", "hanya dipakai", "cuma kepake",
         ),
         "zh": (
             "很少用", "不怎么用", "没怎么用", "用得少", "用不上", "没用过", "没人用", "不常用", "忘了", "忘记",
@@ -172,6 +202,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "一个人在用", "只有我",
             "用…少", "用的不多", "很少", "少用", "不用了", "用不着", "不太用", "基本不用", "几乎不用", "没怎么", "吃灰", "积灰", "没空",
             "没时间", "太忙", "~忙",
+            "用过几次", "用了几次", "没怎么打开", "很少打开", "一直没用", "没用上", "好久没用", "很久没用", "好久没登录", "很久没登录", "大家都不用", "都不用", "没人在用",
+            "不感兴趣", "没兴趣",
+            "几乎没用", "基本没用", "没用几次", "只用了一次", "只用过一次", "就用了一次", "没坚持", "坚持不下来", "没养成习惯", "同事不用", "团队不用", "没人愿意用",
+            "都没在用", "没在用",
         ),
     },
     "bugs": {
@@ -186,6 +220,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "flaky", "kept failing", "disappeared", "deleted", "~server", "~offline",
             "can t log in", "couldn t log in", "logged out", "login issue", "login problem", "won t open",
             "doesn t load", "blank page", "white screen",
+            "can t use it", "couldn t use it", "can t access", "couldn t access", "closes itself", "always down",
+            "unresponsive", "didn t save", "not saved", "lost my work", "export failed", "export fails",
+            "sync failed", "sync fails", "failed to export", "failed to sync", "import failed", "not showing",
+            "doesn t show up", "didn t show up",
         ),
         "ms": (
             "rosak", "lambat", "lembap", "bug", "ralat", "hang", "crash", "tergendala", "gangguan", "down",
@@ -194,6 +232,11 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tak boleh buka", "tak boleh login", "gagal", "lembab", "jem", "tersangkut", "tak stabil", "tidak stabil",
             "terpadam", "~masalah", "~server", "~loading",
             "tak boleh masuk", "tak dapat login", "tak boleh log masuk", "skrin putih", "selalu crash",
+            "tak boleh guna", "tidak boleh digunakan", "tak dapat guna", "tak boleh akses", "tak dapat akses",
+            "tertutup sendiri", "tersekat", "asyik crash", "asyik hang", "lesap",
+            "perlahan", "sangat perlahan", "pepijat", "tak responsif", "tidak responsif", "beku", "membeku",
+            "isu teknikal", "tak tersimpan", "tidak tersimpan", "tak disimpan", "gagal eksport", "eksport gagal",
+            "gagal sync", "tak muncul", "tidak muncul",
         ),
         "id": (
             "lemot", "lambat", "lelet", "error", "bug", "crash", "gak bisa dibuka", "down", "gangguan", "rusak",
@@ -203,6 +246,12 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "terhapus", "bermasalah", "~masalah", "~server", "~loading",
             "gak bisa masuk", "nggak bisa masuk", "tidak bisa masuk", "gagal login", "layar putih", "loadingnya lama",
             "eror",
+            "gak bisa dipakai", "tidak bisa dipakai", "gak bisa dipake", "ga bisa dipake", "gak bisa akses",
+            "tidak bisa diakses", "ngebug", "nge bug", "keluar sendiri", "tertutup sendiri", "nyangkut",
+            "lama loading",
+            "tidak responsif", "gak responsif", "masalah teknis", "kendala teknis", "gangguan teknis", "membeku",
+            "gak tersimpan", "tidak tersimpan", "nggak tersimpan", "gagal ekspor", "ekspor gagal", "gagal sinkron",
+            "gak muncul", "tidak muncul", "nggak muncul", "berhenti sendiri",
         ),
         "zh": (
             "卡顿", "卡死", "很卡", "太卡", "慢", "崩溃", "闪退", "宕机", "故障", "报错", "错误", "bug", "丢失",
@@ -212,6 +261,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~服务器", "~速度",
             "登不进", "进不去", "白屏", "黑屏", "一直转圈", "转圈", "掉数据", "数据不见", "不同步", "同步不了",
             "老卡", "总卡", "有点卡", "特别卡", "崩了",
+            "访问不了", "无法访问", "无法使用", "没法用", "不能用", "自动退出",
+            "没反应", "无响应", "没有反应", "没保存", "保存不了", "导出失败", "同步失败", "导入失败", "导出…失败", "不显示", "显示不出来",
         ),
     },
     "support": {
@@ -226,6 +277,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "nobody got back", "no one got back", "never got back", "took forever to reply",
             "slow support", "support is slow", "support was slow", "support is so slow", "support too slow",
             "slow to reply", "slow reply", "slow replies", "slow response", "slow responses", "slow to answer",
+            "complaint", "complain", "email support", "phone support", "call center", "hotline", "no one helped",
+            "nobody helped",
+            "slow to get back",
         ),
         "ms": (
             "sokongan", "khidmat pelanggan", "khidmat", "balas", "tak balas", "tiada balasan", "respon",
@@ -237,6 +291,12 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "tiada siapa jawab", "tiada siapa balas", "takde siapa jawab", "takde siapa balas", "tak ada siapa balas",
             "cs lambat", "support lambat", "balas lambat", "respon lambat", "sokongan lambat",
             "khidmat pelanggan lambat",
+            "aduan", "komplen", "tak berjawab", "tidak berjawab", "talian bantuan", "pusat panggilan",
+            "tiada siapa tolong", "takde siapa tolong", "tak ada siapa tolong", "tak ada orang tolong", "ejen",
+            "lambat layan", "diabaikan",
+            "jawapan", "tiada jawapan", "takde jawapan", "lambat reply", "lambat jawab", "tak reply",
+            "lambat nak balas", "lambat nak reply", "lambat nak jawab", "tiada siapa bantu", "takde siapa bantu",
+            "tak ada siapa bantu",
         ),
         "id": (
             "cs", "customer service", "layanan pelanggan", "balas", "bales", "respon", "jawab", "kasar",
@@ -248,6 +308,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "gak ada yang respon",
             "cs lambat", "cs lemot", "respon lambat", "balesnya lama", "balasnya lama", "dibalas lama",
             "layanan lambat",
+            "call center", "hotline", "gak ada yang bantu", "tidak ada yang bantu", "gak dibantu", "tidak dibantu",
+            "gak ditanggapi", "tidak ditanggapi", "tanggapan", "diabaikan", "dicuekin", "dikacangin",
+            "jawaban", "lama reply", "lambat bales", "lama balesnya", "lama dibales", "gak di reply", "gak dibales",
+            "nggak dibales", "tidak dibalas",
         ),
         "zh": (
             "客服", "售后", "回复", "回应", "响应", "没人回", "没人理", "不理", "态度", "工单", "等了", "等待",
@@ -255,6 +319,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "服务态度", "态度差", "回得慢", "不回", "没回", "没人管", "找不到人", "联系", "售后服务", "人工", "投诉", "推来推去", "~机器人",
             "找不到客服", "一直没人", "没人回复",
             "客服…慢", "回复…慢", "回得…慢", "响应…慢", "售后…慢",
+            "热线", "没人接", "没人帮", "没人处理", "不处理", "处理…慢",
+            "回复…太慢", "回得…太慢",
         ),
     },
     "business_change": {
@@ -277,6 +343,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "ran out of funding", "lost funding", "no budget", "budget was cut", "budget got cut", "cut our budget",
             "cut the budget", "~boss",
             "winding up", "closing shop", "lost the contract",
+            "dissolved", "project cancelled", "project canceled", "project was canceled",
+            "sales dropped", "revenue dropped", "business is slow", "business was slow", "sold the company",
         ),
         "ms": (
             "tutup", "ditutup", "syarikat tutup", "bankrap", "muflis", "bergabung", "penggabungan",
@@ -290,6 +358,10 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "pemotongan kos", "kurangkan kos", "~arahan", "~ekonomi",
             "tiada bajet", "takde bajet", "tak ada bajet", "~dana", "~bos",
             "buang pekerja",
+            "bubar", "dibubarkan", "projek dibatalkan", "projek dihentikan", "putus kontrak", "kehabisan dana",
+            "dana habis", "digabungkan", "~jabatan", "~majikan",
+            "dipecat", "bajet habis", "jualan merosot", "perniagaan merosot", "bisnes slow", "bisnes merosot",
+            "pengecilan syarikat",
         ),
         "id": (
             "tutup", "bangkrut", "pailit", "merger", "diakuisisi", "akuisisi", "phk", "dirumahkan",
@@ -303,6 +375,12 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~instruksi", "~ekonomi",
             "gak ada budget", "nggak ada budget", "tidak ada anggaran", "~dana", "~pendanaan", "~bos",
             "~pimpinan",
+            "bubar", "dibubarkan", "proyek dibatalkan", "proyek dihentikan", "putus kontrak", "kehabisan dana",
+            "dana habis", "pemotongan biaya", "anggaran dibekukan", "budget dibekukan", "digabung", "bergabung",
+            "penggabungan", "diambil alih", "~divisi", "~departemen",
+            "dipecat", "perampingan", "budget habis", "anggaran habis", "proyek sudah selesai", "proyek udah selesai",
+            "proyek kelar", "proyeknya udah kelar", "perusahaan dijual", "usaha dijual", "omzet turun",
+            "penjualan turun", "bisnis lagi sepi", "usaha lagi sepi",
         ),
         "zh": (
             "倒闭", "关闭", "关门", "破产", "合并", "收购", "裁员", "重组", "预算削减", "预算冻结", "砍预算",
@@ -312,6 +390,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "不景气", "停止运营", "注销", "~领导", "~上级",
             "公司关了", "不干了", "没预算", "没有预算", "预算没了", "资金", "融资", "~经费",
             "不做了",
+            "散伙", "被合并", "项目停了", "项目黄了", "经费不足",
+            "生意不好", "业绩下滑", "营收下降", "公司卖了", "被卖了",
         ),
     },
     "temporary": {
@@ -368,6 +448,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "~design",
             "too technical", "hard to set", "took ages",
             "overcomplicated", "too many clicks", "~learn",
+            "hard to understand", "instructions", "~guide", "~manual",
+            "so many options", "~inconvenient", "not practical",
         ),
         "ms": (
             "rumit", "susah", "sukar", "tak faham", "tidak faham", "keliru", "mengelirukan", "pening", "langkah",
@@ -376,6 +458,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "susah guna", "sukar digunakan", "tak mesra", "tidak mesra", "pening kepala", "makan masa", "reka bentuk",
             "paparan", "konfigurasi", "tak reti", "tak tahu guna", "tak pandai", "memeningkan", "~menu",
             "tak tahu nak guna", "tak tau guna",
+            "terlalu banyak ciri", "terlalu banyak fungsi", "banyak sangat fungsi", "panduan", "tak tahu macam mana",
+            "terlalu banyak pilihan", "ciri terlalu banyak", "fungsi terlalu banyak", "tak praktikal",
+            "tidak praktikal", "kurang praktikal",
         ),
         "id": (
             "ribet", "rumit", "susah", "sulit", "bingung", "membingungkan", "gak ngerti", "nggak ngerti",
@@ -384,6 +469,9 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "susah dipakai", "susah dipahami", "sulit dipahami", "bikin bingung", "makan waktu", "konfigurasi",
             "gak ngerti", "ga ngerti", "gaptek", "njelimet", "belibet", "pusing", "memusingkan", "~menu", "~desain",
             "gak tau caranya", "nggak tau caranya", "tidak tahu caranya",
+            "terlalu banyak fitur", "kebanyakan fitur", "panduan", "dokumentasi", "gak tahu cara", "nggak tahu cara",
+            "terlalu banyak pilihan", "fitur terlalu banyak", "fiturnya terlalu banyak", "terlalu banyak menu",
+            "gak praktis", "tidak praktis", "kurang praktis",
         ),
         "zh": (
             "复杂", "难用", "不好用", "太难", "难上手", "上手", "学习成本", "看不懂", "搞不懂", "不会用", "繁琐",
@@ -391,6 +479,8 @@ CONCEPTS: dict[str, dict[str, tuple[str, ...]]] = {
             "太复杂", "不会操作", "操作复杂", "操作麻烦", "看不明白", "不明白", "不懂", "难懂", "难学", "费劲", "头疼", "不友好", "体验差", "入门", "新手",
             "搞不定", "不知道怎么",
             "学不来", "用不来", "不会弄", "弄不懂",
+            "功能…太多", "太多功能", "说明书", "帮助文档", "~文档", "使用说明", "不知道在哪", "找不到在哪", "难操作",
+            "选项太多", "太多选项", "菜单太多", "功能太杂", "不顺手", "~不方便", "不好找", "很难找", "找半天", "不知道…在哪",
         ),
     },
     "privacy": {

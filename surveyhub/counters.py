@@ -20,6 +20,7 @@ from sqlalchemy import event, inspect, or_, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from .bulk import any_of
 from .extensions import db
 from .models import (
     Answer,
@@ -155,7 +156,7 @@ def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
     if unknown:
         known.update(db.session.execute(
             select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
-            .where(model.id.in_(unknown))
+            .where(any_of(model.id, unknown))
         ).all())
     return known
 

@@ -23,7 +23,7 @@ from channels.sms import SmsError
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
-from ..bulk import insert_rows
+from ..bulk import insert_rows, plan_each_batch
 from ..errors import Invalid
 from ..events import NewEvent, record_event, record_events, record_invitation_failed
 from ..extensions import db
@@ -62,6 +62,7 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
                    send_at: datetime | None = None) -> InvitationBatch:
     """Start one cascade per acceptable recipient and queue its first step; say why each other one was refused."""
     plan = plan_for(live_version(survey).definition, steps)
+    plan_each_batch()
     channels = {step["channel"] for step in plan["steps"]}
     region = (survey.org.settings or {}).get(REGION_SETTING)
     start = send_at or delivery.clock()

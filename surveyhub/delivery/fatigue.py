@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, union
 
 from ..accounts.orgs import contact_cap_days
+from ..bulk import any_of
 from ..extensions import db
 from ..models import Cascade, Invitation, Org, Respondent
 from . import engine as delivery
@@ -52,27 +53,29 @@ def contacted(org: Org, people: Sequence[Person]) -> set[int]:
     return {i for i, person in enumerate(people) if seen(person)}
 
 
-def _invitations_since(org_id: int, since: datetime) -> tuple:
-    return (Invitation.org_id == org_id, Invitation.cascade_id.is_(None), Invitation.status != "cancelled",
-            Invitation.created_at >= since)
+def _invitations_since(since: datetime) -> tuple:
+    return (Invitation.cascade_id.is_(None), Invitation.status != "cancelled", Invitation.created_at >= since)
 
 
 def _contacted_ids(org_id: int, external_ids: set[str], since: datetime) -> set[str]:
-    people = select(Respondent.id).where(Respondent.org_id == org_id, Respondent.external_id.in_(external_ids))
-    contacts = union(
-        select(Invitation.respondent_id.label("id")).where(*_invitations_since(org_id, since),
-                                                           Invitation.respondent_id.in_(people)),
-        select(Cascade.respondent_id.label("id")).where(Cascade.org_id == org_id, Cascade.started_at >= since,
-                                                        Cascade.respondent_id.in_(people)),
+    # Contacts are found by person (ix_invitations_respondent_id, ix_cascades_respondent_id): the org is
+    # the people's, so its condition is left out rather than offered to the planner as a second index.
+    people = (select(Respondent.id, Respondent.external_id)
+              .where(Respondent.org_id == org_id, any_of(Respondent.external_id, external_ids)).cte("people"))
+    contacted = union(
+        select(Invitation.respondent_id.label("id")).where(*_invitations_since(since),
+                                                           Invitation.respondent_id.in_(select(people.c.id))),
+        select(Cascade.respondent_id.label("id")).where(Cascade.started_at >= since,
+                                                        Cascade.respondent_id.in_(select(people.c.id))),
     ).subquery()
-    return {external_id for external_id in db.session.execute(
-        select(Respondent.external_id).where(Respondent.id.in_(select(contacts.c.id)))).scalars() if external_id}
+    return set(db.session.execute(
+        select(people.c.external_id).where(people.c.id.in_(select(contacted.c.id)))).scalars())
 
 
 def _contacted_addresses(org_id: int, channel: str, addresses: set[str], since: datetime) -> set[str]:
     column = Cascade.email if channel == "email" else Cascade.phone
     return {address for address in db.session.execute(union(
-        select(Invitation.address).where(*_invitations_since(org_id, since), Invitation.channel == channel,
-                                         Invitation.address.in_(addresses)),
-        select(column).where(Cascade.org_id == org_id, Cascade.started_at >= since, column.in_(addresses)),
+        select(Invitation.address).where(Invitation.org_id == org_id, *_invitations_since(since),
+                                         Invitation.channel == channel, any_of(Invitation.address, addresses)),
+        select(column).where(Cascade.org_id == org_id, Cascade.started_at >= since, any_of(column, addresses)),
     )).scalars() if address}

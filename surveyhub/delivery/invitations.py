@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
-from ..bulk import insert_rows
+from ..bulk import any_of, insert_rows, plan_each_batch
 from ..events import NewEvent, record_events
 from ..extensions import db
 from ..i18n import choose_locale
@@ -121,6 +121,7 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
                        send_at: datetime | None = None) -> InvitationBatch:
     """Queue an invitation per acceptable recipient and say why each other one was refused."""
     definition = live_version(survey).definition
+    plan_each_batch()
     # SMS judge "now" by the clock of the quiet hours (sms_delivery.clock(), which tests set), so that
     # an invitation's start and its quiet-hours check agree.
     send_at = send_at or (sms_delivery.clock() if channel == "sms" else utcnow())
@@ -204,7 +205,7 @@ def _recently_invited(survey: Survey, addresses: list[str], cooldown_days: int) 
         return set()
     since = utcnow() - timedelta(days=cooldown_days)
     return set(db.session.execute(
-        select(Invitation.address).where(Invitation.survey_id == survey.id, Invitation.address.in_(addresses),
+        select(Invitation.address).where(Invitation.survey_id == survey.id, any_of(Invitation.address, addresses),
                                          Invitation.created_at >= since, Invitation.status != "cancelled")
     ).scalars())
 
@@ -218,11 +219,11 @@ def upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) 
     existing: dict[Key, Respondent] = {}
     if external_ids:
         for person in db.session.execute(select(Respondent).where(
-                Respondent.org_id == org_id, Respondent.external_id.in_(external_ids))).scalars():
+                Respondent.org_id == org_id, any_of(Respondent.external_id, external_ids))).scalars():
             existing[("id", person.external_id)] = person
     if anonymous:
         for person in db.session.execute(select(Respondent).where(
-                Respondent.org_id == org_id, address_column.in_(anonymous)).order_by(Respondent.id)).scalars():
+                Respondent.org_id == org_id, any_of(address_column, anonymous)).order_by(Respondent.id)).scalars():
             existing.setdefault(("address", getattr(person, address_column.key)), person)
     keys = [("id", r["external_id"]) if r.get("external_id") else ("address", a) for r, a in rows]
     new_rows: list[dict[str, Any]] = []

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from ..bulk import any_of
 from ..events import record_event
 from ..extensions import db
 from ..models import Suppression
@@ -20,7 +21,7 @@ def suppressed(org_id: int, channel: str, addresses: Iterable[str]) -> set[str]:
         return set()
     return set(db.session.execute(
         select(Suppression.address).where(Suppression.org_id == org_id, Suppression.channel == channel,
-                                          Suppression.address.in_(addresses))
+                                          any_of(Suppression.address, addresses))
     ).scalars())
 
 

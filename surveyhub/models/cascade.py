@@ -21,10 +21,15 @@ CASCADE_STATUSES = ("running", "responded", "exhausted", "cancelled")
 
 class Cascade(Model):
     __tablename__ = "cascades"
-    __table_args__ = (Index("ix_cascades_survey_respondent", "survey_id", "respondent_id", "status"),)
+    __table_args__ = (
+        Index("ix_cascades_survey_respondent", "survey_id", "respondent_id", "status"),
+        # The fatigue cap looks an address up across the org (these also serve org_id alone).
+        Index("ix_cascades_org_email", "org_id", "email"),
+        Index("ix_cascades_org_phone", "org_id", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     # Set to None when the person is erased (the cascade is cancelled then).
     respondent_id: Mapped[int | None] = mapped_column(ForeignKey("respondents.id", ondelete="SET NULL"),

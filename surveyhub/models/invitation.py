@@ -28,10 +28,12 @@ class Invitation(QueueMixin, Model):
     __table_args__ = (
         Index("ix_invitations_queue", "status", "due_at"),
         Index("ix_invitations_survey_address", "survey_id", "address"),
+        # The fatigue cap and opt-outs look an address up across the org (and serve org_id alone).
+        Index("ix_invitations_org_address", "org_id", "address"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"), index=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("orgs.id", ondelete="CASCADE"))
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     # Set to None when the person is erased: the invitation stays for the funnel, anonymous.
     respondent_id: Mapped[int | None] = mapped_column(

@@ -1,10 +1,11 @@
 """Bulk statements for the bulk paths (CSV imports, cascades, events): few statements however many rows.
 
-`insert_rows` on PostgreSQL takes the rows' ids from the table's sequence in one statement, then
-sends the rows with COPY … FROM STDIN (psycopg writes each row in C, the server parses no INSERT):
-a batch of 500 rows costs half the CPU of one `INSERT … SELECT FROM unnest(…)` and far less than
-SQLAlchemy's multi-row VALUES, whose text (a parameter per value) psycopg parses in Python and the
-server plans anew for each batch size. Elsewhere (SQLite) it is SQLAlchemy's insert.
+`insert_rows` on PostgreSQL, for a batch (COPY_FROM rows or more), takes the rows' ids from the
+table's sequence in one statement, then sends the rows with COPY … FROM STDIN (psycopg writes each
+row in C, the server parses no INSERT): a batch of 500 rows costs half the CPU of one
+`INSERT … SELECT FROM unnest(…)` and far less than SQLAlchemy's multi-row VALUES, whose text (a
+parameter per value) psycopg parses in Python and the server plans anew for each batch size. A few
+rows (one event), and SQLite, take SQLAlchemy's insert.
 `any_of` is the same for lookups: `column = ANY(:array)`, one parameter, not an IN list of hundreds.
 """
 
@@ -21,6 +22,9 @@ from sqlalchemy.sql.expression import Select
 
 from .extensions import Model, db
 
+# From this many rows COPY (two round trips) is cheaper than one INSERT.
+COPY_FROM = 20
+
 
 def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], returning: Sequence[str] = ()) -> list[Any]:
     """Insert `rows` (dicts of the model's attributes, all with the same keys) and return `returning` of each.
@@ -31,7 +35,7 @@ def insert_rows(model: type[Model], rows: Sequence[dict[str, Any]], returning: S
     if not rows:
         return []
     dialect = db.session.get_bind().dialect
-    if dialect.name != "postgresql":  # SQLAlchemy's insert, which gives the defaults itself
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM:  # SQLAlchemy's insert gives the defaults itself
         if not returning:
             db.session.execute(insert(model), rows)
             return []

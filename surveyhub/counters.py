@@ -42,6 +42,8 @@ ANSWERED = "#"  # the bucket counting answers to a question, whatever their valu
 SHARDS = 8
 MAX_ATTRIBUTE_VALUE = 200  # longer values get no counters; filters on them scan
 _DELTAS = "surveyhub.counter_deltas"
+# The people _attributes_by_row read, held until the transaction ends (the identity map is weak).
+_PEOPLE = "surveyhub.counted_people"
 _MISSING = object()
 _NOBODY = object()
 _FUNNEL_KEY = ("survey_id", "segment", "day", "channel", "metric")
@@ -143,7 +145,9 @@ def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
     (rows without a person are left out).
 
     Rows the session holds already with their person (the response an event is about, usually) are
-    answered from it, as a query would after the autoflush; only the others are read, in one query.
+    answered from it, as a query would after the autoflush; only the others are read, in one query,
+    which puts their people in the session until the transaction ends: the next event of the same
+    person in it (a cascade's step sent, then its next step invited) takes no query.
     """
     known: dict[int, dict] = {}
     unknown = set()
@@ -154,10 +158,12 @@ def _attributes_by_row(model, row_ids: set[int]) -> dict[int, dict]:
         elif attributes is not _NOBODY:
             known[row_id] = attributes
     if unknown:
-        known.update(db.session.execute(
-            select(model.id, Respondent.attributes).join(Respondent, model.respondent_id == Respondent.id)
+        rows = db.session.execute(
+            select(model.id, Respondent).join(Respondent, model.respondent_id == Respondent.id)
             .where(any_of(model.id, unknown))
-        ).all())
+        ).all()
+        db.session.info.setdefault(_PEOPLE, []).extend(person for _, person in rows)
+        known.update((row_id, person.attributes) for row_id, person in rows)
     return known
 
 
@@ -257,10 +263,12 @@ def move_person(respondent_id: int, old_segments: list[str], new_segments: list[
 def discard_pending(session: Session) -> None:
     """Forget counter changes not yet written (their transaction rolled back)."""
     session.info.pop(_DELTAS, None)
+    session.info.pop(_PEOPLE, None)
 
 
 def write_pending(session: Session) -> None:
     """Write the session's counter changes, rows in key order: one statement (PostgreSQL), or one upsert per table."""
+    session.info.pop(_PEOPLE, None)
     deltas: Counter | None = session.info.pop(_DELTAS, None)
     if not deltas:
         return

@@ -421,7 +421,8 @@ def step_failed(invitation_id: int, reason: str) -> None:
         take_step(cascade, cascade.current_step + 1)
 
 
+# A batch the size of the email kind's: its email steps share one SMTP session, as plain invitations do.
 CASCADE_KIND = delivery.JobKind(name="cascade_step", model=Invitation, load=load_steps, channel=lambda s: s.channel,
                                 prepare=check_step, connect=StepConnections, send=send_step, record=record_step,
-                                unsent=release_step, batch_size=50, condition=Invitation.cascade_id.is_not(None),
+                                unsent=release_step, batch_size=100, condition=Invitation.cascade_id.is_not(None),
                                 since=QUEUED_SINCE, on_failed=step_failed)

@@ -192,8 +192,12 @@ def _respondents(org_id: int, accepted: list[tuple[dict, dict[str, str]]]) -> li
     return [ids[i] for i in range(len(accepted))]
 
 
-def take_step(cascade: Cascade, number: int) -> None:
-    """Queue step `number` of a running cascade, skipping at once each step it can't send; else finish it."""
+def take_step(cascade: Cascade, number: int, allowed: tuple[str, str | None] | None = None) -> None:
+    """Queue step `number` of a running cascade, skipping at once each step it can't send; else finish it.
+
+    `allowed` is the (channel, address) of the step just sent, found not suppressed by its own checks
+    moments ago: a reminder to the same address is not asked again (its send re-checks it anyway).
+    """
     now = delivery.clock()
     for step in range(number, len(cascade.steps) + 1):
         channel = cascade.steps[step - 1]["channel"]
@@ -201,7 +205,7 @@ def take_step(cascade: Cascade, number: int) -> None:
         row = {"org_id": cascade.org_id, "survey_id": cascade.survey_id, "respondent_id": cascade.respondent_id,
                "channel": channel, "address": address, "cascade_id": cascade.id, "step": step, "meta": {}}
         cascade.current_step = step
-        if address is None or suppressed(cascade.org_id, channel, [address]):
+        if address is None or ((channel, address) != allowed and suppressed(cascade.org_id, channel, [address])):
             db.session.add(Invitation(**row, status="skipped", send_at=now, due_at=now,
                                       last_error="no address" if address is None else BLOCKED_REASON[channel]))
             continue
@@ -401,7 +405,8 @@ def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError,
             .returning(Cascade).execution_options(synchronize_session=False, populate_existing=True)
         ).scalar_one_or_none()
         if cascade is not None:
-            take_step(cascade, number + 1)
+            sent_to = cascade.email if ready.step.channel == "email" else cascade.phone
+            take_step(cascade, number + 1, allowed=(ready.step.channel, sent_to))
 
 
 def release_step(ready: ReadyStep) -> None:

@@ -61,3 +61,22 @@ def test_draft_survey_is_refused(runner, make_survey, tmp_path):
     write_csv(path, [("c1", "a@example.com", "", "", "", "")])
     result = runner.invoke(args=["invite", str(draft["id"]), "--channel", "email", "--csv", str(path)])
     assert result.exit_code != 0 and "not published" in result.output
+
+
+def test_texts_that_copy_escapes_come_back_as_written(api, runner, make_survey, tmp_path):
+    """A batch of 20 rows or more goes into PostgreSQL by COPY: its text markers (tab, newline, backslash, \\N)
+    and any script are data, read back as written through the invitations listing and the stats."""
+    survey = make_survey()
+    tricky = ["tab\there", "line\nbreak", "back\\slash", "\\N", "\\.", 'quote"s', "emoji 😀", "中文 مرحبا", ""]
+    rows = [(f"{tricky[i % len(tricky)]}#{i}", f"user{i}@example.com", "", "", tricky[i % 4], str(i))
+            for i in range(45)]
+    path = tmp_path / "leavers.csv"
+    write_csv(path, rows)
+    result = runner.invoke(args=["invite", str(survey["id"]), "--channel", "email", "--csv", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "Queued 45 invitations; refused 0." in result.output
+    listed = api.get(f"/api/v1/surveys/{survey['id']}/invitations?limit=100").get_json()["data"]
+    assert sorted(row["recipient"]["external_id"] for row in listed) == sorted(r[0] for r in rows)
+    for plan in tricky[:4]:
+        stats = api.get(f"/api/v1/surveys/{survey['id']}/stats", query_string={"attr.plan": plan}).get_json()
+        assert stats["channels"]["email"]["invited"] == sum(1 for r in rows if r[4] == plan), plan

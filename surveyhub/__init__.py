@@ -95,6 +95,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # Abandoned widget visits start their survey's cascade (after_widget): the worker looks every minute.
     delivery.register_sweep(app, delivery.Sweep("widget_abandoned", widget_visits.sweep_abandoned_visits,
                                                 batch_size=widget_visits.SWEEP_BATCH))
+    # Cascades whose step was sent get their next step after the worker's batch; the sweep moves on
+    # those of a batch whose worker died first.
+    delivery.register_sweep(app, delivery.Sweep("cascade_advance", cascades.advance_waiting,
+                                                batch_size=cascades.ADVANCE_BATCH))
 
     from .respondent import demo, widget
 

@@ -2,7 +2,9 @@
 
 A cascade's steps are invitations (`cascade_id`, `step`) made one at a time: the first when the
 cascade starts, each next one when the previous one is sent (its wait counting from that send), or at
-once when it is skipped (no usable address, unsubscribed, opted out) or failed for good. They are the
+once when it is skipped (no usable address, unsubscribed, opted out) or failed for good. A sent step
+marks its cascade (`advance_due`) and the next steps are made in bulk (`take_steps`) after the worker's
+batch, or by the `cascade_advance` sweep for a batch whose worker died before. They are the
 engine's `cascade_step` kind, which sends each through the email or SMS kind's own functions after
 re-checking, under the cascade row's lock, that the cascade still runs. An answer stops it
 (`stop_for_answer`, in the answer's unit of work); archiving the survey or erasing the person cancels it.
@@ -11,6 +13,7 @@ re-checking, under the cascade row's lock, that the cascade still runs. An answe
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -25,16 +28,19 @@ from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
 from ..bulk import insert_rows, plan_each_batch
 from ..errors import Invalid
-from ..events import NewEvent, record_event, record_events, record_invitation_failed
+from ..events import NewEvent, record_events, record_invitation_failed
 from ..extensions import db
 from ..models import Cascade, Invitation, Survey, WebhookEndpoint
 from ..models.invitation import QUEUED_SINCE
+from ..transaction import unit_of_work
 from . import email as email_invitations
 from . import engine as delivery
 from . import fatigue, webhooks
 from . import sms as sms_delivery
 from .invitations import ADDRESS_FIELD, InvitationBatch, Queued, Refusal, check_recipient, upsert_respondents
 from .suppressions import suppressed
+
+log = logging.getLogger(__name__)
 
 # The reason a refused or skipped step names when its address may not be contacted.
 BLOCKED_REASON = {"email": "unsubscribed", "sms": "opted_out"}
@@ -94,22 +100,14 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
         return InvitationBatch([], refused)
     people = _respondents(survey.org_id, accepted)
     cascade_ids = _insert_cascades(survey, plan, start, accepted, people)
-    _queue_first_steps(survey, plan["steps"], start, blocked,
-                       [(cascade_id, addresses, respondent_id) for cascade_id, (_, addresses), respondent_id
-                        in zip(cascade_ids, accepted, people, strict=True)])
+    take_steps([Moving(cascade_id, survey.org_id, survey.id, respondent_id, plan["steps"], addresses.get("email"),
+                       addresses.get("sms"), since=start, number=1, current=1)
+                for cascade_id, (_, addresses), respondent_id in zip(cascade_ids, accepted, people, strict=True)],
+               blocked={(survey.org_id, channel): addresses for channel, addresses in blocked.items()})
     queued = [Queued(cascade_id, "cascade", {**recipient, **{ADDRESS_FIELD[c]: a for c, a in addresses.items()}},
                      start, steps=plan["steps"])
               for cascade_id, (recipient, addresses) in zip(cascade_ids, accepted, strict=True)]
     return InvitationBatch(queued, refused)
-
-
-def _first_step(steps: Sequence[dict], addresses: dict[str, str], blocked: dict[str, set[str]]) -> int:
-    """Return the number of the first step the person can be sent (every earlier one is skipped)."""
-    for number, step in enumerate(steps, start=1):
-        address = addresses.get(step["channel"])
-        if address is not None and address not in blocked[step["channel"]]:
-            return number
-    raise AssertionError("a started cascade has an address it may use")  # start_cascades refused the others
 
 
 def _insert_cascades(survey: Survey, plan: dict, start: datetime, accepted: list[tuple[dict, dict[str, str]]],
@@ -124,42 +122,6 @@ def _insert_cascades(survey: Survey, plan: dict, start: datetime, accepted: list
     id_of = {(email, phone): cascade_id for cascade_id, email, phone in insert_rows(
         Cascade, rows, returning=("id", "email", "phone"))}
     return [id_of[row["email"], row["phone"]] for row in rows]
-
-
-def _queue_first_steps(survey: Survey, steps: Sequence[dict], start: datetime, blocked: dict[str, set[str]],
-                       started: list[tuple[int, dict[str, str], int]]) -> None:
-    """Queue each new cascade's first usable step, the ones before it skipped, in a few statements.
-
-    What `take_step` does one cascade at a time, for a batch whose suppressions `start_cascades`
-    already read: no query per cascade.
-    """
-    now = delivery.clock()
-    skipped: list[dict[str, Any]] = []
-    queued: list[dict[str, Any]] = []
-    moved: list[dict[str, Any]] = []  # cascades whose first step was skipped: where they stand now
-    for cascade_id, addresses, respondent_id in started:
-        first = _first_step(steps, addresses, blocked)
-        for number, step in enumerate(steps[:first], start=1):
-            channel = step["channel"]
-            address = addresses.get(channel)
-            row = {"org_id": survey.org_id, "survey_id": survey.id, "respondent_id": respondent_id,
-                   "channel": channel, "address": address, "cascade_id": cascade_id, "step": number, "meta": {},
-                   "attempts": 0, "created_at": now}
-            if number < first:
-                skipped.append({**row, "status": "skipped", "send_at": now, "due_at": now,
-                                "last_error": "no address" if address is None else BLOCKED_REASON[channel]})
-            else:
-                due = max(start + timedelta(hours=step["wait_hours"]), now)
-                queued.append({**row, "status": "queued", "send_at": due, "due_at": due})
-        if first > 1:
-            moved.append({"id": cascade_id, "current_step": first})
-    insert_rows(Invitation, skipped)
-    if moved:
-        db.session.execute(update(Cascade), moved)  # by primary key, one executemany
-    # Matched back by cascade id (one queued step each), not by parameter order (see _insert_cascades).
-    invitation_of = dict(insert_rows(Invitation, queued, returning=("cascade_id", "id")))
-    record_events(survey.org_id, [NewEvent("invited", survey_id=survey.id, channel=row["channel"],
-                                           invitation_id=invitation_of[row["cascade_id"]]) for row in queued])
 
 
 def _addresses(channels: set[str], recipient: dict, region: str | None) -> tuple[dict[str, str], str | None]:
@@ -192,38 +154,95 @@ def _respondents(org_id: int, accepted: list[tuple[dict, dict[str, str]]]) -> li
     return [ids[i] for i in range(len(accepted))]
 
 
-def take_step(cascade: Cascade, number: int, allowed: tuple[str, str | None] | None = None) -> None:
-    """Queue step `number` of a running cascade, skipping at once each step it can't send; else finish it.
+@dataclass(frozen=True)
+class Moving:
+    """A running cascade about to take its step `number` (or the first one after it that it can use)."""
 
-    `allowed` is the (channel, address) of the step just sent, found not suppressed by its own checks
-    moments ago: a reminder to the same address is not asked again (its send re-checks it anyway).
+    cascade_id: int
+    org_id: int
+    survey_id: int
+    respondent_id: int | None
+    steps: list
+    email: str | None
+    phone: str | None
+    since: datetime  # its last step's send, or its start: the step's wait counts from it
+    number: int
+    current: int  # the step it stands at now (cascades.current_step)
+
+    @classmethod
+    def of(cls, cascade: Cascade, number: int) -> Moving:
+        return cls(cascade.id, cascade.org_id, cascade.survey_id, cascade.respondent_id, cascade.steps,
+                   cascade.email, cascade.phone, cascade.last_sent_at or cascade.started_at, number,
+                   cascade.current_step)
+
+
+def take_steps(moving: Sequence[Moving], blocked: dict[tuple[int, str], set[str]] | None = None) -> None:
+    """Queue each cascade's step `number`, skipping at once each step it can't send (no address, unsubscribed,
+    opted out); finish as exhausted the cascades with no step left. A few statements for any number of
+    cascades: the first steps of a started batch, the next steps of a worker's batch, one skip.
+
+    `blocked` — the suppressed addresses by (org id, channel) — when the caller has read them already.
     """
-    now = delivery.clock()
-    for step in range(number, len(cascade.steps) + 1):
-        channel = cascade.steps[step - 1]["channel"]
-        address = cascade.email if channel == "email" else cascade.phone
-        row = {"org_id": cascade.org_id, "survey_id": cascade.survey_id, "respondent_id": cascade.respondent_id,
-               "channel": channel, "address": address, "cascade_id": cascade.id, "step": step, "meta": {}}
-        cascade.current_step = step
-        if address is None or ((channel, address) != allowed and suppressed(cascade.org_id, channel, [address])):
-            db.session.add(Invitation(**row, status="skipped", send_at=now, due_at=now,
-                                      last_error="no address" if address is None else BLOCKED_REASON[channel]))
-            continue
-        wait = timedelta(hours=cascade.steps[step - 1]["wait_hours"])
-        due = max((cascade.last_sent_at or cascade.started_at) + wait, now)
-        invitation = Invitation(**row, status="queued", send_at=due, due_at=due)
-        db.session.add(invitation)
-        db.session.flush()
-        record_event(cascade.org_id, "invited", survey_id=cascade.survey_id, channel=channel,
-                     invitation_id=invitation.id)
+    if not moving:
         return
-    _finish(cascade, "exhausted")
+    now = delivery.clock()
+    if blocked is None:
+        blocked = _suppressions(moving)
+    skipped: list[dict[str, Any]] = []
+    queued: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []  # where each cascade stands now, by primary key
+    exhausted: list[Moving] = []
+    for cascade in moving:
+        reached = cascade.current
+        for number in range(cascade.number, len(cascade.steps) + 1):
+            reached = number
+            step = cascade.steps[number - 1]
+            channel = step["channel"]
+            address = cascade.email if channel == "email" else cascade.phone
+            row = {"org_id": cascade.org_id, "survey_id": cascade.survey_id, "respondent_id": cascade.respondent_id,
+                   "channel": channel, "address": address, "cascade_id": cascade.cascade_id, "step": number,
+                   "meta": {}, "attempts": 0, "created_at": now}
+            if address is None or address in blocked.get((cascade.org_id, channel), ()):
+                skipped.append({**row, "status": "skipped", "send_at": now, "due_at": now,
+                                "last_error": "no address" if address is None else BLOCKED_REASON[channel]})
+                continue
+            due = max(cascade.since + timedelta(hours=step["wait_hours"]), now)
+            queued.append({**row, "status": "queued", "send_at": due, "due_at": due})
+            break
+        else:
+            exhausted.append(cascade)
+        if reached != cascade.current:
+            current.append({"id": cascade.cascade_id, "current_step": reached})
+    insert_rows(Invitation, skipped)
+    if current:
+        db.session.execute(update(Cascade), current)  # by primary key, one executemany
+    # Matched back by cascade id (one queued step each), not by parameter order (RETURNING promises none).
+    invitation_of = dict(insert_rows(Invitation, queued, returning=("cascade_id", "id")))
+    for org_id in sorted({row["org_id"] for row in queued}):
+        record_events(org_id, [NewEvent("invited", survey_id=row["survey_id"], channel=row["channel"],
+                                        invitation_id=invitation_of[row["cascade_id"]])
+                               for row in queued if row["org_id"] == org_id])
+    if exhausted:
+        db.session.execute(update(Cascade).where(Cascade.id.in_([c.cascade_id for c in exhausted]))
+                           .values(status="exhausted", finished_at=now).execution_options(synchronize_session=False))
+        _announce([(c.cascade_id, c.org_id, c.survey_id) for c in exhausted], "exhausted")
 
 
-def _finish(cascade: Cascade, how: str) -> None:
-    cascade.status = how
-    cascade.finished_at = delivery.clock()
-    _announce([(cascade.id, cascade.org_id, cascade.survey_id)], how)
+def _suppressions(moving: Sequence[Moving]) -> dict[tuple[int, str], set[str]]:
+    """The suppressed addresses among the cascades' remaining steps, by (org id, channel): a query per pair."""
+    wanted: dict[tuple[int, str], set[str]] = {}
+    for cascade in moving:
+        for step in cascade.steps[cascade.number - 1:]:
+            address = cascade.email if step["channel"] == "email" else cascade.phone
+            if address is not None:
+                wanted.setdefault((cascade.org_id, step["channel"]), set()).add(address)
+    return {(org_id, channel): suppressed(org_id, channel, addresses)
+            for (org_id, channel), addresses in wanted.items()}
+
+
+def take_step(cascade: Cascade, number: int) -> None:
+    """Queue step `number` of one running cascade (see take_steps)."""
+    take_steps([Moving.of(cascade, number)])
 
 
 def _announce(finished: Sequence[Any], how: str) -> None:
@@ -285,7 +304,7 @@ def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
     should cost about what one that stops none does — no second query to find nobody to tell.
     """
     stopped = (update(Cascade).where(*which, Cascade.status == "running")
-               .values(status=how, finished_at=delivery.clock())
+               .values(status=how, finished_at=delivery.clock(), advance_due=None)
                .returning(Cascade.id, Cascade.org_id, Cascade.survey_id))
     if db.session.get_bind().dialect.name == "postgresql":
         ended = stopped.cte("ended")
@@ -320,19 +339,24 @@ class Step:
 class ReadyStep:
     step: Step
     ready: Any  # what the channel's prepare returned
-    last: bool  # the plan's last step: nothing comes after it
 
 
-class StepConnections:
-    """A batch's connections: an SMTP session (opened by its first mail) and the SMS sender."""
+class StepBatch:
+    """What a batch of steps shares: an SMTP session (opened by its first mail) and the SMS sender; when it
+    closes, the next steps of the cascades it sent are made, in bulk (advance_waiting)."""
 
     def __init__(self) -> None:
         self.mail = email_invitations.MailSession()
         self.sms = sms_delivery.open_sender()
 
     def close(self) -> None:
-        """Say QUIT to the SMTP server, if the batch connected."""
+        """Say QUIT to the SMTP server, if the batch connected; move the sent cascades on."""
         self.mail.close()
+        try:
+            with unit_of_work():
+                advance_waiting()
+        except Exception:  # noqa: BLE001 - the sweep moves them on instead; the batch's sends are recorded
+            log.exception("cascade steps: making the next steps after a batch failed; the sweep will")
 
 
 def load_steps(ids: Sequence[int]) -> list[Step]:
@@ -378,10 +402,10 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     # What the channel's own prepare checks (survey live, person known, address allowed) is checked above.
     prepare = email_invitations.still_wanted if step.channel == "email" else sms_delivery.open_conversation
     ready = prepare(step.outgoing, claim)
-    return ReadyStep(step, ready, last=step.step >= len(cascade.steps)) if ready is not None else None
+    return ReadyStep(step, ready) if ready is not None else None
 
 
-def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | DeliveryError | SmsError:
+def send_step(ready: ReadyStep, connections: StepBatch) -> str | None | DeliveryError | SmsError:
     """Send the step on its channel (no transaction open)."""
     if ready.step.channel == "email":
         return email_invitations.send_invitation(ready.ready, connections.mail)
@@ -389,24 +413,45 @@ def send_step(ready: ReadyStep, connections: StepConnections) -> str | None | De
 
 
 def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError, claim: delivery.Claim) -> None:
-    """Record the outcome as the channel does; a step sent schedules the next one, its wait counted from now."""
+    """Record the outcome as the channel does; a step sent marks its cascade to move on (advance_due), its
+    next wait counted from now. The next step is made after the batch, with the batch's others."""
     if ready.step.channel == "email":
         email_invitations.record_sent(ready.ready, result, claim)  # type: ignore[arg-type]
     else:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
     if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
-        # One conditional UPDATE (it reads the cascade back) instead of a SELECT and the UPDATE the
-        # flush would write: the next step's number is set now, so take_step changes it only to skip.
-        number = ready.step.step
-        cascade = db.session.execute(
+        now = delivery.clock()
+        db.session.execute(
             update(Cascade).where(Cascade.id == ready.step.cascade_id, Cascade.status == "running",
-                                  Cascade.current_step == number)
-            .values(last_sent_at=delivery.clock(), current_step=number if ready.last else number + 1)
-            .returning(Cascade).execution_options(synchronize_session=False, populate_existing=True)
-        ).scalar_one_or_none()
-        if cascade is not None:
-            sent_to = cascade.email if ready.step.channel == "email" else cascade.phone
-            take_step(cascade, number + 1, allowed=(ready.step.channel, sent_to))
+                                  Cascade.current_step == ready.step.step)
+            .values(last_sent_at=now, advance_due=now).execution_options(synchronize_session=False))
+
+
+# How many waiting cascades one advance moves on (a batch's worth, and more).
+ADVANCE_BATCH = 500
+
+
+def advance_waiting(limit: int = ADVANCE_BATCH) -> int:
+    """Make the next step of up to `limit` cascades whose step was sent (advance_due set), oldest first, in
+    a few statements; return how many were taken.
+
+    Run after each batch of steps (StepBatch.close) and as the worker's sweep, which finds the cascades
+    of a batch its worker died in. The cascades are claimed in one statement (SKIP LOCKED on
+    PostgreSQL, clearing advance_due), so workers running it at once each move a cascade on once.
+    """
+    waiting = (select(Cascade.id).where(Cascade.advance_due.is_not(None)).order_by(Cascade.advance_due)
+               .limit(limit).with_for_update(skip_locked=True))
+    claimed = db.session.execute(
+        update(Cascade).where(Cascade.id.in_(waiting.scalar_subquery())).values(advance_due=None)
+        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id, Cascade.respondent_id, Cascade.steps,
+                   Cascade.email, Cascade.phone, Cascade.last_sent_at, Cascade.started_at, Cascade.current_step,
+                   Cascade.status)
+        .execution_options(synchronize_session=False)
+    ).all()
+    take_steps([Moving(row.id, row.org_id, row.survey_id, row.respondent_id, row.steps, row.email, row.phone,
+                       row.last_sent_at or row.started_at, row.current_step + 1, row.current_step)
+                for row in sorted(claimed, key=lambda row: row.id) if row.status == "running"])
+    return len(claimed)
 
 
 def release_step(ready: ReadyStep) -> None:
@@ -428,6 +473,6 @@ def step_failed(invitation_id: int, reason: str) -> None:
 
 # A batch the size of the email kind's: its email steps share one SMTP session, as plain invitations do.
 CASCADE_KIND = delivery.JobKind(name="cascade_step", model=Invitation, load=load_steps, channel=lambda s: s.channel,
-                                prepare=check_step, connect=StepConnections, send=send_step, record=record_step,
+                                prepare=check_step, connect=StepBatch, send=send_step, record=record_step,
                                 unsent=release_step, batch_size=100, condition=Invitation.cascade_id.is_not(None),
                                 since=QUEUED_SINCE, on_failed=step_failed)

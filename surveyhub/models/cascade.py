@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -26,6 +26,9 @@ class Cascade(Model):
         # The fatigue cap looks an address up across the org (these also serve org_id alone).
         Index("ix_cascades_org_email", "org_id", "email"),
         Index("ix_cascades_org_phone", "org_id", "phone"),
+        # The cascades whose sent step still waits for the next one to be made (few at any time).
+        Index("ix_cascades_advance_due", "advance_due", postgresql_where=text("advance_due IS NOT NULL"),
+              sqlite_where=text("advance_due IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,5 +48,8 @@ class Cascade(Model):
     current_step: Mapped[int] = mapped_column(default=1)
     # When its last step was sent (None before the first): the next step's wait counts from it.
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a step is sent: its next step is made in bulk after the worker's batch (or by the sweep,
+    # if the worker died first), and this is cleared then. None otherwise.
+    advance_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""cascade advance: a sent step's cascade waits (advance_due) for its next step, made in bulk after the batch
+"""cascade advances: a sent step waits in cascade_advances for its cascade's next step, made in bulk after the batch
 
 Revision ID: 0023_cascade_advance
 Revises: 0022_contact_indexes
@@ -17,14 +17,16 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table('cascades', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('advance_due', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_cascades_advance_due', ['advance_due'], unique=False,
-                              postgresql_where=sa.text('advance_due IS NOT NULL'),
-                              sqlite_where=sa.text('advance_due IS NOT NULL'))
+    op.create_table(
+        'cascade_advances',
+        sa.Column('cascade_id', sa.Integer(), nullable=False),
+        sa.Column('step', sa.Integer(), nullable=False),
+        sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['cascade_id'], ['cascades.id'], name=op.f('fk_cascade_advances_cascade_id_cascades'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('cascade_id', name=op.f('pk_cascade_advances')),
+    )
 
 
 def downgrade():
-    with op.batch_alter_table('cascades', schema=None) as batch_op:
-        batch_op.drop_index('ix_cascades_advance_due')
-        batch_op.drop_column('advance_due')
+    op.drop_table('cascade_advances')

@@ -3,8 +3,8 @@
 A cascade's steps are invitations (`cascade_id`, `step`) made one at a time: the first when the
 cascade starts, each next one when the previous one is sent (its wait counting from that send), or at
 once when it is skipped (no usable address, unsubscribed, opted out) or failed for good. A sent step
-marks its cascade (`advance_due`) and the next steps are made in bulk (`take_steps`) after the worker's
-batch, or by the `cascade_advance` sweep for a batch whose worker died before. They are the
+is written to `cascade_advances` in its own commit, and the next steps are made in bulk (`take_steps`)
+after the worker's batch, or by the `cascade_advance` sweep for a batch whose worker died before. They are the
 engine's `cascade_step` kind, which sends each through the email or SMS kind's own functions after
 re-checking, under the cascade row's lock, that the cascade still runs. An answer stops it
 (`stop_for_answer`, in the answer's unit of work); archiving the survey or erasing the person cancels it.
@@ -19,19 +19,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import delete, exists, select, update
 
 from channels.email import DeliveryError
 from channels.sms import SmsError
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
-from ..bulk import insert_rows, plan_each_batch
+from ..bulk import any_of, insert_rows, plan_each_batch
 from ..errors import Invalid
 from ..events import NewEvent, record_events, record_invitation_failed
 from ..extensions import db
-from ..models import Cascade, Invitation, Survey, WebhookEndpoint
+from ..models import Cascade, CascadeAdvance, Invitation, Survey, WebhookEndpoint
 from ..models.invitation import QUEUED_SINCE
+from ..models.upsert import insert_for
 from ..transaction import unit_of_work
 from . import email as email_invitations
 from . import engine as delivery
@@ -168,6 +169,7 @@ class Moving:
     since: datetime  # its last step's send, or its start: the step's wait counts from it
     number: int
     current: int  # the step it stands at now (cascades.current_step)
+    sent_at: datetime | None = None  # when its current step was sent, to write as last_sent_at (the advance's)
 
     @classmethod
     def of(cls, cascade: Cascade, number: int) -> Moving:
@@ -211,8 +213,9 @@ def take_steps(moving: Sequence[Moving], blocked: dict[tuple[int, str], set[str]
             break
         else:
             exhausted.append(cascade)
-        if reached != cascade.current:
-            current.append({"id": cascade.cascade_id, "current_step": reached})
+        if reached != cascade.current or cascade.sent_at is not None:
+            current.append({"id": cascade.cascade_id, "current_step": reached,
+                            **({"last_sent_at": cascade.sent_at} if cascade.sent_at is not None else {})})
     insert_rows(Invitation, skipped)
     if current:
         db.session.execute(update(Cascade), current)  # by primary key, one executemany
@@ -304,7 +307,7 @@ def _stop(which: Sequence[Any], how: str, reason: str) -> Sequence[Any]:
     should cost about what one that stops none does — no second query to find nobody to tell.
     """
     stopped = (update(Cascade).where(*which, Cascade.status == "running")
-               .values(status=how, finished_at=delivery.clock(), advance_due=None)
+               .values(status=how, finished_at=delivery.clock())
                .returning(Cascade.id, Cascade.org_id, Cascade.survey_id))
     if db.session.get_bind().dialect.name == "postgresql":
         ended = stopped.cte("ended")
@@ -413,18 +416,17 @@ def send_step(ready: ReadyStep, connections: StepBatch) -> str | None | Delivery
 
 
 def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError, claim: delivery.Claim) -> None:
-    """Record the outcome as the channel does; a step sent marks its cascade to move on (advance_due), its
-    next wait counted from now. The next step is made after the batch, with the batch's others."""
+    """Record the outcome as the channel does; a step sent is written down (cascade_advances) for its cascade
+    to move on, its next wait counted from now: the next step is made after the batch, with the others."""
     if ready.step.channel == "email":
         email_invitations.record_sent(ready.ready, result, claim)  # type: ignore[arg-type]
     else:
         sms_delivery.record_opening(ready.ready, result, claim)  # type: ignore[arg-type]
     if not isinstance(result, DeliveryError | SmsError):  # sent (the SMS log sender gives no id)
-        now = delivery.clock()
-        db.session.execute(
-            update(Cascade).where(Cascade.id == ready.step.cascade_id, Cascade.status == "running",
-                                  Cascade.current_step == ready.step.step)
-            .values(last_sent_at=now, advance_due=now).execution_options(synchronize_session=False))
+        # Nothing else: a second worker that also sent it (its claim lost) finds the row there already.
+        db.session.execute(insert_for(db.session.get_bind().dialect.name)(CascadeAdvance.__table__)
+                           .values(cascade_id=ready.step.cascade_id, step=ready.step.step, sent_at=delivery.clock())
+                           .on_conflict_do_nothing())
 
 
 # How many waiting cascades one advance moves on (a batch's worth, and more).
@@ -432,26 +434,33 @@ ADVANCE_BATCH = 500
 
 
 def advance_waiting(limit: int = ADVANCE_BATCH) -> int:
-    """Make the next step of up to `limit` cascades whose step was sent (advance_due set), oldest first, in
-    a few statements; return how many were taken.
+    """Make the next step of up to `limit` cascades whose step was sent (cascade_advances), in a few
+    statements; return how many sent steps were taken.
 
-    Run after each batch of steps (StepBatch.close) and as the worker's sweep, which finds the cascades
-    of a batch its worker died in. The cascades are claimed in one statement (SKIP LOCKED on
-    PostgreSQL, clearing advance_due), so workers running it at once each move a cascade on once.
+    Run after each batch of steps (StepBatch.close) and as the worker's sweep, which finds the steps
+    of a batch its worker died in. The sent steps are claimed by deleting them (SKIP LOCKED on
+    PostgreSQL), so workers running it at once each move a cascade on once; the cascades are locked
+    until the commit (an answer arriving meanwhile waits, then cancels the step made here). A cascade
+    stopped since, or moved past that step, is left as it is.
     """
-    waiting = (select(Cascade.id).where(Cascade.advance_due.is_not(None)).order_by(Cascade.advance_due)
-               .limit(limit).with_for_update(skip_locked=True))
-    claimed = db.session.execute(
-        update(Cascade).where(Cascade.id.in_(waiting.scalar_subquery())).values(advance_due=None)
-        .returning(Cascade.id, Cascade.org_id, Cascade.survey_id, Cascade.respondent_id, Cascade.steps,
-                   Cascade.email, Cascade.phone, Cascade.last_sent_at, Cascade.started_at, Cascade.current_step,
-                   Cascade.status)
-        .execution_options(synchronize_session=False)
+    waiting = (select(CascadeAdvance.cascade_id).order_by(CascadeAdvance.cascade_id).limit(limit)
+               .with_for_update(skip_locked=True))
+    sent = {cascade_id: (step, sent_at) for cascade_id, step, sent_at in db.session.execute(
+        delete(CascadeAdvance).where(CascadeAdvance.cascade_id.in_(waiting.scalar_subquery()))
+        .returning(CascadeAdvance.cascade_id, CascadeAdvance.step, CascadeAdvance.sent_at)
+        .execution_options(synchronize_session=False))}
+    if not sent:
+        return 0
+    cascades = db.session.execute(
+        select(Cascade.id, Cascade.org_id, Cascade.survey_id, Cascade.respondent_id, Cascade.steps, Cascade.email,
+               Cascade.phone, Cascade.current_step)
+        .where(any_of(Cascade.id, list(sent)), Cascade.status == "running").order_by(Cascade.id).with_for_update()
     ).all()
     take_steps([Moving(row.id, row.org_id, row.survey_id, row.respondent_id, row.steps, row.email, row.phone,
-                       row.last_sent_at or row.started_at, row.current_step + 1, row.current_step)
-                for row in sorted(claimed, key=lambda row: row.id) if row.status == "running"])
-    return len(claimed)
+                       since=sent[row.id][1], number=row.current_step + 1, current=row.current_step,
+                       sent_at=sent[row.id][1])
+                for row in cascades if row.current_step == sent[row.id][0]])
+    return len(sent)
 
 
 def release_step(ready: ReadyStep) -> None:

@@ -1,7 +1,7 @@
 """Persistence: the tables, their columns and their small invariants."""
 
 from .audit import AUDIT_ACTIONS, AuditEntry
-from .cascade import CASCADE_STATUSES, Cascade
+from .cascade import CASCADE_STATUSES, Cascade, CascadeAdvance
 from .event import EVENT_TYPES, Event
 from .followup import FOLLOW_UP_STATUSES, FollowUp
 from .invitation import Invitation
@@ -19,7 +19,8 @@ from .theme_notice import ThemeCampaign, ThemeNotice
 from .webhook import WEBHOOK_EVENTS, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
-    "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "EVENT_TYPES", "Answer", "ApiKey", "AuditEntry",
+    "AUDIT_ACTIONS", "CASCADE_STATUSES", "CHANNELS", "Cascade", "CascadeAdvance", "EVENT_TYPES", "Answer", "ApiKey",
+    "AuditEntry",
     "DeliveryPause", "Event", "FOLLOW_UP_STATUSES", "FollowUp",
     "Invitation", "Org", "RateLimitCounter", "Respondent", "Response", "SmsInbound", "SmsMessage", "SmsSession",
     "Suppression", "Survey", "SurveyVersion",

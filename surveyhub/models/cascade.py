@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, text
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -26,9 +26,6 @@ class Cascade(Model):
         # The fatigue cap looks an address up across the org (these also serve org_id alone).
         Index("ix_cascades_org_email", "org_id", "email"),
         Index("ix_cascades_org_phone", "org_id", "phone"),
-        # The cascades whose sent step still waits for the next one to be made (few at any time).
-        Index("ix_cascades_advance_due", "advance_due", postgresql_where=text("advance_due IS NOT NULL"),
-              sqlite_where=text("advance_due IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,8 +45,21 @@ class Cascade(Model):
     current_step: Mapped[int] = mapped_column(default=1)
     # When its last step was sent (None before the first): the next step's wait counts from it.
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Set when a step is sent: its next step is made in bulk after the worker's batch (or by the sweep,
-    # if the worker died first), and this is cleared then. None otherwise.
-    advance_due: Mapped[datetime | None] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CascadeAdvance(Model):
+    """A cascade's step that was sent, waiting for the cascade to move on to its next step.
+
+    Written in the step's own commit; the next steps are made in bulk after the worker's batch (or by
+    the sweep, if the worker died first), which deletes these rows. A row here, not a column of
+    cascades: its insert and delete touch one small index, where setting and clearing a column of
+    cascades would rewrite each of that table's indexes twice per step.
+    """
+
+    __tablename__ = "cascade_advances"
+
+    cascade_id: Mapped[int] = mapped_column(ForeignKey("cascades.id", ondelete="CASCADE"), primary_key=True)
+    step: Mapped[int]  # the step that was sent
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -408,11 +408,11 @@ def check_step(step: Step, claim: delivery.Claim) -> ReadyStep | None:
     return ReadyStep(step, ready) if ready is not None else None
 
 
-def send_step(ready: ReadyStep, connections: StepBatch) -> str | None | DeliveryError | SmsError:
+def send_step(ready: ReadyStep, batch: StepBatch) -> str | None | DeliveryError | SmsError:
     """Send the step on its channel (no transaction open)."""
     if ready.step.channel == "email":
-        return email_invitations.send_invitation(ready.ready, connections.mail)
-    return sms_delivery.send_opening(ready.ready, connections.sms)
+        return email_invitations.send_invitation(ready.ready, batch.mail)
+    return sms_delivery.send_opening(ready.ready, batch.sms)
 
 
 def record_step(ready: ReadyStep, result: str | None | DeliveryError | SmsError, claim: delivery.Claim) -> None:

@@ -80,3 +80,30 @@ def test_texts_that_copy_escapes_come_back_as_written(api, runner, make_survey, 
     for plan in tricky[:4]:
         stats = api.get(f"/api/v1/surveys/{survey['id']}/stats", query_string={"attr.plan": plan}).get_json()
         assert stats["channels"]["email"]["invited"] == sum(1 for r in rows if r[4] == plan), plan
+
+
+def test_custom_plans_cover_only_the_lookups_inside(db):
+    """A batch's lookups are planned for their own parameters; what comes after them (the inserts, whose
+    foreign-key checks are cached plans run once per row) is planned as before, and an outer setting
+    survives an inner block."""
+    from sqlalchemy import text
+
+    from surveyhub.bulk import custom_plans
+    from surveyhub.extensions import db as sa
+    from surveyhub.transaction import unit_of_work
+
+    def mode() -> str | None:
+        if sa.session.get_bind().dialect.name != "postgresql":
+            return None
+        return sa.session.execute(text("SELECT current_setting('plan_cache_mode')")).scalar_one()
+
+    with unit_of_work():
+        before = mode()
+        with custom_plans():
+            inside = mode()
+            with custom_plans():
+                pass
+            assert mode() == inside
+        assert mode() == before
+    if before is not None:
+        assert (before, inside) == ("auto", "force_custom_plan")

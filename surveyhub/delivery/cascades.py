@@ -26,7 +26,7 @@ from channels.sms import SmsError
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
-from ..bulk import any_of, insert_rows, plan_each_batch
+from ..bulk import any_of, custom_plans, insert_rows
 from ..errors import Invalid
 from ..events import NewEvent, record_events, record_invitation_failed
 from ..extensions import db
@@ -69,30 +69,30 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
                    send_at: datetime | None = None) -> InvitationBatch:
     """Start one cascade per acceptable recipient and queue its first step; say why each other one was refused."""
     plan = plan_for(live_version(survey).definition, steps)
-    plan_each_batch()
     channels = {step["channel"] for step in plan["steps"]}
     region = (survey.org.settings or {}).get(REGION_SETTING)
     start = send_at or delivery.clock()
     refused: list[Refusal] = []
     accepted: list[tuple[dict, dict[str, str]]] = []  # (recipient, {channel: address})
     checked = [(recipient, *_addresses(channels, recipient, region)) for recipient in recipients]
-    blocked = {channel: suppressed(survey.org_id, channel, [a[channel] for _, a, _ in checked if channel in a])
-               for channel in channels}
-    seen: set[tuple[str, str]] = set()
-    for recipient, addresses, reason in checked:
-        if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
-            reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
-        keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
-        keys |= {(channel, address) for channel, address in addresses.items()}
-        if reason is None and keys & seen:
-            reason = "duplicate"
-        if reason:
-            refused.append(Refusal(recipient, reason))
-            continue
-        seen |= keys
-        accepted.append((recipient, addresses))
-    tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), a.get("email"), a.get("sms"))
-                                           for r, a in accepted])
+    with custom_plans():  # the batch's lookups
+        blocked = {channel: suppressed(survey.org_id, channel, [a[channel] for _, a, _ in checked if channel in a])
+                   for channel in channels}
+        seen: set[tuple[str, str]] = set()
+        for recipient, addresses, reason in checked:
+            if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
+                reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
+            keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
+            keys |= {(channel, address) for channel, address in addresses.items()}
+            if reason is None and keys & seen:
+                reason = "duplicate"
+            if reason:
+                refused.append(Refusal(recipient, reason))
+                continue
+            seen |= keys
+            accepted.append((recipient, addresses))
+        tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), a.get("email"), a.get("sms"))
+                                               for r, a in accepted])
     refused += [Refusal(recipient, fatigue.REASON) for i, (recipient, _) in enumerate(accepted) if i in tired]
     accepted = [row for i, row in enumerate(accepted) if i not in tired]
     position = {id(recipient): i for i, recipient in enumerate(recipients)}

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..accounts.orgs import REGION_SETTING
 from ..accounts.surveys import live_version
-from ..bulk import any_of, insert_rows, plan_each_batch
+from ..bulk import any_of, custom_plans, insert_rows
 from ..events import NewEvent, record_events
 from ..extensions import db
 from ..i18n import choose_locale
@@ -121,7 +121,6 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
                        send_at: datetime | None = None) -> InvitationBatch:
     """Queue an invitation per acceptable recipient and say why each other one was refused."""
     definition = live_version(survey).definition
-    plan_each_batch()
     # SMS judge "now" by the clock of the quiet hours (sms_delivery.clock(), which tests set), so that
     # an invitation's start and its quiet-hours check agree.
     send_at = send_at or (sms_delivery.clock() if channel == "sms" else utcnow())
@@ -144,10 +143,12 @@ def create_invitations(survey: Survey, channel: str, recipients: Sequence[dict],
             seen_ids.add(external_id)
         accepted.append((recipient, address))
 
-    blocked = suppressed(survey.org_id, channel, [a for _, a in accepted])
-    recent = _recently_invited(survey, [a for _, a in accepted], logic.setting(definition, "cooldown_days"))
     field = ADDRESS_FIELD[channel]
-    tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), **{field: a}) for r, a in accepted])
+    with custom_plans():  # the batch's lookups
+        blocked = suppressed(survey.org_id, channel, [a for _, a in accepted])
+        recent = _recently_invited(survey, [a for _, a in accepted], logic.setting(definition, "cooldown_days"))
+        tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), **{field: a})
+                                               for r, a in accepted])
     usable = []
     for i, (recipient, address) in enumerate(accepted):
         if address in blocked:
@@ -217,14 +218,16 @@ def upsert_respondents(org_id: int, channel: str, rows: list[tuple[dict, str]]) 
     anonymous = [a for r, a in rows if not r.get("external_id")]
     Key = tuple[str, str | None]  # ("id", external id) or ("address", address)
     existing: dict[Key, Respondent] = {}
-    if external_ids:
-        for person in db.session.execute(select(Respondent).where(
-                Respondent.org_id == org_id, any_of(Respondent.external_id, external_ids))).scalars():
-            existing[("id", person.external_id)] = person
-    if anonymous:
-        for person in db.session.execute(select(Respondent).where(
-                Respondent.org_id == org_id, any_of(address_column, anonymous)).order_by(Respondent.id)).scalars():
-            existing.setdefault(("address", getattr(person, address_column.key)), person)
+    with custom_plans():
+        if external_ids:
+            for person in db.session.execute(select(Respondent).where(
+                    Respondent.org_id == org_id, any_of(Respondent.external_id, external_ids))).scalars():
+                existing[("id", person.external_id)] = person
+        if anonymous:
+            for person in db.session.execute(select(Respondent).where(
+                    Respondent.org_id == org_id, any_of(address_column, anonymous)).order_by(Respondent.id)
+            ).scalars():
+                existing.setdefault(("address", getattr(person, address_column.key)), person)
     keys = [("id", r["external_id"]) if r.get("external_id") else ("address", a) for r, a in rows]
     new_rows: list[dict[str, Any]] = []
     new_keys: list[Key] = []

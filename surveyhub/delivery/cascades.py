@@ -226,7 +226,7 @@ def take_steps(moving: Sequence[Moving], blocked: dict[tuple[int, str], set[str]
                                         invitation_id=invitation_of[row["cascade_id"]])
                                for row in queued if row["org_id"] == org_id])
     if exhausted:
-        db.session.execute(update(Cascade).where(Cascade.id.in_([c.cascade_id for c in exhausted]))
+        db.session.execute(update(Cascade).where(any_of(Cascade.id, [c.cascade_id for c in exhausted]))
                            .values(status="exhausted", finished_at=now).execution_options(synchronize_session=False))
         _announce([(c.cascade_id, c.org_id, c.survey_id) for c in exhausted], "exhausted")
 

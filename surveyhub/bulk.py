@@ -96,7 +96,8 @@ def custom_plans() -> Iterator[None]:
     A batch's lookups are few and large, so planning each one costs little.
 
     Only the lookups: PostgreSQL's foreign-key checks are cached plans too, run once per inserted
-    row, and planning each of those anew tripled what a 500-row COPY cost the server. The setting
+    row, and planning each of those anew nearly doubled what a started cascade cost the server
+    (0.21 -> 0.385 ms of CPU for its ten checks, four rows and their indexes). The setting
     is local to the transaction and given back on the way out (not after an error: the transaction
     is lost then, and the setting with it).
     """

@@ -2,9 +2,12 @@
 
 import csv
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from surveyhub.bulk import custom_plans
+from surveyhub.extensions import db as sa
 from surveyhub.models import Invitation, Respondent
+from surveyhub.transaction import unit_of_work
 
 
 def write_csv(path, rows, header=("external_id", "email", "locale", "timezone", "plan", "seats")):
@@ -86,12 +89,6 @@ def test_custom_plans_cover_only_the_lookups_inside(db):
     """A batch's lookups are planned for their own parameters; what comes after them (the inserts, whose
     foreign-key checks are cached plans run once per row) is planned as before, and an outer setting
     survives an inner block."""
-    from sqlalchemy import text
-
-    from surveyhub.bulk import custom_plans
-    from surveyhub.extensions import db as sa
-    from surveyhub.transaction import unit_of_work
-
     def mode() -> str | None:
         if sa.session.get_bind().dialect.name != "postgresql":
             return None

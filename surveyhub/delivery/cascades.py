@@ -72,25 +72,11 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
     channels = {step["channel"] for step in plan["steps"]}
     region = (survey.org.settings or {}).get(REGION_SETTING)
     start = send_at or delivery.clock()
-    refused: list[Refusal] = []
-    accepted: list[tuple[dict, dict[str, str]]] = []  # (recipient, {channel: address})
     checked = [(recipient, *_addresses(channels, recipient, region)) for recipient in recipients]
     with custom_plans():  # the batch's lookups
         blocked = {channel: suppressed(survey.org_id, channel, [a[channel] for _, a, _ in checked if channel in a])
                    for channel in channels}
-        seen: set[tuple[str, str]] = set()
-        for recipient, addresses, reason in checked:
-            if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
-                reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
-            keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
-            keys |= {(channel, address) for channel, address in addresses.items()}
-            if reason is None and keys & seen:
-                reason = "duplicate"
-            if reason:
-                refused.append(Refusal(recipient, reason))
-                continue
-            seen |= keys
-            accepted.append((recipient, addresses))
+        accepted, refused = _contactable(checked, blocked)
         tired = fatigue.contacted(survey.org, [fatigue.Person(r.get("external_id"), a.get("email"), a.get("sms"))
                                                for r, a in accepted])
     refused += [Refusal(recipient, fatigue.REASON) for i, (recipient, _) in enumerate(accepted) if i in tired]
@@ -109,6 +95,28 @@ def start_cascades(survey: Survey, recipients: Sequence[dict], steps: Sequence[d
                      start, steps=plan["steps"])
               for cascade_id, (recipient, addresses) in zip(cascade_ids, accepted, strict=True)]
     return InvitationBatch(queued, refused)
+
+
+def _contactable(checked: list[tuple[dict, dict[str, str], str | None]], blocked: dict[str, set[str]]
+                 ) -> tuple[list[tuple[dict, dict[str, str]]], list[Refusal]]:
+    """Split checked recipients into (recipient, {channel: address}) to start — the first of each person in
+    the batch with an address that may be contacted — and the refused, each with its reason."""
+    accepted: list[tuple[dict, dict[str, str]]] = []
+    refused: list[Refusal] = []
+    seen: set[tuple[str, str]] = set()
+    for recipient, addresses, reason in checked:
+        if reason is None and all(address in blocked[channel] for channel, address in addresses.items()):
+            reason = BLOCKED_REASON[min(addresses)]  # every address it has may not be contacted
+        keys = {("id", recipient["external_id"])} if recipient.get("external_id") else set()
+        keys |= {(channel, address) for channel, address in addresses.items()}
+        if reason is None and keys & seen:
+            reason = "duplicate"
+        if reason:
+            refused.append(Refusal(recipient, reason))
+            continue
+        seen |= keys
+        accepted.append((recipient, addresses))
+    return accepted, refused
 
 
 def _insert_cascades(survey: Survey, plan: dict, start: datetime, accepted: list[tuple[dict, dict[str, str]]],
